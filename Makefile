@@ -1,0 +1,61 @@
+# Latchkey developer tasks. The Go build needs only Go: generated templ code
+# and the built CSS/JS under static/ are committed. Node is needed only to
+# regenerate static/ (make css / make generate).
+
+GO ?= go
+NPM ?= npm
+TAILWIND := node_modules/.bin/tailwindcss
+# npm writes this file on every install; its age tells whether node_modules
+# is older than package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
+
+.PHONY: run build test generate css lint bench check-generated
+
+run:
+	$(GO) run ./cmd/latchkey serve
+
+build:
+	$(GO) build -o latchkey ./cmd/latchkey
+
+# CGO (the default when gcc is present) is needed for the SQLite driver.
+test:
+	$(GO) test -count=1 ./...
+
+generate:
+	$(GO) tool templ generate
+	$(MAKE) css
+
+# Reinstall exactly what package-lock.json pins when node_modules is missing
+# or older than the lock file; touch afterwards so the stamp is newer even if
+# npm preserved an older timestamp.
+$(NODE_STAMP): package-lock.json package.json
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+# BROWSERSLIST_IGNORE_OLD_DATA silences a nag about caniuse-lite's age: its
+# version is pinned by package-lock.json on purpose, for reproducible output.
+css: $(NODE_STAMP)
+	cp node_modules/htmx.org/dist/htmx.min.js static/htmx.min.js
+	BROWSERSLIST_IGNORE_OLD_DATA=1 $(TAILWIND) -i web/tailwind.css -o static/app.css --minify
+
+lint:
+	$(GO) vet ./...
+	@unformatted="$$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*' -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
+	fi
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# CI: regenerating must not change anything that is committed, and must not
+# produce new files (untracked files are listed by git status as well).
+check-generated: generate
+	@changes="$$(git status --porcelain -- '*_templ.go' static/)"; \
+	if [ -n "$$changes" ]; then \
+		echo "Generated files are out of date or not committed:"; \
+		echo "$$changes"; \
+		echo "Run 'make generate' and commit the result."; \
+		exit 1; \
+	fi
+	@echo "Generated files are up to date."

@@ -1,0 +1,58 @@
+// Command latchkey runs the Latchkey console and OAuth gateway, and manages
+// users from the command line.
+//
+//	latchkey serve [--config PATH]
+//	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "latchkey:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage:
+  latchkey serve [--config PATH]
+  latchkey user create --email EMAIL --name NAME --role admin|viewer [--config PATH]
+      (reads the password from standard input)
+
+The configuration file defaults to ./latchkey.yml when it exists (or
+$LATCHKEY_CONFIG); every key can be set by an environment variable: see
+latchkey.example.yml.`
+
+// run dispatches the sub-command; it returns instead of exiting so tests can
+// drive it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "user":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprintln(stderr, usage)
+			return fmt.Errorf("unknown user command")
+		}
+		return createUser(ctx, args[2:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

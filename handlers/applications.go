@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+	"latchkey/views"
+)
+
+func appCrumb(a *models.Application) views.Crumb {
+	return views.Crumb{Label: a.Name, Href: "/domains/" + a.DomainID + "/applications/" + a.ID}
+}
+
+func appPath(a *models.Application) string {
+	return "/domains/" + a.DomainID + "/applications/" + a.ID
+}
+
+// loadApp finds the domain and application named in the path; an
+// application of another domain is not found.
+func (h *Handler) loadApp(c echo.Context) (*models.Domain, *models.Application, error) {
+	ctx := c.Request().Context()
+	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := h.Store.ApplicationByID(ctx, d.ID, c.Param("app"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, a, nil
+}
+
+// NewApplication shows the creation form.
+func (h *Handler) NewApplication(c echo.Context) error {
+	d, err := h.Store.DomainByID(c.Request().Context(), c.Param("domain"))
+	if err != nil {
+		return err
+	}
+	return h.appForm(c, d, nil, models.ApplicationInput{Type: models.AppTypeService, OwnerID: CurrentUser(c).ID}, nil, http.StatusOK)
+}
+
+func (h *Handler) appForm(c echo.Context, d *models.Domain, a *models.Application, in models.ApplicationInput, errs models.FieldErrors, status int) error {
+	users, err := h.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	title, crumbs := "New application", []views.Crumb{domainsCrumb(), domainCrumb(d), {Label: "New application"}}
+	if a != nil {
+		title, crumbs = "Edit "+a.Name, []views.Crumb{domainsCrumb(), domainCrumb(d), appCrumb(a), {Label: "Edit"}}
+	}
+	return render(c, status, views.ApplicationForm(views.ApplicationFormPage{
+		Page: h.page(c, title, "domains", crumbs...), Domain: d, App: a, Input: in, Errors: errs, Users: users,
+	}))
+}
+
+func appInput(c echo.Context) models.ApplicationInput {
+	return models.ApplicationInput{
+		Name:        c.FormValue("name"),
+		Description: c.FormValue("description"),
+		Type:        c.FormValue("type"),
+		OwnerID:     c.FormValue("owner"),
+	}
+}
+
+// CreateApplication stores a new application or re-renders the form.
+func (h *Handler) CreateApplication(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
+	if err != nil {
+		return err
+	}
+	in := appInput(c)
+	a, err := h.Store.CreateApplication(ctx, d.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return h.appForm(c, d, nil, in, fe, formStatus)
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventApplicationCreated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	return h.redirect(c, appPath(a), "Application “"+a.Name+"” created.")
+}
+
+// ShowApplication shows the Overview tab.
+func (h *Handler) ShowApplication(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ApplicationShow(h.appPage(c, d, a, "overview")))
+}
+
+func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Application, tab string) views.ApplicationPage {
+	return views.ApplicationPage{
+		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
+		Domain: d, App: a, Tab: tab,
+	}
+}
+
+func tabLabel(tab string) string {
+	if tab == "secrets" {
+		return "Secrets & Certificates"
+	}
+	return "Overview"
+}
+
+// ShowSecrets shows the Secrets & Certificates tab.
+func (h *Handler) ShowSecrets(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.SecretsPlaceholder(h.appPage(c, d, a, "secrets")))
+}
+
+// EditApplication shows the edit form.
+func (h *Handler) EditApplication(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type}
+	if a.OwnerID != nil {
+		in.OwnerID = *a.OwnerID
+	}
+	return h.appForm(c, d, a, in, nil, http.StatusOK)
+}
+
+// UpdateApplication saves the edit form.
+func (h *Handler) UpdateApplication(c echo.Context) error {
+	d, old, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	in := appInput(c)
+	a, err := h.Store.UpdateApplication(c.Request().Context(), d.ID, old.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return h.appForm(c, d, old, in, fe, formStatus)
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventApplicationUpdated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	return h.redirect(c, appPath(a), "Application “"+a.Name+"” saved.")
+}
+
+// ConfirmDeleteApplication asks for the application's name before deleting.
+func (h *Handler) ConfirmDeleteApplication(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	return h.deleteAppPage(c, d, a, "", http.StatusOK)
+}
+
+func (h *Handler) deleteAppPage(c echo.Context, d *models.Domain, a *models.Application, msg string, status int) error {
+	return render(c, status, views.Delete(views.DeletePage{
+		Page:    h.page(c, "Delete "+a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: "Delete"}),
+		Kind:    "application",
+		Name:    a.Name,
+		Warning: "Its client secrets will be deleted and the client will stop authenticating at once.",
+		Action:  appPath(a) + "/delete",
+		Cancel:  appPath(a),
+		Error:   msg,
+	}))
+}
+
+// DeleteApplication deletes an application once its name was typed exactly.
+func (h *Handler) DeleteApplication(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != a.Name {
+		return h.deleteAppPage(c, d, a, "Type the application's name exactly to confirm.", formStatus)
+	}
+	if _, err := h.Store.DeleteApplication(c.Request().Context(), d.ID, a.ID); err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventApplicationDeleted, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	return h.redirect(c, "/domains/"+d.ID, "Application “"+a.Name+"” deleted.")
+}

@@ -1,0 +1,118 @@
+// Package handlers holds the Echo handlers: one file per resource. Handlers
+// are thin: they parse the request, call models, and render a view or
+// redirect. They return errors; the central error handler in web/ turns them
+// into pages.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+	"latchkey/views"
+)
+
+// Context keys shared with the middleware in web/.
+const (
+	UserKey = "latchkey.user"
+	CSRFKey = "latchkey.csrf"
+)
+
+// Sessions is the cookie session store, implemented in web/.
+type Sessions interface {
+	// Login starts a session for u, replacing any previous one.
+	Login(c echo.Context, u *models.User) error
+	// Logout ends the session.
+	Logout(c echo.Context) error
+	// AddFlash queues a message for the next page.
+	AddFlash(c echo.Context, kind, message string) error
+	// Flashes takes the queued messages.
+	Flashes(c echo.Context) []views.Flash
+}
+
+// Limiter counts failures per key and blocks a key after too many.
+type Limiter interface {
+	// Blocked reports whether any key is blocked, and for how long.
+	Blocked(keys ...string) (bool, time.Duration)
+	// Fail records one failure for each key.
+	Fail(keys ...string)
+	// Reset forgets the failures of each key.
+	Reset(keys ...string)
+}
+
+// Handler carries what the console handlers need.
+type Handler struct {
+	Store    *models.Store
+	Sessions Sessions
+	Logins   Limiter
+	Log      *slog.Logger
+}
+
+// CurrentUser returns the signed-in user, or nil.
+func CurrentUser(c echo.Context) *models.User {
+	u, _ := c.Get(UserKey).(*models.User)
+	return u
+}
+
+// page builds the data every page needs.
+func (h *Handler) page(c echo.Context, title, nav string, crumbs ...views.Crumb) views.Page {
+	csrf, _ := c.Get(CSRFKey).(string)
+	return views.Page{
+		Title:   title,
+		User:    CurrentUser(c),
+		CSRF:    csrf,
+		Flashes: h.Sessions.Flashes(c),
+		Crumbs:  crumbs,
+		Nav:     nav,
+	}
+}
+
+// render writes a templ component as an HTML response.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// formStatus is the status for a form re-rendered with validation messages.
+const formStatus = http.StatusUnprocessableEntity
+
+// redirect ends a successful POST with a flash and a 303 to a GET page.
+func (h *Handler) redirect(c echo.Context, url, flash string) error {
+	if flash != "" {
+		if err := h.Sessions.AddFlash(c, "success", flash); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, url)
+}
+
+// audit records an event with the current actor and address. A failure to
+// record is logged, not shown: the action itself already happened.
+func (h *Handler) audit(c echo.Context, ev models.AuditEvent) {
+	if u := CurrentUser(c); u != nil && ev.ActorID == "" {
+		ev.ActorID, ev.ActorEmail = u.ID, u.Email
+	}
+	ev.ClientIP = c.RealIP()
+	if err := h.Store.Record(c.Request().Context(), ev); err != nil {
+		h.Log.Error("audit record failed", "type", ev.Type, "err", err)
+	}
+}
+
+// Healthz answers liveness/readiness probes: 200 when the database answers.
+func (h *Handler) Healthz(c echo.Context) error {
+	if err := h.Store.Ping(c.Request().Context()); err != nil {
+		h.Log.Error("health check failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Home sends people to the domains list.
+func (h *Handler) Home(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/domains")
+}

@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+	"latchkey/views"
+)
+
+func usersCrumb() views.Crumb { return views.Crumb{Label: "Users", Href: "/users"} }
+
+// ListUsers shows every console user (administrators only).
+func (h *Handler) ListUsers(c echo.Context) error {
+	us, err := h.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us}))
+}
+
+// NewUser shows the add-user form.
+func (h *Handler) NewUser(c echo.Context) error {
+	return render(c, http.StatusOK, views.UserForm(views.UserFormPage{
+		Page: h.page(c, "Add user", "users", usersCrumb(), views.Crumb{Label: "Add user"}), Role: models.RoleViewer,
+	}))
+}
+
+// CreateUser adds a user.
+func (h *Handler) CreateUser(c echo.Context) error {
+	in := models.NewUser{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password"), Role: c.FormValue("role")}
+	u, err := h.Store.CreateUser(c.Request().Context(), in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return render(c, formStatus, views.UserForm(views.UserFormPage{
+			Page:  h.page(c, "Add user", "users", usersCrumb(), views.Crumb{Label: "Add user"}),
+			Email: in.Email, Name: in.Name, Role: in.Role, Errors: fe,
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventUserCreated, TargetID: u.ID, TargetName: u.Email, Detail: "role " + u.Role})
+	return h.redirect(c, "/users", "User "+u.Email+" added.")
+}
+
+// EditUser shows the edit form.
+func (h *Handler) EditUser(c echo.Context) error {
+	u, err := h.Store.UserByID(c.Request().Context(), c.Param("user"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.UserForm(views.UserFormPage{
+		Page: h.page(c, "Edit "+u.Name, "users", usersCrumb(), views.Crumb{Label: u.Name}),
+		Edit: u, Name: u.Name, Role: u.Role, Disabled: u.Disabled,
+	}))
+}
+
+// UpdateUser changes a user's name, role or disabled flag.
+func (h *Handler) UpdateUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	old, err := h.Store.UserByID(ctx, c.Param("user"))
+	if err != nil {
+		return err
+	}
+	in := models.UserUpdate{Name: c.FormValue("name"), Role: c.FormValue("role"), Disabled: c.FormValue("disabled") == "true"}
+	u, err := h.Store.UpdateUser(ctx, CurrentUser(c).ID, old.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return render(c, formStatus, views.UserForm(views.UserFormPage{
+			Page: h.page(c, "Edit "+old.Name, "users", usersCrumb(), views.Crumb{Label: old.Name}),
+			Edit: old, Name: in.Name, Role: in.Role, Disabled: in.Disabled, Errors: fe,
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventUserUpdated, TargetID: u.ID, TargetName: u.Email,
+		Detail: "role " + old.Role + " → " + u.Role + ", disabled " + boolWord(old.Disabled) + " → " + boolWord(u.Disabled)})
+	return h.redirect(c, "/users", "User "+u.Email+" saved.")
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// Account shows the signed-in person's account page.
+func (h *Handler) Account(c echo.Context) error {
+	return render(c, http.StatusOK, views.Account(views.AccountPage{Page: h.page(c, "Account", "account")}))
+}
+
+// ChangePassword changes the signed-in person's password and renews their
+// session (sessions issued before the change stop working).
+func (h *Handler) ChangePassword(c echo.Context) error {
+	u := CurrentUser(c)
+	err := h.Store.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return render(c, formStatus, views.Account(views.AccountPage{Page: h.page(c, "Account", "account"), Errors: fe}))
+	}
+	if err != nil {
+		return err
+	}
+	fresh, err := h.Store.UserByID(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if err := h.Sessions.Login(c, fresh); err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})
+	return h.redirect(c, "/account", "Password changed. Other sessions have been signed out.")
+}
+
+// AuditLog lists recorded events, newest first.
+func (h *Handler) AuditLog(c echo.Context) error {
+	evs, err := h.Store.AuditEvents(c.Request().Context(), models.AuditFilter{
+		DomainID: c.QueryParam("domain"), ApplicationID: c.QueryParam("application"),
+		Type: c.QueryParam("type"), Actor: c.QueryParam("actor"),
+	})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Audit(views.AuditPage{Page: h.page(c, "Audit log", "audit"), Events: evs}))
+}

@@ -1,0 +1,158 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Application types.
+const (
+	AppTypeService = "service" // machine-to-machine (client_credentials)
+	AppTypeWeb     = "web"     // server-side web application
+)
+
+// DefaultAccessTokenLifetime is the access-token lifetime of a new
+// application, in seconds.
+const DefaultAccessTokenLifetime = 7200
+
+// Application is an OAuth confidential client inside a domain.
+type Application struct {
+	ID          string  `gorm:"primaryKey;size:36"`
+	DomainID    string  `gorm:"size:36;not null;uniqueIndex:idx_app_domain_name,priority:1"`
+	Domain      *Domain `gorm:"constraint:OnDelete:CASCADE"`
+	Name        string  `gorm:"size:64;not null;uniqueIndex:idx_app_domain_name,priority:2"`
+	Description string  `gorm:"size:500;not null;default:''"`
+	Type        string  `gorm:"size:16;not null"`
+	// ClientID is the public OAuth client identifier: random, unique, and
+	// never reused.
+	ClientID            string  `gorm:"uniqueIndex;size:64;not null"`
+	OwnerID             *string `gorm:"size:36"`
+	Owner               *User   `gorm:"constraint:OnDelete:SET NULL"`
+	AccessTokenLifetime int     `gorm:"not null;default:7200"`
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// ApplicationInput is what a person submits to create or edit an application.
+type ApplicationInput struct {
+	Name, Description, Type, OwnerID string
+}
+
+func (in *ApplicationInput) validate() FieldErrors {
+	errs := FieldErrors{}
+	var msg string
+	if in.Name, msg = cleanName(in.Name); msg != "" {
+		errs["name"] = msg
+	}
+	if in.Description, msg = cleanDescription(in.Description); msg != "" {
+		errs["description"] = msg
+	}
+	if in.Type != AppTypeService && in.Type != AppTypeWeb {
+		errs["type"] = "Choose service or web."
+	}
+	return errs
+}
+
+// ValidAppTypes lists the application types in display order.
+var ValidAppTypes = []string{AppTypeService, AppTypeWeb}
+
+// Applications lists a domain's applications by name.
+func (s *Store) Applications(ctx context.Context, domainID string) ([]Application, error) {
+	var as []Application
+	err := s.db.WithContext(ctx).Preload("Owner").Where("domain_id = ?", domainID).Order("lower(name)").Find(&as).Error
+	return as, err
+}
+
+// ApplicationByID returns an application of the given domain, or ErrNotFound
+// when it does not exist or belongs to another domain.
+func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Application, error) {
+	var a Application
+	err := s.db.WithContext(ctx).Preload("Owner").Preload("Domain").
+		First(&a, "id = ? AND domain_id = ?", id, domainID).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// CreateApplication validates and stores a new application with a fresh
+// client id.
+func (s *Store) CreateApplication(ctx context.Context, domainID string, in ApplicationInput) (*Application, error) {
+	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
+	return a, s.saveApplication(ctx, a, in, true)
+}
+
+// UpdateApplication validates and applies changes to an application.
+func (s *Store) UpdateApplication(ctx context.Context, domainID, id string, in ApplicationInput) (*Application, error) {
+	a, err := s.ApplicationByID(ctx, domainID, id)
+	if err != nil {
+		return nil, err
+	}
+	return a, s.saveApplication(ctx, a, in, false)
+}
+
+func (s *Store) saveApplication(ctx context.Context, a *Application, in ApplicationInput, create bool) error {
+	if errs := in.validate(); len(errs) > 0 {
+		return errs
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Domain{}).Where("id = ?", a.DomainID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		errs := FieldErrors{}
+		if err := tx.Model(&Application{}).Where("domain_id = ? AND lower(name) = lower(?) AND id <> ?", a.DomainID, in.Name, a.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			errs["name"] = "Another application in this domain already has this name."
+		}
+		a.OwnerID, a.Owner = nil, nil
+		if in.OwnerID != "" {
+			var owner User
+			if err := tx.First(&owner, "id = ?", in.OwnerID).Error; err != nil {
+				if !errors.Is(err, gorm.ErrRecordNotFound) {
+					return err
+				}
+				errs["owner"] = "The chosen owner no longer exists."
+			} else {
+				a.OwnerID, a.Owner = &owner.ID, &owner
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		a.Name, a.Description, a.Type = in.Name, in.Description, in.Type
+		var err error
+		if create {
+			err = tx.Omit("Owner", "Domain").Create(a).Error
+		} else {
+			err = tx.Omit("Owner", "Domain").Save(a).Error
+		}
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return FieldErrors{"name": "Another application in this domain already has this name."}
+		}
+		return err
+	})
+}
+
+// DeleteApplication removes an application of the given domain.
+func (s *Store) DeleteApplication(ctx context.Context, domainID, id string) (*Application, error) {
+	var a Application
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&a, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
+			return notFound(err)
+		}
+		return tx.Delete(&a).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}

@@ -1,0 +1,191 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Domain is a security domain: a set of applications sharing an OAuth issuer
+// (its hrid is the gateway path segment) and a client-secret expiry policy.
+type Domain struct {
+	ID          string `gorm:"primaryKey;size:36"`
+	HRID        string `gorm:"column:hrid;uniqueIndex;size:64;not null"`
+	Name        string `gorm:"uniqueIndex;size:64;not null"`
+	Description string `gorm:"size:500;not null;default:''"`
+	Enabled     bool   `gorm:"not null;default:true"`
+	Owners      []User `gorm:"many2many:domain_owners;constraint:OnDelete:CASCADE"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+
+	// AppCount is filled by Domains for the list page; it is not a column.
+	AppCount int64 `gorm:"-:all"`
+}
+
+// DomainInput is what a person submits to create or edit a domain.
+type DomainInput struct {
+	Name, HRID, Description string
+	Enabled                 bool
+	OwnerIDs                []string
+}
+
+func (in *DomainInput) validate() FieldErrors {
+	errs := FieldErrors{}
+	var msg string
+	if in.Name, msg = cleanName(in.Name); msg != "" {
+		errs["name"] = msg
+	}
+	in.HRID = strings.TrimSpace(in.HRID)
+	if in.HRID == "" {
+		in.HRID = DeriveHRID(in.Name)
+		if in.HRID == "" && errs["name"] == "" {
+			errs["hrid"] = "Enter a URL identifier: the name has no letters or digits to derive one from."
+		}
+	}
+	if _, bad := errs["hrid"]; !bad && in.HRID != "" {
+		if msg = ValidateHRID(in.HRID); msg != "" {
+			errs["hrid"] = msg
+		}
+	}
+	if in.Description, msg = cleanDescription(in.Description); msg != "" {
+		errs["description"] = msg
+	}
+	return errs
+}
+
+// Domains lists domains whose name, hrid or description contains query
+// (case-insensitive), by name, with their application counts.
+func (s *Store) Domains(ctx context.Context, query string) ([]Domain, error) {
+	db := s.db.WithContext(ctx).Model(&Domain{})
+	if q := strings.ToLower(strings.TrimSpace(query)); q != "" {
+		like := "%" + escapeLike(q) + "%"
+		db = db.Where("lower(name) LIKE ? ESCAPE '\\' OR hrid LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\'", like, like, like)
+	}
+	var ds []Domain
+	if err := db.Order("lower(name)").Find(&ds).Error; err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if err := s.db.WithContext(ctx).Model(&Application{}).Where("domain_id = ?", ds[i].ID).Count(&ds[i].AppCount).Error; err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// DomainByID returns a domain with its owners, or ErrNotFound.
+func (s *Store) DomainByID(ctx context.Context, id string) (*Domain, error) {
+	var d Domain
+	if err := s.db.WithContext(ctx).Preload("Owners").First(&d, "id = ?", id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &d, nil
+}
+
+// CreateDomain validates and stores a new domain.
+func (s *Store) CreateDomain(ctx context.Context, in DomainInput) (*Domain, error) {
+	d := &Domain{ID: newID()}
+	return d, s.saveDomain(ctx, d, in, true)
+}
+
+// UpdateDomain validates and applies changes to a domain.
+func (s *Store) UpdateDomain(ctx context.Context, id string, in DomainInput) (*Domain, error) {
+	d, err := s.DomainByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return d, s.saveDomain(ctx, d, in, false)
+}
+
+func (s *Store) saveDomain(ctx context.Context, d *Domain, in DomainInput, create bool) error {
+	if errs := in.validate(); len(errs) > 0 {
+		return errs
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		errs := FieldErrors{}
+		var n int64
+		if err := tx.Model(&Domain{}).Where("hrid = ? AND id <> ?", in.HRID, d.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			errs["hrid"] = "Another domain already uses this URL identifier."
+		}
+		if err := tx.Model(&Domain{}).Where("lower(name) = lower(?) AND id <> ?", in.Name, d.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			errs["name"] = "Another domain already has this name."
+		}
+		owners, err := usersByIDs(tx, in.OwnerIDs)
+		if err != nil {
+			return err
+		}
+		if len(owners) != len(uniq(in.OwnerIDs)) {
+			errs["owners"] = "One of the chosen owners no longer exists."
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		d.Name, d.HRID, d.Description, d.Enabled = in.Name, in.HRID, in.Description, in.Enabled
+		if create {
+			err = tx.Omit("Owners").Create(d).Error
+		} else {
+			err = tx.Omit("Owners").Save(d).Error
+		}
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return FieldErrors{"hrid": "Another domain already uses this URL identifier or name."}
+		}
+		if err != nil {
+			return err
+		}
+		d.Owners = owners
+		return tx.Model(d).Association("Owners").Replace(owners)
+	})
+}
+
+func uniq(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func usersByIDs(tx *gorm.DB, ids []string) ([]User, error) {
+	ids = uniq(ids)
+	if len(ids) == 0 {
+		return []User{}, nil
+	}
+	var us []User
+	err := tx.Where("id IN ?", ids).Order("lower(name)").Find(&us).Error
+	return us, err
+}
+
+// DeleteDomain removes a domain and, by cascade, its applications.
+func (s *Store) DeleteDomain(ctx context.Context, id string) (*Domain, error) {
+	var d Domain
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&d, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Model(&d).Association("Owners").Clear(); err != nil {
+			return err
+		}
+		return tx.Delete(&d).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}

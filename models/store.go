@@ -1,0 +1,133 @@
+// Package models holds Latchkey's data: GORM models, migrations, every query
+// and the domain rules that belong to the data. Nothing here knows about HTTP.
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the handle on the database that every query hangs off.
+type Store struct {
+	db *gorm.DB
+	// Now is the clock; tests replace it to make time-dependent rules exact.
+	Now func() time.Time
+}
+
+// IsPostgres reports whether a DSN names a PostgreSQL database rather than a
+// SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to the database named by dsn (a postgres:// URL or a SQLite
+// file path), and applies the migrations. A SQLite file's folder is created
+// when missing.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	gcfg := &gorm.Config{
+		Logger:         newGormLogger(log),
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	if IsPostgres(dsn) {
+		db, err = gorm.Open(postgres.Open(dsn), gcfg)
+	} else {
+		db, err = openSQLite(dsn, gcfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{db: db, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return s, nil
+}
+
+// openSQLite opens a SQLite file in WAL mode with a busy timeout and foreign
+// keys enforced. WAL lets the gateway read while the console writes; the busy
+// timeout turns brief lock contention into waiting instead of errors.
+func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
+	file := strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(file, '?'); i >= 0 {
+		file = file[:i]
+	}
+	if dir := filepath.Dir(file); dir != "" && dir != "." && file != ":memory:" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	dsn := path + sep + "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	if !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + dsn
+	}
+	db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	if err != nil {
+		return nil, err
+	}
+	var fk int
+	if err := db.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil {
+		return nil, err
+	}
+	if fk != 1 {
+		return nil, errors.New("sqlite: foreign keys could not be enabled")
+	}
+	return db, nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers; used by /healthz.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	return s.db.WithContext(ctx).AutoMigrate(
+		&Setting{}, &User{}, &Domain{}, &Application{}, &AuditEvent{},
+	)
+}
+
+// newGormLogger routes GORM's own messages to slog at warn level and above,
+// and never logs SQL with its parameters (they may hold secrets' digests).
+func newGormLogger(log *slog.Logger) logger.Interface {
+	return logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})
+}

@@ -1,0 +1,311 @@
+// Latchkey console behaviours.
+//
+// Everything is driven by data attributes so the templates never need inline
+// scripts (the console's CSP is script-src 'self'). Listeners are attached
+// once, on document, and use event delegation, so content that htmx swaps in
+// later works without re-binding. Per-element state that must be computed
+// when content appears (button enabled/disabled, dialogs opening) is
+// refreshed on DOMContentLoaded and on htmx:load, whose target is the root of
+// the new content.
+//
+//   <button data-copy="ID">               copy the value/text of #ID
+//   <input data-confirm-match="TEXT"
+//          data-confirm-button="ID">      #ID disabled unless value === TEXT
+//   <input type=checkbox data-enables="ID">  #ID enabled while checked
+//   <el data-enable-on-copy="ID">         #ID enabled once something inside
+//                                         el (or el itself) is copied
+//   <dialog data-auto-open
+//           data-close-href="URL">        showModal() on appear; on close
+//                                         go to URL
+//   <button data-dialog-close>            close the enclosing dialog
+//   <form data-confirm="MESSAGE">         window.confirm before submitting
+(function () {
+  "use strict";
+
+  var COPIED_EVENT = "latchkey:copied";
+  var COPIED_LABEL = "Copied";
+  var MANUAL_LABEL = "Press Ctrl+C";
+
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  // Elements matching selector within root, including root itself: htmx:load
+  // targets the swapped-in element, which may itself carry the attribute.
+  function within(root, selector) {
+    var found = [];
+    if (!root || typeof root.querySelectorAll !== "function") {
+      return found;
+    }
+    if (typeof root.matches === "function" && root.matches(selector)) {
+      found.push(root);
+    }
+    var all = root.querySelectorAll(selector);
+    for (var i = 0; i < all.length; i++) {
+      found.push(all[i]);
+    }
+    return found;
+  }
+
+  function isTextControl(el) {
+    return el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement;
+  }
+
+  // ---- a. Copy to clipboard ------------------------------------------------
+
+  // selectContents leaves the element's text selected so that, if no copy
+  // API works, the user only has to press Ctrl+C.
+  function selectContents(el) {
+    if (isTextControl(el)) {
+      el.focus();
+      el.select();
+      // iOS Safari ignores select() on some inputs.
+      try {
+        el.setSelectionRange(0, el.value.length);
+      } catch (e) {
+        // Not every input type supports selection ranges; select() sufficed.
+      }
+      return;
+    }
+    var selection = window.getSelection();
+    if (!selection) {
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // legacyCopy is the fallback for plain-HTTP deployments, where
+  // navigator.clipboard does not exist (it needs a secure context).
+  function legacyCopy(el) {
+    selectContents(el);
+    try {
+      return document.execCommand("copy") === true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function copyText(el, text) {
+    var clipboard = navigator.clipboard;
+    if (window.isSecureContext && clipboard && typeof clipboard.writeText === "function") {
+      return clipboard.writeText(text).then(
+        function () {
+          return true;
+        },
+        function () {
+          // Denied (no permission, document not focused, ...): try the old way.
+          return legacyCopy(el);
+        }
+      );
+    }
+    return Promise.resolve(legacyCopy(el));
+  }
+
+  function setButtonLabel(button, label) {
+    // Remember the original label once, so repeated clicks never "restore"
+    // to "Copied".
+    if (button.dataset.copyLabel === undefined) {
+      button.dataset.copyLabel = button.textContent;
+    }
+    // Announce the change: a focused button's new text is not read otherwise.
+    button.setAttribute("aria-live", "polite");
+    button.textContent = label;
+  }
+
+  function restoreButtonLabel(button) {
+    if (button.dataset.copyLabel !== undefined) {
+      button.textContent = button.dataset.copyLabel;
+    }
+  }
+
+  function onCopyClick(button) {
+    var target = byId(button.getAttribute("data-copy"));
+    if (!target) {
+      return;
+    }
+    var text = isTextControl(target) ? target.value : target.textContent;
+    clearTimeout(button._latchkeyCopyTimer);
+    restoreButtonLabel(button);
+    copyText(target, text).then(function (ok) {
+      if (!ok) {
+        // Keep the selection made by legacyCopy so Ctrl+C is all that's left.
+        setButtonLabel(button, MANUAL_LABEL);
+        return;
+      }
+      setButtonLabel(button, COPIED_LABEL);
+      button._latchkeyCopyTimer = setTimeout(function () {
+        restoreButtonLabel(button);
+      }, 2000);
+      target.dispatchEvent(
+        new CustomEvent(COPIED_EVENT, { bubbles: true, detail: { button: button } })
+      );
+    });
+  }
+
+  // ---- b. Typed confirmation -----------------------------------------------
+
+  // syncConfirmMatch compares exactly (no trimming, no case folding): the
+  // server applies the same rule, and the button should not promise
+  // otherwise.
+  function syncConfirmMatch(input) {
+    var button = byId(input.getAttribute("data-confirm-button"));
+    if (button) {
+      button.disabled = input.value !== input.getAttribute("data-confirm-match");
+    }
+  }
+
+  // ---- c. Enable a button by checkbox or by copying --------------------------
+
+  function syncEnables(checkbox) {
+    var button = byId(checkbox.getAttribute("data-enables"));
+    if (button) {
+      // A copy that already enabled the button keeps it enabled.
+      button.disabled = !checkbox.checked && button.dataset.enabledByCopy !== "true";
+    }
+  }
+
+  function onCopied(event) {
+    var el = event.target instanceof Element ? event.target : null;
+    // Every ancestor carrying the attribute reacts, not only the nearest.
+    while (el) {
+      el = el.closest("[data-enable-on-copy]");
+      if (!el) {
+        break;
+      }
+      var button = byId(el.getAttribute("data-enable-on-copy"));
+      if (button) {
+        button.dataset.enabledByCopy = "true";
+        button.disabled = false;
+      }
+      el = el.parentElement;
+    }
+  }
+
+  // ---- d. Dialogs -----------------------------------------------------------
+
+  function autoOpen(dialog) {
+    // Open each dialog once: htmx:load also fires for unrelated swaps and
+    // for the whole body, and a dialog the user closed must stay closed.
+    if (dialog.dataset.autoOpened === "true" || typeof dialog.showModal !== "function") {
+      return;
+    }
+    dialog.dataset.autoOpened = "true";
+    if (dialog.open) {
+      // Rendered with the open attribute so it is visible without
+      // JavaScript; showModal() throws on an already open (non-modal)
+      // dialog. Removing the attribute does not fire "close".
+      dialog.removeAttribute("open");
+    }
+    try {
+      dialog.showModal();
+    } catch (e) {
+      // Not connected or otherwise unable to be modal: show it inline.
+      dialog.setAttribute("open", "");
+    }
+  }
+
+  function onDialogClose(event) {
+    var dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement)) {
+      return;
+    }
+    var href = dialog.getAttribute("data-close-href");
+    if (href) {
+      window.location.assign(href);
+    }
+  }
+
+  // ---- Wiring ---------------------------------------------------------------
+
+  // refresh brings state that depends on the DOM (not on an event) up to
+  // date for newly present content. It is idempotent.
+  function refresh(root) {
+    within(root, "input[data-confirm-match]").forEach(syncConfirmMatch);
+    within(root, "input[data-enables]").forEach(syncEnables);
+    within(root, "dialog[data-auto-open]").forEach(autoOpen);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof Element)) {
+      return;
+    }
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      // A copy button inside a form must not submit it.
+      event.preventDefault();
+      onCopyClick(copy);
+      return;
+    }
+    var closer = event.target.closest("[data-dialog-close]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) {
+        // The closer may be a link kept for no-JS users; closing the dialog
+        // (and following data-close-href) replaces following the link.
+        event.preventDefault();
+        dialog.close();
+      }
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-confirm-match")) {
+      syncConfirmMatch(el);
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-enables")) {
+      syncEnables(el);
+    }
+  });
+
+  document.addEventListener(COPIED_EVENT, onCopied);
+
+  // "close" does not bubble; a capturing listener on document still sees it.
+  document.addEventListener("close", onDialogClose, true);
+
+  // Capture phase, so this runs before htmx's own submit listener on the
+  // form; stopping propagation then prevents an hx-post request as well as
+  // the native submission.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) {
+        return;
+      }
+      var message = form.getAttribute("data-confirm");
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
+  document.addEventListener("htmx:load", function (event) {
+    refresh(event.target);
+  });
+
+  // Pages restored from the back/forward cache keep form values the user had
+  // typed; recompute button states for them.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      refresh(document);
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      refresh(document);
+    });
+  } else {
+    refresh(document);
+  }
+})();

@@ -1,0 +1,73 @@
+// Package views holds the console's templ components. Every page takes one
+// view-model struct that embeds Page, the data all pages share.
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"latchkey/models"
+)
+
+// Flash is a one-time message shown after a redirect.
+type Flash struct {
+	Kind    string // "success" or "error"
+	Message string
+}
+
+// Crumb is one step of the breadcrumb trail.
+type Crumb struct {
+	Label, Href string
+}
+
+// Page is the data every page needs, built once per request by the handlers.
+type Page struct {
+	Title   string
+	User    *models.User
+	CSRF    string
+	Flashes []Flash
+	Crumbs  []Crumb
+	// Nav names the active top navigation entry.
+	Nav string
+}
+
+// CanWrite reports whether the signed-in person may change things; templates
+// hide write controls from viewers (the server refuses them anyway).
+func (p Page) CanWrite() bool { return p.User.IsAdmin() }
+
+func fieldClass(errs models.FieldErrors, field string) string {
+	if errs[field] != "" {
+		return "input input-error"
+	}
+	return "input"
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func userLabel(u *models.User) string {
+	if u == nil {
+		return "—"
+	}
+	return u.Name + " <" + u.Email + ">"
+}
+
+func hasOwner(owners []string, id string) bool {
+	for _, o := range owners {
+		if o == id {
+			return true
+		}
+	}
+	return false
+}

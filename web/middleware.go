@@ -1,0 +1,104 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"latchkey/handlers"
+)
+
+// contentSecurityPolicy allows only this origin's own scripts and styles:
+// no inline script, no eval, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every console response carries. Dynamic
+// pages are never cached: they can hold one-time values.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		// no-referrer keeps the one-time setup token out of Referer headers.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// requestLogger logs each request with slog. Only the path is logged, never
+// the query string (the setup link carries its token there) or bodies.
+func requestLogger(log *slog.Logger, listener string) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRemoteIP: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("listener", listener), slog.String("method", v.Method),
+				slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("remote", v.RemoteIP))
+			return nil
+		},
+	})
+}
+
+// csrfProtection guards every state-changing console request. Forms send the
+// token as _csrf, htmx sends it in X-CSRF-Token (set once on <body> with
+// hx-headers).
+func csrfProtection() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		ContextKey:     handlers.CSRFKey,
+		CookieName:     "latchkey_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return p == "/healthz" || strings.HasPrefix(p, "/static/")
+		},
+	})
+}
+
+// requireLogin sends anonymous visitors to the login page, remembering where
+// they were going.
+func requireLogin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if handlers.CurrentUser(c) != nil {
+			return next(c)
+		}
+		target := "/login"
+		if c.Request().Method == http.MethodGet {
+			target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", target)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+}
+
+// requireAdmin refuses changes by viewers on the server, whatever the page
+// showed them.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !handlers.CurrentUser(c).IsAdmin() {
+			return echo.NewHTTPError(http.StatusForbidden, "Your role is read-only: ask an administrator to make this change.")
+		}
+		return next(c)
+	}
+}

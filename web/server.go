@@ -1,0 +1,120 @@
+// Package web assembles Latchkey's HTTP servers: routes, middleware
+// (sessions, CSRF, authentication, security headers) and the error handler.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"latchkey/config"
+	"latchkey/handlers"
+	"latchkey/models"
+	"latchkey/static"
+)
+
+// Server holds the two HTTP handlers of one Latchkey process.
+type Server struct {
+	// Console serves the pages and the Management API.
+	Console http.Handler
+	// Gateway serves the OAuth endpoints.
+	Gateway http.Handler
+}
+
+// New builds both handlers.
+func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog.Logger) (*Server, error) {
+	sess, err := newSessions(ctx, cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	h := &handlers.Handler{
+		Store:    store,
+		Sessions: sess,
+		Logins:   newFailureLimiter(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
+		Log:      log,
+	}
+	return &Server{Console: console(h, sess, store, log), Gateway: gateway(h, log)}, nil
+}
+
+func newEcho(log *slog.Logger, listener string) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover())
+	e.Use(requestLogger(log, listener))
+	e.Use(middleware.BodyLimit("1M"))
+	return e
+}
+
+func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger) *echo.Echo {
+	e := newEcho(log, "console")
+	e.HTTPErrorHandler = consoleErrorHandler(log)
+	e.Use(securityHeaders, csrfProtection(), sess.loadUser(store))
+
+	e.GET("/healthz", h.Healthz)
+	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	e.GET("/setup", h.SetupForm)
+	e.POST("/setup", h.Setup)
+	e.GET("/login", h.LoginForm)
+	e.POST("/login", h.Login)
+	e.POST("/logout", h.Logout)
+
+	// Pages for every signed-in user; writes need the admin role. Route-level
+	// middleware (not groups) keeps unknown paths a plain 404 for everyone.
+	r := routes{e, []echo.MiddlewareFunc{requireLogin}}
+	w := routes{e, []echo.MiddlewareFunc{requireLogin, requireAdmin}}
+	r.GET("/", h.Home)
+	r.GET("/account", h.Account)
+	r.POST("/account/password", h.ChangePassword)
+	r.GET("/audit", h.AuditLog)
+
+	r.GET("/domains", h.ListDomains)
+	w.GET("/domains/new", h.NewDomain)
+	w.POST("/domains", h.CreateDomain)
+	r.GET("/domains/:domain", h.ShowDomain)
+	w.GET("/domains/:domain/edit", h.EditDomain)
+	w.POST("/domains/:domain", h.UpdateDomain)
+	w.GET("/domains/:domain/delete", h.ConfirmDeleteDomain)
+	w.POST("/domains/:domain/delete", h.DeleteDomain)
+
+	w.GET("/domains/:domain/applications/new", h.NewApplication)
+	w.POST("/domains/:domain/applications", h.CreateApplication)
+	r.GET("/domains/:domain/applications/:app", h.ShowApplication)
+	r.GET("/domains/:domain/applications/:app/secrets", h.ShowSecrets)
+	w.GET("/domains/:domain/applications/:app/edit", h.EditApplication)
+	w.POST("/domains/:domain/applications/:app", h.UpdateApplication)
+	w.GET("/domains/:domain/applications/:app/delete", h.ConfirmDeleteApplication)
+	w.POST("/domains/:domain/applications/:app/delete", h.DeleteApplication)
+
+	w.GET("/users", h.ListUsers)
+	w.GET("/users/new", h.NewUser)
+	w.POST("/users", h.CreateUser)
+	w.GET("/users/:user/edit", h.EditUser)
+	w.POST("/users/:user", h.UpdateUser)
+	return e
+}
+
+func gateway(h *handlers.Handler, log *slog.Logger) *echo.Echo {
+	e := newEcho(log, "gateway")
+	e.HTTPErrorHandler = jsonErrorHandler(log)
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+			return next(c)
+		}
+	})
+	e.GET("/healthz", h.Healthz)
+	return e
+}
+
+// routes registers handlers with a fixed middleware chain.
+type routes struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+func (r routes) GET(path string, h echo.HandlerFunc)  { r.e.GET(path, h, r.mw...) }
+func (r routes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.mw...) }
