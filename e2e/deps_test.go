@@ -1,0 +1,6 @@
+package e2e
+
+import (
+	_ "github.com/PuerkitoBio/goquery"
+	_ "github.com/chromedp/chromedp"
+)
