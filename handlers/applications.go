@@ -72,7 +72,7 @@ func (h *Handler) CreateApplication(c echo.Context) error {
 		return err
 	}
 	in := appInput(c)
-	a, err := h.Store.CreateApplication(ctx, d.ID, in)
+	a, first, err := h.Store.CreateApplication(ctx, d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.appForm(c, d, nil, in, fe, formStatus)
 	}
@@ -80,7 +80,10 @@ func (h *Handler) CreateApplication(c echo.Context) error {
 		return err
 	}
 	h.audit(c, models.AuditEvent{Type: models.EventApplicationCreated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
-	return h.redirect(c, appPath(a), "Application “"+a.Name+"” created.")
+	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &first.ClientSecret))
+	// The first secret's value can only be shown now, so this POST answers
+	// with the page instead of redirecting.
+	return h.revealSecret(c, http.StatusCreated, d, a, first, false)
 }
 
 // ShowApplication shows the Overview tab.
@@ -104,15 +107,6 @@ func tabLabel(tab string) string {
 		return "Secrets & Certificates"
 	}
 	return "Overview"
-}
-
-// ShowSecrets shows the Secrets & Certificates tab.
-func (h *Handler) ShowSecrets(c echo.Context) error {
-	d, a, err := h.loadApp(c)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.SecretsPlaceholder(h.appPage(c, d, a, "secrets")))
 }
 
 // EditApplication shows the edit form.

@@ -81,12 +81,19 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // formStatus is the status for a form re-rendered with validation messages.
 const formStatus = http.StatusUnprocessableEntity
 
-// redirect ends a successful POST with a flash and a 303 to a GET page.
+// redirect ends a successful POST with a flash and a 303 to a GET page. An
+// htmx request gets HX-Redirect instead, so the whole page is reloaded rather
+// than swapped into the fragment that made the request.
 func (h *Handler) redirect(c echo.Context, url, flash string) error {
 	if flash != "" {
 		if err := h.Sessions.AddFlash(c, "success", flash); err != nil {
 			return err
 		}
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", url)
+		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, url)
 }

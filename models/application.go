@@ -79,10 +79,23 @@ func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Appl
 }
 
 // CreateApplication validates and stores a new application with a fresh
-// client id.
-func (s *Store) CreateApplication(ctx context.Context, domainID string, in ApplicationInput) (*Application, error) {
+// client id and its first secret, named "Default", whose value is returned
+// this once.
+func (s *Store) CreateApplication(ctx context.Context, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
 	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
-	return a, s.saveApplication(ctx, a, in, true)
+	var first *NewSecret
+	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
+		if err := tx.Omit("Owner", "Domain").Create(a).Error; err != nil {
+			return err
+		}
+		var err error
+		first, err = s.createSecret(tx, a.ID, DefaultSecretName)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, first, nil
 }
 
 // UpdateApplication validates and applies changes to an application.
@@ -91,10 +104,14 @@ func (s *Store) UpdateApplication(ctx context.Context, domainID, id string, in A
 	if err != nil {
 		return nil, err
 	}
-	return a, s.saveApplication(ctx, a, in, false)
+	return a, s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
+		return tx.Omit("Owner", "Domain").Save(a).Error
+	})
 }
 
-func (s *Store) saveApplication(ctx context.Context, a *Application, in ApplicationInput, create bool) error {
+// saveApplication validates in, applies it to a and calls write inside the
+// same transaction.
+func (s *Store) saveApplication(ctx context.Context, a *Application, in ApplicationInput, write func(tx *gorm.DB) error) error {
 	if errs := in.validate(); len(errs) > 0 {
 		return errs
 	}
@@ -129,12 +146,7 @@ func (s *Store) saveApplication(ctx context.Context, a *Application, in Applicat
 			return errs
 		}
 		a.Name, a.Description, a.Type = in.Name, in.Description, in.Type
-		var err error
-		if create {
-			err = tx.Omit("Owner", "Domain").Create(a).Error
-		} else {
-			err = tx.Omit("Owner", "Domain").Save(a).Error
-		}
+		err := write(tx)
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return FieldErrors{"name": "Another application in this domain already has this name."}
 		}

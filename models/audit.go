@@ -19,6 +19,9 @@ const (
 	EventApplicationCreated = "APPLICATION_CREATED"
 	EventApplicationUpdated = "APPLICATION_UPDATED"
 	EventApplicationDeleted = "APPLICATION_DELETED"
+	EventSecretCreated      = "APPLICATION_CLIENT_SECRET_CREATED"
+	EventSecretRenewed      = "APPLICATION_CLIENT_SECRET_RENEWED"
+	EventSecretDeleted      = "APPLICATION_CLIENT_SECRET_DELETED"
 )
 
 // Outcomes of an audited action.

@@ -23,7 +23,13 @@ type Store struct {
 	db *gorm.DB
 	// Now is the clock; tests replace it to make time-dependent rules exact.
 	Now func() time.Time
+	// SecretsMax is the most secrets one application may hold
+	// (applications.secretsMax).
+	SecretsMax int
 }
+
+// DefaultSecretsMax is Gravitee's default for applications.secretsMax.
+const DefaultSecretsMax = 10
 
 // IsPostgres reports whether a DSN names a PostgreSQL database rather than a
 // SQLite file.
@@ -52,7 +58,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, Now: time.Now, SecretsMax: DefaultSecretsMax}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
@@ -117,7 +123,7 @@ func (s *Store) now() time.Time { return s.Now().UTC() }
 
 func (s *Store) migrate(ctx context.Context) error {
 	return s.db.WithContext(ctx).AutoMigrate(
-		&Setting{}, &User{}, &Domain{}, &Application{}, &AuditEvent{},
+		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{},
 	)
 }
 

@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	store.SecretsMax = cfg.Applications.SecretsMax
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error("close database", "err", err)

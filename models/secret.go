@@ -1,0 +1,236 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// DefaultSecretName names the secret every new application starts with.
+const DefaultSecretName = "Default"
+
+// MaxSecretDescription bounds a secret's description, as in Gravitee.
+const MaxSecretDescription = 64
+
+// ClientSecret is one of an application's secrets. The value itself is never
+// stored: only its digest and a four-character hint (see newSecretValue).
+type ClientSecret struct {
+	ID            string       `gorm:"primaryKey;size:36"`
+	ApplicationID string       `gorm:"size:36;not null;uniqueIndex:idx_secret_app_description,priority:1"`
+	Application   *Application `gorm:"constraint:OnDelete:CASCADE"`
+	// Description is what Gravitee calls the secret's name.
+	Description string `gorm:"size:64;not null;uniqueIndex:idx_secret_app_description,priority:2"`
+	Digest      string `gorm:"size:64;not null;uniqueIndex"`
+	Hint        string `gorm:"size:8;not null"`
+	CreatedAt   time.Time
+	RenewedAt   *time.Time
+	ExpiresAt   *time.Time
+	LastUsedAt  *time.Time
+}
+
+// Secret statuses.
+const (
+	SecretActive  = "ACTIVE"
+	SecretExpired = "EXPIRED"
+)
+
+// Status reports whether the secret still authenticates at now.
+func (cs *ClientSecret) Status(now time.Time) string {
+	if cs.ExpiresAt != nil && !cs.ExpiresAt.After(now) {
+		return SecretExpired
+	}
+	return SecretActive
+}
+
+// NewSecret is a secret together with its value, as returned once by
+// create and renew. The value is never available again.
+type NewSecret struct {
+	ClientSecret
+	Value string
+}
+
+// LimitError is returned when an application already holds the maximum
+// number of secrets.
+type LimitError struct{ Max int }
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("Too many Client Secrets. Cannot create more than %d secrets", e.Max)
+}
+
+// ErrLastSecret is returned when deleting an application's only secret: an
+// application must always be able to authenticate.
+var ErrLastSecret = errors.New("Cannot remove last secret")
+
+// cleanSecretDescription trims a description and checks its length.
+func cleanSecretDescription(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return s, "Description is required."
+	case utf8.RuneCountInString(s) > MaxSecretDescription:
+		return s, fmt.Sprintf("Description must be at most %d characters.", MaxSecretDescription)
+	case hasControl(s):
+		return s, "Description must not contain control characters."
+	}
+	return s, ""
+}
+
+// secretExpiry computes expiresAt for a secret created or renewed at now
+// under the application's and its domain's policies. It is the one place
+// that does; nil means the secret never expires. Expiry policies are not
+// configurable yet, so every secret is valid until renewed or deleted.
+func secretExpiry(app *Application, now time.Time) *time.Time {
+	_ = app
+	_ = now
+	return nil
+}
+
+// Secrets lists an application's secrets, oldest first.
+func (s *Store) Secrets(ctx context.Context, appID string) ([]ClientSecret, error) {
+	var out []ClientSecret
+	err := s.db.WithContext(ctx).Where("application_id = ?", appID).Order("created_at, id").Find(&out).Error
+	return out, err
+}
+
+// SecretByID returns a secret of the given application, or ErrNotFound when
+// it does not exist or belongs to another application.
+func (s *Store) SecretByID(ctx context.Context, appID, id string) (*ClientSecret, error) {
+	var cs ClientSecret
+	if err := s.db.WithContext(ctx).First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &cs, nil
+}
+
+// lockApplication loads the application and, on PostgreSQL, locks its row
+// so that concurrent secret changes of one application run one after the
+// other. SQLite needs no lock: its transactions begin IMMEDIATE (see
+// openSQLite), which already serialises writers.
+func (s *Store) lockApplication(tx *gorm.DB, appID string) (*Application, error) {
+	q := tx
+	if tx.Dialector.Name() == "postgres" {
+		q = tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var a Application
+	if err := q.First(&a, "id = ?", appID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// CreateSecret adds a secret to an application, enforcing the description
+// rules and the per-application limit inside one transaction.
+func (s *Store) CreateSecret(ctx context.Context, appID, description string) (*NewSecret, error) {
+	var ns *NewSecret
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		ns, err = s.createSecret(tx, appID, description)
+		return err
+	})
+	return ns, err
+}
+
+func (s *Store) createSecret(tx *gorm.DB, appID, description string) (*NewSecret, error) {
+	description, msg := cleanSecretDescription(description)
+	if msg != "" {
+		return nil, FieldErrors{"description": msg}
+	}
+	app, err := s.lockApplication(tx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", appID).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	// >= rather than ==: a limit lowered below the current count still blocks.
+	if n >= int64(s.SecretsMax) {
+		return nil, &LimitError{Max: s.SecretsMax}
+	}
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", appID, description).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, duplicateDescription(description)
+	}
+	now := s.now()
+	value := newSecretValue()
+	ns := &NewSecret{Value: value, ClientSecret: ClientSecret{
+		ID: newID(), ApplicationID: appID, Description: description,
+		Digest: SecretDigest(value), Hint: secretHint(value),
+		CreatedAt: now, ExpiresAt: secretExpiry(app, now),
+	}}
+	if err := tx.Omit("Application").Create(&ns.ClientSecret).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return nil, duplicateDescription(description)
+		}
+		return nil, err
+	}
+	return ns, nil
+}
+
+func duplicateDescription(d string) FieldErrors {
+	return FieldErrors{"description": "Secret with description " + d + " already exists"}
+}
+
+// RenewSecret replaces a secret's value, keeping its id and description.
+// The old value stops working with the commit.
+func (s *Store) RenewSecret(ctx context.Context, appID, id string) (*NewSecret, error) {
+	var ns *NewSecret
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		app, err := s.lockApplication(tx, appID)
+		if err != nil {
+			return err
+		}
+		var cs ClientSecret
+		if err := tx.First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
+			return notFound(err)
+		}
+		now := s.now()
+		value := newSecretValue()
+		cs.Digest, cs.Hint = SecretDigest(value), secretHint(value)
+		cs.RenewedAt, cs.ExpiresAt, cs.LastUsedAt = &now, secretExpiry(app, now), nil
+		if err := tx.Model(&cs).Select("digest", "hint", "renewed_at", "expires_at", "last_used_at").Updates(&cs).Error; err != nil {
+			return err
+		}
+		ns = &NewSecret{ClientSecret: cs, Value: value}
+		return nil
+	})
+	return ns, err
+}
+
+// DeleteSecret removes a secret. When confirm is not nil it must equal the
+// description exactly (the console's typed confirmation; the API passes
+// nil). An application's last secret cannot be deleted.
+func (s *Store) DeleteSecret(ctx context.Context, appID, id string, confirm *string) (*ClientSecret, error) {
+	var cs ClientSecret
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := s.lockApplication(tx, appID); err != nil {
+			return err
+		}
+		if err := tx.First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
+			return notFound(err)
+		}
+		if confirm != nil && *confirm != cs.Description {
+			return FieldErrors{"confirm": "Type the secret's description exactly to confirm."}
+		}
+		var n int64
+		if err := tx.Model(&ClientSecret{}).Where("application_id = ?", appID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n <= 1 {
+			return ErrLastSecret
+		}
+		return tx.Delete(&cs).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cs, nil
+}
