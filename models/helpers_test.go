@@ -1,0 +1,58 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// openTestStore opens a fresh SQLite database in a temporary folder and
+// returns it with the path of its file and the captured GORM log.
+func openTestStore(t *testing.T) (*Store, string, *syncBuffer) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := Open(context.Background(), path, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path, logs
+}
+
+// newTestApp creates a domain and an application (with its Default secret).
+func newTestApp(t *testing.T, s *Store, name string) (*Application, *NewSecret) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := s.CreateDomain(ctx, DomainInput{Name: "Domain of " + name, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, first, err := s.CreateApplication(ctx, d.ID, ApplicationInput{Name: name, Type: AppTypeService})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, first
+}
