@@ -112,15 +112,3 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	h.audit(c, models.AuditEvent{Type: models.EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})
 	return h.redirect(c, "/account", "Password changed. Other sessions have been signed out.")
 }
-
-// AuditLog lists recorded events, newest first.
-func (h *Handler) AuditLog(c echo.Context) error {
-	evs, err := h.Store.AuditEvents(c.Request().Context(), models.AuditFilter{
-		DomainID: c.QueryParam("domain"), ApplicationID: c.QueryParam("application"),
-		Type: c.QueryParam("type"), Actor: c.QueryParam("actor"),
-	})
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.Audit(views.AuditPage{Page: h.page(c, "Audit log", "audit"), Events: evs}))
-}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -57,14 +58,33 @@ func (s *Store) Record(ctx context.Context, ev AuditEvent) error {
 	return s.db.WithContext(ctx).Create(&ev).Error
 }
 
-// AuditFilter selects audit events; zero fields match everything.
-type AuditFilter struct {
-	DomainID, ApplicationID, Type, Actor string
-	Limit                                int
+// AuditEventTypes lists every event type, for filters.
+var AuditEventTypes = []string{
+	EventSecretCreated, EventSecretRenewed, EventSecretDeleted,
+	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
+	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
+	EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
 }
 
-// AuditEvents lists events newest first.
-func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+// AuditFilter selects audit events; zero fields match everything. From is
+// inclusive and To exclusive.
+type AuditFilter struct {
+	DomainID, ApplicationID, Type, Actor string
+	From, To                             time.Time
+	// Page counts from 1; PerPage defaults to 50 and is at most 500.
+	Page, PerPage int
+}
+
+// AuditPage is one page of events with the total that matched.
+type AuditPage struct {
+	Events  []AuditEvent
+	Total   int64
+	Page    int
+	PerPage int
+}
+
+// AuditEvents lists matching events newest first, one page at a time.
+func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, error) {
 	db := s.db.WithContext(ctx).Model(&AuditEvent{})
 	if f.DomainID != "" {
 		db = db.Where("domain_id = ?", f.DomainID)
@@ -76,12 +96,59 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 		db = db.Where("type = ?", f.Type)
 	}
 	if f.Actor != "" {
-		db = db.Where("actor_email = ?", f.Actor)
+		db = db.Where("lower(actor_email) = lower(?)", strings.TrimSpace(f.Actor))
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 50
+	if !f.From.IsZero() {
+		db = db.Where("created_at >= ?", f.From.UTC())
 	}
-	var evs []AuditEvent
-	err := db.Order("created_at DESC, id").Limit(f.Limit).Find(&evs).Error
-	return evs, err
+	if !f.To.IsZero() {
+		db = db.Where("created_at < ?", f.To.UTC())
+	}
+	if f.PerPage <= 0 || f.PerPage > 500 {
+		f.PerPage = 50
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	p := &AuditPage{Page: f.Page, PerPage: f.PerPage}
+	if err := db.Count(&p.Total).Error; err != nil {
+		return nil, err
+	}
+	err := db.Order("created_at DESC, id").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&p.Events).Error
+	return p, err
+}
+
+// AuditNames returns the current names of the domains and applications the
+// events refer to; deleted ones are absent (the event keeps TargetName).
+func (s *Store) AuditNames(ctx context.Context, evs []AuditEvent) (domains, apps map[string]string, err error) {
+	var dIDs, aIDs []string
+	for _, e := range evs {
+		if e.DomainID != "" {
+			dIDs = append(dIDs, e.DomainID)
+		}
+		if e.ApplicationID != "" {
+			aIDs = append(aIDs, e.ApplicationID)
+		}
+	}
+	domains, apps = map[string]string{}, map[string]string{}
+	type row struct{ ID, Name string }
+	var rows []row
+	if len(dIDs) > 0 {
+		if err := s.db.WithContext(ctx).Model(&Domain{}).Where("id IN ?", uniq(dIDs)).Find(&rows).Error; err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rows {
+			domains[r.ID] = r.Name
+		}
+	}
+	rows = nil
+	if len(aIDs) > 0 {
+		if err := s.db.WithContext(ctx).Model(&Application{}).Where("id IN ?", uniq(aIDs)).Find(&rows).Error; err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rows {
+			apps[r.ID] = r.Name
+		}
+	}
+	return domains, apps, nil
 }
