@@ -38,9 +38,12 @@ func IsPostgres(dsn string) bool {
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a SQLite
-// file path), and applies the migrations. A SQLite file's folder is created
+// file path), and applies the migrations. A nil log discards GORM's messages. A SQLite file's folder is created
 // when missing.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	gcfg := &gorm.Config{
 		Logger:         newGormLogger(log),
 		TranslateError: true,
