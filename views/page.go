@@ -56,6 +56,17 @@ func count(n int64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// typeLabel names an application type for people.
+func typeLabel(t string) string {
+	switch t {
+	case models.AppTypeService:
+		return "Service"
+	case models.AppTypeWeb:
+		return "Web"
+	}
+	return t
+}
+
 func userLabel(u *models.User) string {
 	if u == nil {
 		return "—"
