@@ -69,9 +69,12 @@ func (h *Handler) Logout(c echo.Context) error {
 }
 
 // safeNext keeps post-login redirects on this site: only absolute paths,
-// never "//host" or "/\host".
+// never "//host" or "/\host". Control characters and backslashes are refused
+// anywhere: browsers drop tabs and newlines from a Location and read "\" as
+// "/", so "/\t/host" would otherwise lead off-site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/domains"
 	}
 	return next

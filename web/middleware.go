@@ -66,6 +66,9 @@ func csrfProtection() echo.MiddlewareFunc {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
+		// A missing token is refused like a wrong one (403 "Form expired"),
+		// not with echo's 400 "missing csrf token".
+		ErrorHandler: func(error, echo.Context) error { return middleware.ErrCSRFInvalid },
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
 			return p == "/healthz" || strings.HasPrefix(p, "/static/")

@@ -42,6 +42,9 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 func newEcho(log *slog.Logger, listener string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The peer address, never X-Forwarded-For: a client could otherwise pick
+	// its own address and slip past per-address rate limits.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.Recover())
 	e.Use(requestLogger(log, listener))
 	e.Use(middleware.BodyLimit("1M"))

@@ -142,6 +142,9 @@ func (s *cookieSessions) Flashes(c echo.Context) []views.Flash {
 func (s *cookieSessions) loadUser(store *models.Store) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+				return next(c) // assets need no user: skip the session and the query
+			}
 			sess := s.get(c)
 			id, _ := sess.Values[keyUserID].(string)
 			if id == "" {
