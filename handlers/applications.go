@@ -92,14 +92,19 @@ func (h *Handler) ShowApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ApplicationShow(h.appPage(c, d, a, "overview")))
+	v, err := h.appPage(c, d, a, "overview")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ApplicationShow(v))
 }
 
-func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Application, tab string) views.ApplicationPage {
+func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Application, tab string) (views.ApplicationPage, error) {
+	counts, err := h.Store.SecretExpiryCounts(c.Request().Context(), d.ID, a.ID)
 	return views.ApplicationPage{
 		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
-		Domain: d, App: a, Tab: tab,
-	}
+		Domain: d, App: a, Tab: tab, Counts: counts,
+	}, err
 }
 
 func tabLabel(tab string) string {

@@ -83,8 +83,12 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	counts, err := h.Store.SecretExpiryCounts(ctx, d.ID, "")
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
-		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps,
+		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps, Counts: counts,
 	}))
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,11 +17,16 @@ func (h *Handler) secretsPage(c echo.Context, d *models.Domain, a *models.Applic
 	if err != nil {
 		return views.SecretsPage{}, err
 	}
+	ap, err := h.appPage(c, d, a, "secrets")
+	if err != nil {
+		return views.SecretsPage{}, err
+	}
 	return views.SecretsPage{
-		ApplicationPage: h.appPage(c, d, a, "secrets"),
+		ApplicationPage: ap,
 		Secrets:         secrets,
 		Max:             h.Store.SecretsMax,
 		Now:             h.Store.Now(),
+		Soon:            h.Store.ExpiringSoon,
 		Dialog:          dlg,
 	}, nil
 }
@@ -54,13 +60,56 @@ func (h *Handler) ShowSecrets(c echo.Context) error {
 	return h.renderSecrets(c, http.StatusOK, d, a, nil)
 }
 
-// SecretSettings shows the application's client-secret settings dialog.
+// SecretSettings shows the application's "Client Secrets Settings" dialog.
 func (h *Handler) SecretSettings(c echo.Context) error {
 	d, a, err := h.loadApp(c)
 	if err != nil {
 		return err
 	}
-	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogSettings})
+	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogSettings, Policy: policyForm(a.SecretPolicy())})
+}
+
+// SaveSecretSettings stores the application's expiry override.
+func (h *Handler) SaveSecretSettings(c echo.Context) error {
+	d, a, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	in := models.ExpiryInput{Enabled: c.FormValue("useDomainRules") != "true", Unit: c.FormValue("unit"), Duration: c.FormValue("duration")}
+	old, updated, err := h.Store.UpdateAppSecretPolicy(c.Request().Context(), d.ID, a.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		form := views.PolicyForm{Enabled: in.Enabled, Unit: in.Unit, Duration: in.Duration, Errors: fe}
+		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogSettings, Policy: form})
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventAppSecretSettingsUpdated, DomainID: d.ID, ApplicationID: a.ID,
+		TargetID: a.ID, TargetName: a.Name, Detail: appPolicyLabel(old) + " → " + appPolicyLabel(updated)})
+	return h.redirect(c, appPath(a)+"/secrets", "Client secret settings saved. They apply to secrets created or renewed from now on.")
+}
+
+func appPolicyLabel(p models.ExpiryPolicy) string {
+	if !p.Enabled {
+		return "use domain rules"
+	}
+	return p.String()
+}
+
+// policyForm shows a stored policy in a form; a policy never set offers the
+// defaults (3 MONTHS).
+func policyForm(p models.ExpiryPolicy) views.PolicyForm {
+	f := views.PolicyForm{Enabled: p.Enabled, Unit: p.Unit, Duration: strconv.Itoa(p.Duration)}
+	if f.Unit == "" {
+		f.Unit = models.DefaultExpiryUnit
+	}
+	if p.Duration == 0 {
+		f.Duration = strconv.Itoa(models.DefaultExpiryDuration)
+		if p.Unit == models.UnitNone {
+			f.Duration = ""
+		}
+	}
+	return f
 }
 
 // NewSecret shows step 1 of "New client secret": the description.

@@ -32,8 +32,40 @@ type Application struct {
 	OwnerID             *string `gorm:"size:36"`
 	Owner               *User   `gorm:"constraint:OnDelete:SET NULL"`
 	AccessTokenLifetime int     `gorm:"not null;default:7200"`
-	CreatedAt           time.Time
+	// SecretExpiryOverride false means "Use Domain Rules"; true applies the
+	// unit and duration below (NONE: secrets never expire).
+	SecretExpiryOverride bool   `gorm:"not null"`
+	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
+	SecretExpiryDuration int    `gorm:"not null;default:0"`
+	CreatedAt            time.Time
 	UpdatedAt           time.Time
+}
+
+// SecretPolicy returns the application's override; Enabled false means the
+// domain's rules apply.
+func (a *Application) SecretPolicy() ExpiryPolicy {
+	return ExpiryPolicy{Enabled: a.SecretExpiryOverride, Unit: a.SecretExpiryUnit, Duration: a.SecretExpiryDuration}
+}
+
+// UpdateAppSecretPolicy validates and stores an application's expiry
+// override (in.Enabled false = use domain rules), returning the old and new
+// policies for the audit log. Existing secrets keep their expiry.
+func (s *Store) UpdateAppSecretPolicy(ctx context.Context, domainID, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
+	p, errs := in.Parse(true)
+	if errs != nil {
+		return old, old, errs
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var a Application
+		if err := tx.First(&a, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
+			return notFound(err)
+		}
+		old = a.SecretPolicy()
+		return tx.Model(&a).Select("secret_expiry_override", "secret_expiry_unit", "secret_expiry_duration").Updates(&Application{
+			SecretExpiryOverride: p.Enabled, SecretExpiryUnit: p.Unit, SecretExpiryDuration: p.Duration,
+		}).Error
+	})
+	return old, p, err
 }
 
 // ApplicationInput is what a person submits to create or edit an application.

@@ -23,6 +23,9 @@ const (
 	EventSecretCreated      = "APPLICATION_CLIENT_SECRET_CREATED"
 	EventSecretRenewed      = "APPLICATION_CLIENT_SECRET_RENEWED"
 	EventSecretDeleted      = "APPLICATION_CLIENT_SECRET_DELETED"
+	// Policy changes; Detail holds "old → new".
+	EventDomainSecretSettingsUpdated = "DOMAIN_CLIENT_SECRET_SETTINGS_UPDATED"
+	EventAppSecretSettingsUpdated    = "APPLICATION_CLIENT_SECRET_SETTINGS_UPDATED"
 )
 
 // Outcomes of an audited action.
@@ -61,6 +64,7 @@ func (s *Store) Record(ctx context.Context, ev AuditEvent) error {
 // AuditEventTypes lists every event type, for filters.
 var AuditEventTypes = []string{
 	EventSecretCreated, EventSecretRenewed, EventSecretDeleted,
+	EventDomainSecretSettingsUpdated, EventAppSecretSettingsUpdated,
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
 	EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,

@@ -16,8 +16,15 @@ type Domain struct {
 	HRID        string `gorm:"column:hrid;uniqueIndex;size:64;not null"`
 	Name        string `gorm:"uniqueIndex;size:64;not null"`
 	Description string `gorm:"size:500;not null;default:''"`
-	Enabled     bool   `gorm:"not null;default:true"`
-	Owners      []User `gorm:"many2many:domain_owners;constraint:OnDelete:CASCADE"`
+	// Enabled has no database default on purpose: GORM would write the
+	// default instead of an explicit false.
+	Enabled bool   `gorm:"not null"`
+	Owners  []User `gorm:"many2many:domain_owners;constraint:OnDelete:CASCADE"`
+	// The client-secret expiry policy ("Client Secrets Policies"), stored
+	// as chosen so the form shows exactly what was saved.
+	SecretExpiryEnabled  bool   `gorm:"not null"`
+	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
+	SecretExpiryDuration int    `gorm:"not null;default:0"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 
@@ -30,6 +37,32 @@ type DomainInput struct {
 	Name, HRID, Description string
 	Enabled                 bool
 	OwnerIDs                []string
+}
+
+// SecretPolicy returns the domain's client-secret expiry policy.
+func (d *Domain) SecretPolicy() ExpiryPolicy {
+	return ExpiryPolicy{Enabled: d.SecretExpiryEnabled, Unit: d.SecretExpiryUnit, Duration: d.SecretExpiryDuration}
+}
+
+// UpdateDomainSecretPolicy validates and stores the domain's expiry policy,
+// returning the old and new policies for the audit log. Existing secrets keep
+// their expiry.
+func (s *Store) UpdateDomainSecretPolicy(ctx context.Context, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
+	p, errs := in.Parse(false)
+	if errs != nil {
+		return old, old, errs
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var d Domain
+		if err := tx.First(&d, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		old = d.SecretPolicy()
+		return tx.Model(&d).Select("secret_expiry_enabled", "secret_expiry_unit", "secret_expiry_duration").Updates(&Domain{
+			SecretExpiryEnabled: p.Enabled, SecretExpiryUnit: p.Unit, SecretExpiryDuration: p.Duration,
+		}).Error
+	})
+	return old, p, err
 }
 
 func (in *DomainInput) validate() FieldErrors {

@@ -36,16 +36,47 @@ type ClientSecret struct {
 
 // Secret statuses.
 const (
-	SecretActive  = "ACTIVE"
-	SecretExpired = "EXPIRED"
+	SecretActive       = "ACTIVE"
+	SecretExpiringSoon = "EXPIRING_SOON"
+	SecretExpired      = "EXPIRED"
 )
 
-// Status reports whether the secret still authenticates at now.
-func (cs *ClientSecret) Status(now time.Time) string {
-	if cs.ExpiresAt != nil && !cs.ExpiresAt.After(now) {
+// Status tells whether the secret still authenticates at now, and whether it
+// expires within soon (the first notification threshold).
+func (cs *ClientSecret) Status(now time.Time, soon time.Duration) string {
+	switch {
+	case cs.ExpiresAt == nil:
+		return SecretActive
+	case !cs.ExpiresAt.After(now):
 		return SecretExpired
+	case cs.ExpiresAt.Sub(now) <= soon:
+		return SecretExpiringSoon
 	}
 	return SecretActive
+}
+
+// ExpiryCounts counts secrets expiring within soon and already expired.
+type ExpiryCounts struct {
+	Expiring, Expired int64
+}
+
+// SecretExpiryCounts counts the expiring and expired secrets of one
+// application (appID set) or of every application of a domain.
+func (s *Store) SecretExpiryCounts(ctx context.Context, domainID, appID string) (ExpiryCounts, error) {
+	now := s.now()
+	q := func() *gorm.DB {
+		db := s.db.WithContext(ctx).Model(&ClientSecret{})
+		if appID != "" {
+			return db.Where("application_id = ?", appID)
+		}
+		return db.Where("application_id IN (?)", s.db.Model(&Application{}).Select("id").Where("domain_id = ?", domainID))
+	}
+	var c ExpiryCounts
+	if err := q().Where("expires_at IS NOT NULL AND expires_at <= ?", now).Count(&c.Expired).Error; err != nil {
+		return c, err
+	}
+	err := q().Where("expires_at > ? AND expires_at <= ?", now, now.Add(s.ExpiringSoon)).Count(&c.Expiring).Error
+	return c, err
 }
 
 // NewSecret is a secret together with its value, as returned once by
@@ -81,14 +112,14 @@ func cleanSecretDescription(s string) (string, string) {
 	return s, ""
 }
 
-// secretExpiry computes expiresAt for a secret created or renewed at now
-// under the application's and its domain's policies. It is the one place
-// that does; nil means the secret never expires. Expiry policies are not
-// configurable yet, so every secret is valid until renewed or deleted.
+// secretExpiry computes expiresAt for a secret of app (loaded with its
+// Domain) created or renewed at now; see ComputeExpiry.
 func secretExpiry(app *Application, now time.Time) *time.Time {
-	_ = app
-	_ = now
-	return nil
+	var domain ExpiryPolicy
+	if app.Domain != nil {
+		domain = app.Domain.SecretPolicy()
+	}
+	return ComputeExpiry(now, domain, app.SecretPolicy())
 }
 
 // Secrets lists an application's secrets, oldest first.
@@ -121,6 +152,11 @@ func (s *Store) lockApplication(tx *gorm.DB, appID string) (*Application, error)
 	if err := q.First(&a, "id = ?", appID).Error; err != nil {
 		return nil, notFound(err)
 	}
+	var d Domain
+	if err := tx.First(&d, "id = ?", a.DomainID).Error; err != nil {
+		return nil, err
+	}
+	a.Domain = &d
 	return &a, nil
 }
 

@@ -26,7 +26,13 @@ type Store struct {
 	// SecretsMax is the most secrets one application may hold
 	// (applications.secretsMax).
 	SecretsMax int
+	// ExpiringSoon is how long before expiry a secret counts as "expiring
+	// soon": the first notification threshold.
+	ExpiringSoon time.Duration
 }
+
+// DefaultExpiringSoon is the default first notification threshold.
+const DefaultExpiringSoon = 20 * 24 * time.Hour
 
 // DefaultSecretsMax is Gravitee's default for applications.secretsMax.
 const DefaultSecretsMax = 10
@@ -61,7 +67,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, Now: time.Now, SecretsMax: DefaultSecretsMax}
+	s := &Store{db: db, Now: time.Now, SecretsMax: DefaultSecretsMax, ExpiringSoon: DefaultExpiringSoon}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)

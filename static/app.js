@@ -19,6 +19,10 @@
 //                                         go to URL
 //   <button data-dialog-close>            close the enclosing dialog
 //   <form data-confirm="MESSAGE">         window.confirm before submitting
+//   <input type=checkbox data-shows="ID">   #ID visible only while checked
+//   <input type=checkbox data-hides="ID">   #ID hidden while checked
+//                                         (the fields stay in the form, so
+//                                         their values are still sent)
 (function () {
   "use strict";
 
@@ -184,6 +188,17 @@
     }
   }
 
+  function syncToggle(checkbox) {
+    var shows = byId(checkbox.getAttribute("data-shows"));
+    if (shows) {
+      shows.hidden = !checkbox.checked;
+    }
+    var hides = byId(checkbox.getAttribute("data-hides"));
+    if (hides) {
+      hides.hidden = checkbox.checked;
+    }
+  }
+
   // ---- d. Dialogs -----------------------------------------------------------
 
   function autoOpen(dialog) {
@@ -225,6 +240,7 @@
   function refresh(root) {
     within(root, "input[data-confirm-match]").forEach(syncConfirmMatch);
     within(root, "input[data-enables]").forEach(syncEnables);
+    within(root, "input[data-shows], input[data-hides]").forEach(syncToggle);
     within(root, "dialog[data-auto-open]").forEach(autoOpen);
   }
 
@@ -262,6 +278,9 @@
     var el = event.target;
     if (el instanceof HTMLInputElement && el.hasAttribute("data-enables")) {
       syncEnables(el);
+    }
+    if (el instanceof HTMLInputElement && (el.hasAttribute("data-shows") || el.hasAttribute("data-hides"))) {
+      syncToggle(el);
     }
   });
 

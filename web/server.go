@@ -82,6 +82,9 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	w.GET("/domains/:domain/delete", h.ConfirmDeleteDomain)
 	w.POST("/domains/:domain/delete", h.DeleteDomain)
 
+	r.GET("/domains/:domain/settings/client-secrets", h.DomainSecretSettings)
+	w.POST("/domains/:domain/settings/client-secrets", h.SaveDomainSecretSettings)
+
 	w.GET("/domains/:domain/applications/new", h.NewApplication)
 	w.POST("/domains/:domain/applications", h.CreateApplication)
 	r.GET("/domains/:domain/applications/:app", h.ShowApplication)
@@ -89,6 +92,7 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	w.GET("/domains/:domain/applications/:app/secrets/new", h.NewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
 	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
+	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/delete", h.ConfirmDeleteSecret)

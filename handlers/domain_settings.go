@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+	"latchkey/views"
+)
+
+func (h *Handler) domainSettingsPage(c echo.Context, d *models.Domain, form views.PolicyForm, status int) error {
+	counts, err := h.Store.SecretExpiryCounts(c.Request().Context(), d.ID, "")
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.DomainSecretSettings(views.DomainSecretSettingsPage{
+		Page:   h.page(c, "Client Secrets · "+d.Name, "domains", domainsCrumb(), domainCrumb(d), views.Crumb{Label: "Client Secrets"}),
+		Domain: d, Form: form, Counts: counts,
+	}))
+}
+
+// DomainSecretSettings shows the domain's "Client Secrets Policies" form.
+func (h *Handler) DomainSecretSettings(c echo.Context) error {
+	d, err := h.Store.DomainByID(c.Request().Context(), c.Param("domain"))
+	if err != nil {
+		return err
+	}
+	return h.domainSettingsPage(c, d, policyForm(d.SecretPolicy()), http.StatusOK)
+}
+
+// SaveDomainSecretSettings stores the domain's expiry policy.
+func (h *Handler) SaveDomainSecretSettings(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
+	if err != nil {
+		return err
+	}
+	in := models.ExpiryInput{Enabled: c.FormValue("enabled") == "true", Unit: c.FormValue("unit"), Duration: c.FormValue("duration")}
+	old, updated, err := h.Store.UpdateDomainSecretPolicy(ctx, d.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return h.domainSettingsPage(c, d, views.PolicyForm{Enabled: in.Enabled, Unit: in.Unit, Duration: in.Duration, Errors: fe}, formStatus)
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventDomainSecretSettingsUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name,
+		Detail: old.String() + " → " + updated.String()})
+	return h.redirect(c, "/domains/"+d.ID, "Client secret policy saved. It applies to secrets created or renewed from now on.")
+}

@@ -1,0 +1,195 @@
+package models
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Expiry time units. MONTHS and YEARS are calendar units (time.AddDate), so
+// "3 MONTHS" from 15 January is 15 April, whatever the month lengths. Go
+// normalises impossible dates forward: 31 January + 1 month is 3 March (2 March
+// in a leap year), because "31 February" overflows into March.
+const (
+	UnitNone    = "NONE" // application override only: secrets never expire
+	UnitSeconds = "SECONDS"
+	UnitMinutes = "MINUTES"
+	UnitHours   = "HOURS"
+	UnitDays    = "DAYS"
+	UnitWeeks   = "WEEKS"
+	UnitMonths  = "MONTHS"
+	UnitYears   = "YEARS"
+)
+
+// ExpiryUnits lists the units a domain policy may use, in display order.
+var ExpiryUnits = []string{UnitSeconds, UnitMinutes, UnitHours, UnitDays, UnitWeeks, UnitMonths, UnitYears}
+
+// AppExpiryUnits lists the units an application override may use.
+var AppExpiryUnits = append([]string{UnitNone}, ExpiryUnits...)
+
+// Defaults offered when a policy is first switched on.
+const (
+	DefaultExpiryUnit     = UnitMonths
+	DefaultExpiryDuration = 3
+)
+
+// MaxExpiry bounds every policy: a secret's lifetime is at most 100 years, so
+// no duration can overflow time arithmetic into the past.
+const maxExpiryYears = 100
+
+// ExpiryPolicy is a duration in a unit; Enabled false means "no policy".
+type ExpiryPolicy struct {
+	Enabled  bool
+	Unit     string
+	Duration int
+}
+
+// String describes the policy for people and the audit log.
+func (p ExpiryPolicy) String() string {
+	switch {
+	case !p.Enabled:
+		return "no expiry"
+	case p.Unit == UnitNone:
+		return "never expires"
+	}
+	unit := strings.ToLower(p.Unit)
+	if p.Duration == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	return fmt.Sprintf("expires after %d %s", p.Duration, unit)
+}
+
+// AddExpiry returns t plus duration units; ok is false for an unknown unit.
+func AddExpiry(t time.Time, unit string, duration int) (time.Time, bool) {
+	d := time.Duration(duration)
+	switch unit {
+	case UnitSeconds:
+		return t.Add(d * time.Second), true
+	case UnitMinutes:
+		return t.Add(d * time.Minute), true
+	case UnitHours:
+		return t.Add(d * time.Hour), true
+	case UnitDays:
+		return t.AddDate(0, 0, duration), true
+	case UnitWeeks:
+		return t.AddDate(0, 0, 7*duration), true
+	case UnitMonths:
+		return t.AddDate(0, duration, 0), true
+	case UnitYears:
+		return t.AddDate(duration, 0, 0), true
+	}
+	return t, false
+}
+
+// maxDuration is the largest duration of a unit that stays within
+// maxExpiryYears (checked before any arithmetic, so nothing can overflow).
+func maxDuration(unit string) int {
+	switch unit {
+	case UnitSeconds:
+		return maxExpiryYears * 366 * 24 * 3600
+	case UnitMinutes:
+		return maxExpiryYears * 366 * 24 * 60
+	case UnitHours:
+		return maxExpiryYears * 366 * 24
+	case UnitDays:
+		return maxExpiryYears * 366
+	case UnitWeeks:
+		return maxExpiryYears * 53
+	case UnitMonths:
+		return maxExpiryYears * 12
+	case UnitYears:
+		return maxExpiryYears
+	}
+	return 0
+}
+
+// ComputeExpiry is the one rule for a new or renewed secret's expiresAt:
+// an application override decides alone (NONE: never, even when the domain
+// has a policy); otherwise the domain policy applies when enabled; otherwise
+// the secret never expires. nil means never.
+func ComputeExpiry(now time.Time, domain, app ExpiryPolicy) *time.Time {
+	p := domain
+	if app.Enabled {
+		p = app
+	}
+	if !p.Enabled || p.Unit == UnitNone || p.Duration < 1 {
+		return nil
+	}
+	at, ok := AddExpiry(now, p.Unit, p.Duration)
+	if !ok {
+		return nil
+	}
+	return &at
+}
+
+// ExpiryInput is a policy as typed into a form or an API body.
+type ExpiryInput struct {
+	Enabled  bool
+	Unit     string
+	Duration string
+}
+
+// Parse validates the input into a policy; allowNone admits NONE (the
+// application override). Messages are keyed "unit" and "duration". A
+// disabled policy keeps whatever valid unit and duration were given, so the
+// form shows them again, but needs none.
+func (in ExpiryInput) Parse(allowNone bool) (ExpiryPolicy, FieldErrors) {
+	errs := FieldErrors{}
+	p := ExpiryPolicy{Enabled: in.Enabled, Unit: strings.ToUpper(strings.TrimSpace(in.Unit))}
+	units := ExpiryUnits
+	if allowNone {
+		units = AppExpiryUnits
+	}
+	known := false
+	for _, u := range units {
+		known = known || u == p.Unit
+	}
+	if !known {
+		if in.Enabled {
+			errs["unit"] = "Choose a unit from the list."
+		}
+		p.Unit = ""
+	}
+	if p.Unit == UnitNone {
+		return p, errs.nilIfEmpty()
+	}
+	raw := strings.TrimSpace(in.Duration)
+	n, err := strconv.Atoi(raw)
+	switch {
+	case !in.Enabled && (raw == "" || err != nil || n < 1):
+		p.Duration = 0
+	case raw == "":
+		errs["duration"] = "Enter a duration."
+	case err != nil && isDigits(strings.TrimPrefix(raw, "-")):
+		errs["duration"] = "This duration is too long."
+	case err != nil:
+		errs["duration"] = "Enter a whole number, such as 3."
+	case n < 1:
+		errs["duration"] = "The duration must be at least 1."
+	case p.Unit != "" && n > maxDuration(p.Unit):
+		errs["duration"] = fmt.Sprintf("The duration must be at most %d %s (100 years).", maxDuration(p.Unit), strings.ToLower(p.Unit))
+	default:
+		p.Duration = n
+	}
+	return p, errs.nilIfEmpty()
+}
+
+func (f FieldErrors) nilIfEmpty() FieldErrors {
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
