@@ -38,7 +38,7 @@ type Application struct {
 	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
 	SecretExpiryDuration int    `gorm:"not null;default:0"`
 	CreatedAt            time.Time
-	UpdatedAt           time.Time
+	UpdatedAt            time.Time
 }
 
 // SecretPolicy returns the application's override; Enabled false means the

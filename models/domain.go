@@ -25,8 +25,8 @@ type Domain struct {
 	SecretExpiryEnabled  bool   `gorm:"not null"`
 	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
 	SecretExpiryDuration int    `gorm:"not null;default:0"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 
 	// AppCount is filled by Domains for the list page; it is not a column.
 	AppCount int64 `gorm:"->;-:migration"`
