@@ -85,17 +85,18 @@ func AddExpiry(t time.Time, unit string, duration int) (time.Time, bool) {
 // maxDuration is the largest duration of a unit that stays within
 // maxExpiryYears (checked before any arithmetic, so nothing can overflow).
 func maxDuration(unit string) int {
+	const days = maxExpiryYears * 36525 / 100 // 100 years of 365.25 days
 	switch unit {
 	case UnitSeconds:
-		return maxExpiryYears * 366 * 24 * 3600
+		return days * 24 * 3600
 	case UnitMinutes:
-		return maxExpiryYears * 366 * 24 * 60
+		return days * 24 * 60
 	case UnitHours:
-		return maxExpiryYears * 366 * 24
+		return days * 24
 	case UnitDays:
-		return maxExpiryYears * 366
+		return days
 	case UnitWeeks:
-		return maxExpiryYears * 53
+		return days / 7
 	case UnitMonths:
 		return maxExpiryYears * 12
 	case UnitYears:
