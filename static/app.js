@@ -263,6 +263,18 @@
         // (and following data-close-href) replaces following the link.
         event.preventDefault();
         dialog.close();
+        // That holds only when the page is already the link's target, as
+        // for a dialog htmx swapped in. A dialog opened by its own URL (as
+        // a page) would otherwise leave that URL in the address bar, and a
+        // reload would open it again: follow the link after all.
+        if (
+          closer instanceof HTMLAnchorElement &&
+          closer.href &&
+          !dialog.hasAttribute("data-close-href") &&
+          closer.href !== window.location.href.split("#")[0]
+        ) {
+          window.location.assign(closer.href);
+        }
       }
     }
   });
