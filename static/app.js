@@ -220,6 +220,16 @@
       // Not connected or otherwise unable to be modal: show it inline.
       dialog.setAttribute("open", "");
     }
+    // A form re-rendered with the person's input focuses it with the caret
+    // at the start; put it at the end so typing continues the text.
+    var field = dialog.querySelector("input[autofocus]");
+    if (field && field.value && typeof field.setSelectionRange === "function") {
+      try {
+        field.setSelectionRange(field.value.length, field.value.length);
+      } catch (e) {
+        // Input types without selection support keep the browser's caret.
+      }
+    }
   }
 
   function onDialogClose(event) {

@@ -802,7 +802,7 @@ func secretDialog(v SecretsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" aria-label=\"Client secret value\" autocomplete=\"off\" spellcheck=\"false\"> <button type=\"button\" class=\"btn\" data-copy=\"secret-value\" id=\"copy-secret\">Copy</button></div><p class=\"flash-error mb-3\" role=\"alert\"><strong>Copy this value now.</strong> It will not be shown again: Latchkey keeps only a fingerprint of it.</p><div class=\"flex items-center gap-2 mb-4\"><input id=\"secret-stored\" type=\"checkbox\" data-enables=\"secret-ok\"> <label for=\"secret-stored\">I have stored it</label></div><form method=\"get\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" aria-label=\"Client secret value\" autocomplete=\"off\" spellcheck=\"false\"> <button type=\"button\" class=\"btn min-w-[6.5rem]\" data-copy=\"secret-value\" id=\"copy-secret\">Copy</button></div><p class=\"mb-3 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900\" role=\"alert\"><strong>Copy this value now.</strong> It will not be shown again: Latchkey keeps only a fingerprint of it.</p><div class=\"flex items-center gap-2 mb-4\"><input id=\"secret-stored\" type=\"checkbox\" data-enables=\"secret-ok\"> <label for=\"secret-stored\">I have stored it</label></div><form method=\"get\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
