@@ -61,6 +61,8 @@ func appInput(c echo.Context) models.ApplicationInput {
 		Description: c.FormValue("description"),
 		Type:        c.FormValue("type"),
 		OwnerID:     c.FormValue("owner"),
+		Scopes:      c.FormValue("scopes"),
+		Disabled:    c.FormValue("enabled") != "true",
 	}
 }
 
@@ -120,7 +122,7 @@ func (h *Handler) EditApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type}
+	in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type, Scopes: a.Scopes, Disabled: a.Disabled}
 	if a.OwnerID != nil {
 		in.OwnerID = *a.OwnerID
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Audit event types. Secret events keep Gravitee's names so existing log
@@ -55,6 +56,11 @@ type AuditEvent struct {
 func (s *Store) Record(ctx context.Context, ev AuditEvent) error {
 	ev.ID = newID()
 	ev.CreatedAt = s.now()
+	// Free text comes from people: keep it within the columns (PostgreSQL
+	// enforces their sizes).
+	ev.TargetName = truncateRunes(ev.TargetName, 254)
+	ev.ActorEmail = truncateRunes(ev.ActorEmail, 254)
+	ev.Detail = truncateRunes(ev.Detail, 1000)
 	if ev.Outcome == "" {
 		ev.Outcome = OutcomeSuccess
 	}
@@ -155,4 +161,11 @@ func (s *Store) AuditNames(ctx context.Context, evs []AuditEvent) (domains, apps
 		}
 	}
 	return domains, apps, nil
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

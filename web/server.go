@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -24,8 +25,13 @@ type Server struct {
 	Gateway http.Handler
 }
 
-// New builds both handlers.
+// New builds both handlers, and applies the configuration's limits to the
+// store (applications.secretsMax, the first expiry threshold).
 func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog.Logger) (*Server, error) {
+	store.SecretsMax = cfg.Applications.SecretsMax
+	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
+		store.ExpiringSoon = time.Duration(days[0]) * 24 * time.Hour
+	}
 	sess, err := newSessions(ctx, cfg, store)
 	if err != nil {
 		return nil, err

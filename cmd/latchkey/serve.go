@@ -50,10 +50,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store.SecretsMax = cfg.Applications.SecretsMax
-	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
-		store.ExpiringSoon = time.Duration(days[0]) * 24 * time.Hour
-	}
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error("close database", "err", err)
