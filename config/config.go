@@ -70,6 +70,9 @@ type Config struct {
 		// PublicURL is the base URL of the console as people reach it
 		// (used in setup links and e-mails). Must be an absolute http(s) URL.
 		PublicURL string `yaml:"publicURL"`
+		// GatewayURL is the base URL of the gateway as clients reach it: the
+		// token issuer is GatewayURL/{hrid}/oidc. Must be an absolute http(s) URL.
+		GatewayURL string `yaml:"gatewayURL"`
 		// ReadHeaderTimeout bounds reading request headers.
 		ReadHeaderTimeout Duration `yaml:"readHeaderTimeout"`
 		// ReadTimeout bounds reading a whole request.
@@ -123,6 +126,14 @@ type Config struct {
 			// Window is the period over which failures are counted.
 			Window Duration `yaml:"window"`
 		} `yaml:"login"`
+		// Token throttles failed client authentication at the gateway.
+		Token struct {
+			// MaxAttempts failures are allowed within Window, per clientId
+			// and per client address, before the gateway answers 429.
+			MaxAttempts int `yaml:"maxAttempts"`
+			// Window is the period over which failures are counted.
+			Window Duration `yaml:"window"`
+		} `yaml:"token"`
 	} `yaml:"security"`
 
 	// Bootstrap creates the first administrator on an empty database.
@@ -264,6 +275,9 @@ func Default() *Config {
 	c.Session.SecureCookie = "auto"
 	c.Security.Login.MaxAttempts = 5
 	c.Security.Login.Window = Duration{15 * time.Minute}
+	c.Security.Token.MaxAttempts = 20
+	c.Security.Token.Window = Duration{time.Minute}
+	c.Server.GatewayURL = "http://localhost:8092"
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
 	n := &c.Services.Notifier
@@ -526,6 +540,9 @@ func (c *Config) Validate() error {
 	if p := publicURLProblem(s.PublicURL); p != "" {
 		return bad("server.publicURL", "%s", p)
 	}
+	if p := publicURLProblem(s.GatewayURL); p != "" {
+		return bad("server.gatewayURL", "%s", p)
+	}
 	for _, d := range []struct {
 		key string
 		d   Duration
@@ -582,6 +599,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Security.Login.Window.Duration <= 0 {
 		return bad("security.login.window", "must be greater than 0 (got %s)", c.Security.Login.Window)
+	}
+	if c.Security.Token.MaxAttempts < 1 {
+		return bad("security.token.maxAttempts", "must be at least 1 (got %d)", c.Security.Token.MaxAttempts)
+	}
+	if c.Security.Token.Window.Duration <= 0 {
+		return bad("security.token.window", "must be greater than 0 (got %s)", c.Security.Token.Window)
 	}
 
 	a := &c.Bootstrap.Admin
