@@ -170,9 +170,14 @@ type Config struct {
 				// ExpiryThresholds lists, comma-separated, how many days
 				// before expiry to notify. See [Config.ExpiryThresholdDays].
 				ExpiryThresholds string `yaml:"expiryThresholds"`
-				// ExpiryEmailSubject is the e-mail subject; ${applicationName}
-				// and ${expiryDate} are substituted.
+				// ExpiryEmailSubject is the subject of "will expire" e-mails;
+				// ${applicationName}, ${domainName}, ${secretName} and
+				// ${expiryDate} are substituted.
 				ExpiryEmailSubject string `yaml:"expiryEmailSubject"`
+				// ExpiredEmailSubject is the subject of "expired" e-mails
+				// (Gravitee never sends those, so it has no key for them);
+				// the same placeholders are substituted.
+				ExpiredEmailSubject string `yaml:"expiredEmailSubject"`
 			} `yaml:"client-secret"`
 		} `yaml:"notifier"`
 	} `yaml:"services"`
@@ -191,7 +196,30 @@ type Config struct {
 			// StartTLSRequired refuses to send unless the server offers
 			// STARTTLS.
 			StartTLSRequired bool `yaml:"startTLSRequired"`
+			// TLS connects with TLS from the first byte (SMTPS, usually
+			// port 465) instead of upgrading with STARTTLS.
+			TLS bool `yaml:"tls"`
 		} `yaml:"email"`
+		// UI is the in-console channel: the bell in the header and the
+		// Notifications page.
+		UI struct {
+			Enabled bool `yaml:"enabled"`
+		} `yaml:"ui"`
+		// Webhook POSTs each notice as a signed JSON event.
+		Webhook struct {
+			Enabled bool `yaml:"enabled"`
+			// URLs lists, comma-separated, the absolute http(s) URLs that
+			// receive every event; required when Enabled.
+			URLs string `yaml:"urls"`
+			// Secret is the HMAC-SHA256 key that signs each request (header
+			// X-Latchkey-Signature); required when Enabled, at least 16
+			// characters.
+			Secret string `yaml:"secret"`
+		} `yaml:"webhook"`
+		// Log writes each notice to Latchkey's log.
+		Log struct {
+			Enabled bool `yaml:"enabled"`
+		} `yaml:"log"`
 	} `yaml:"notifiers"`
 }
 
@@ -286,9 +314,12 @@ func Default() *Config {
 	n.ClientSecret.CronExpression = "0 0 5 * * *"
 	n.ClientSecret.ExpiryThresholds = "20,15,10,5,1"
 	n.ClientSecret.ExpiryEmailSubject = "Client secret of application ${applicationName} will expire on ${expiryDate}"
+	n.ClientSecret.ExpiredEmailSubject = "Client secret ${secretName} of application ${applicationName} expired on ${expiryDate}"
 	e := &c.Notifiers.Email
 	e.Port = 587
 	e.StartTLSRequired = true
+	c.Notifiers.UI.Enabled = true
+	c.Notifiers.Log.Enabled = true
 	return c
 }
 
@@ -631,11 +662,17 @@ func (c *Config) Validate() error {
 	if n := len(strings.Fields(cs.CronExpression)); n != 6 {
 		return bad(csKey+"cronExpression", "must have 6 space-separated fields (second minute hour day month weekday), got %d in %q", n, cs.CronExpression)
 	}
+	if _, err := ParseCron(cs.CronExpression); err != nil {
+		return bad(csKey+"cronExpression", "%v (in %q)", err, cs.CronExpression)
+	}
 	if _, err := parseThresholds(cs.ExpiryThresholds); err != nil {
 		return bad(csKey+"expiryThresholds", "%v", err)
 	}
 	if strings.TrimSpace(cs.ExpiryEmailSubject) == "" {
 		return bad(csKey+"expiryEmailSubject", "must not be empty")
+	}
+	if strings.TrimSpace(cs.ExpiredEmailSubject) == "" {
+		return bad(csKey+"expiredEmailSubject", "must not be empty")
 	}
 
 	e := &c.Notifiers.Email
@@ -652,6 +689,9 @@ func (c *Config) Validate() error {
 		if _, err := mail.ParseAddress(e.From); err != nil {
 			return bad("notifiers.email.from", "must be an e-mail address such as \"Latchkey <latchkey@example.com>\" (got %q)", e.From)
 		}
+	}
+	if err := c.validateWebhook(); err != nil {
+		return err
 	}
 	return nil
 }
