@@ -24,6 +24,9 @@ const (
 	EventSecretCreated      = "APPLICATION_CLIENT_SECRET_CREATED"
 	EventSecretRenewed      = "APPLICATION_CLIENT_SECRET_RENEWED"
 	EventSecretDeleted      = "APPLICATION_CLIENT_SECRET_DELETED"
+	// EventClientAuthFailed summarises a period's failed client
+	// authentications at the gateway for one client.
+	EventClientAuthFailed = "CLIENT_AUTHENTICATION_FAILED"
 	// Policy changes; Detail holds "old → new".
 	EventDomainSecretSettingsUpdated = "DOMAIN_CLIENT_SECRET_SETTINGS_UPDATED"
 	EventAppSecretSettingsUpdated    = "APPLICATION_CLIENT_SECRET_SETTINGS_UPDATED"
@@ -73,7 +76,7 @@ var AuditEventTypes = []string{
 	EventDomainSecretSettingsUpdated, EventAppSecretSettingsUpdated,
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
-	EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
+	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
 }
 
 // AuditFilter selects audit events; zero fields match everything. From is

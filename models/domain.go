@@ -162,7 +162,14 @@ func (s *Store) saveDomain(ctx context.Context, d *Domain, in DomainInput, creat
 		}
 		d.Name, d.HRID, d.Description, d.Enabled = in.Name, in.HRID, in.Description, in.Enabled
 		if create {
+			// A domain is created with its token signing key.
 			err = tx.Omit("Owners").Create(d).Error
+			if err == nil {
+				var k *SigningKey
+				if k, err = newSigningKey(d.ID); err == nil {
+					err = tx.Omit("Domain").Create(k).Error
+				}
+			}
 		} else {
 			err = tx.Omit("Owners").Save(d).Error
 		}

@@ -29,7 +29,7 @@ func (s *syncBuffer) String() string {
 
 // openTestStore opens a fresh SQLite database in a temporary folder and
 // returns it with the path of its file and the captured GORM log.
-func openTestStore(t *testing.T) (*Store, string, *syncBuffer) {
+func openTestStore(t testing.TB) (*Store, string, *syncBuffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	logs := &syncBuffer{}
@@ -43,7 +43,7 @@ func openTestStore(t *testing.T) (*Store, string, *syncBuffer) {
 }
 
 // newTestApp creates a domain and an application (with its Default secret).
-func newTestApp(t *testing.T, s *Store, name string) (*Application, *NewSecret) {
+func newTestApp(t testing.TB, s *Store, name string) (*Application, *NewSecret) {
 	t.Helper()
 	ctx := context.Background()
 	d, err := s.CreateDomain(ctx, DomainInput{Name: "Domain of " + name, Enabled: true})

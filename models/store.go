@@ -26,6 +26,7 @@ type Store struct {
 	// SecretsMax is the most secrets one application may hold
 	// (applications.secretsMax).
 	SecretsMax int
+	auth authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold.
 	ExpiringSoon time.Duration
@@ -112,6 +113,9 @@ func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	if s.auth.stmt != nil {
+		_ = s.auth.stmt.Close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -132,7 +136,7 @@ func (s *Store) now() time.Time { return s.Now().UTC() }
 
 func (s *Store) migrate(ctx context.Context) error {
 	return s.db.WithContext(ctx).AutoMigrate(
-		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{},
+		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
 	)
 }
 

@@ -17,12 +17,57 @@ import (
 	"latchkey/static"
 )
 
-// Server holds the two HTTP handlers of one Latchkey process.
+// Server holds the two HTTP handlers of one Latchkey process and the
+// background work they rely on.
 type Server struct {
 	// Console serves the pages and the Management API.
 	Console http.Handler
 	// Gateway serves the OAuth endpoints.
 	Gateway http.Handler
+
+	lastUsed *models.LastUsedRecorder
+	failures *handlers.FailureSummary
+	log      *slog.Logger
+}
+
+// Background flush periods: lastUsedAt is shown to the minute, failure
+// summaries are audit rows per client per minute.
+const (
+	lastUsedFlushEvery = 10 * time.Second
+	summaryFlushEvery  = time.Minute
+)
+
+// Run does the server's background work until ctx ends, then flushes what
+// is pending (last-used times, failure summaries) and returns. Cancel ctx
+// only after the listeners have shut down, and close the database only
+// after Run has returned, so nothing is lost at shutdown.
+func (s *Server) Run(ctx context.Context) {
+	logErr := func(what string) func(error) {
+		return func(err error) { s.log.Error(what, "err", err) }
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.lastUsed.Run(ctx, lastUsedFlushEvery, logErr("record last use of secrets"))
+	}()
+	t := time.NewTicker(summaryFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.failures.Flush(ctx); err != nil {
+				s.log.Error("record failed client authentications", "err", err)
+			}
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.failures.Flush(fctx); err != nil {
+				s.log.Error("record failed client authentications", "err", err)
+			}
+			cancel()
+			<-done
+			return
+		}
+	}
 }
 
 // New builds both handlers, and applies the configuration's limits to the
@@ -42,7 +87,17 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		Logins:   newFailureLimiter(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
 		Log:      log,
 	}
-	return &Server{Console: console(h, sess, store, log), Gateway: gateway(h, log)}, nil
+	srv := &Server{
+		lastUsed: models.NewLastUsedRecorder(store),
+		failures: handlers.NewFailureSummary(store),
+		log:      log,
+	}
+	gw := handlers.NewGateway(store, srv.lastUsed,
+		newFailureLimiter(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
+		srv.failures, cfg.Server.GatewayURL, log)
+	srv.Console = console(h, sess, store, log)
+	srv.Gateway = gateway(h, gw, log)
+	return srv, nil
 }
 
 func newEcho(log *slog.Logger, listener string) *echo.Echo {
@@ -116,7 +171,7 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	return e
 }
 
-func gateway(h *handlers.Handler, log *slog.Logger) *echo.Echo {
+func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger) *echo.Echo {
 	e := newEcho(log, "gateway")
 	e.HTTPErrorHandler = jsonErrorHandler(log)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -127,6 +182,10 @@ func gateway(h *handlers.Handler, log *slog.Logger) *echo.Echo {
 		}
 	})
 	e.GET("/healthz", h.Healthz)
+	e.POST("/:hrid/oauth/token", gw.Token)
+	e.POST("/:hrid/oauth/introspect", gw.Introspect)
+	e.GET("/:hrid/oauth/jwks", gw.JWKS)
+	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
 	return e
 }
 
@@ -138,3 +197,12 @@ type routes struct {
 
 func (r routes) GET(path string, h echo.HandlerFunc)  { r.e.GET(path, h, r.mw...) }
 func (r routes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.mw...) }
+
+// Flush writes pending last-used times and failure summaries now, without
+// waiting for the next background tick.
+func (s *Server) Flush(ctx context.Context) error {
+	if err := s.lastUsed.Flush(ctx); err != nil {
+		return err
+	}
+	return s.failures.Flush(ctx)
+}

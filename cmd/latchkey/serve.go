@@ -97,6 +97,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	// Background work (last-used times, failure summaries) stops only after
+	// the listeners, and the database closes only after it has flushed.
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		srv.Run(bgCtx)
+	}()
+	defer func() {
+		stopBackground()
+		<-bgDone
+	}()
+
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() {

@@ -1,0 +1,208 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+)
+
+// Gateway serves the OAuth 2.0 endpoints of every domain under /{hrid}/.
+type Gateway struct {
+	Store    *models.Store
+	LastUsed *models.LastUsedRecorder
+	// Failures throttles failed client authentication per client and per
+	// address.
+	Failures Limiter
+	// Summary counts failures for the audit log.
+	Summary *FailureSummary
+	// BaseURL is the gateway's public base URL (server.gatewayURL).
+	BaseURL string
+	Log     *slog.Logger
+
+	keys *keyCache
+}
+
+// NewGateway builds the gateway handlers.
+func NewGateway(store *models.Store, lastUsed *models.LastUsedRecorder, failures Limiter, summary *FailureSummary, baseURL string, log *slog.Logger) *Gateway {
+	return &Gateway{Store: store, LastUsed: lastUsed, Failures: failures, Summary: summary,
+		BaseURL: strings.TrimSuffix(baseURL, "/"), Log: log, keys: newKeyCache(store)}
+}
+
+func (g *Gateway) issuer(hrid string) string { return g.BaseURL + "/" + hrid + "/oidc" }
+
+// tokenResponse is RFC 6749 §5.1's success body.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// accessClaims are the claims of an access token.
+type accessClaims struct {
+	jwt.Claims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+}
+
+// writeOAuthError answers with an RFC 6749 §5.2 error body.
+func writeOAuthError(c echo.Context, e *oauthError, basic bool) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if e.Status == http.StatusUnauthorized && basic {
+		h.Set("WWW-Authenticate", `Basic realm="latchkey", charset="UTF-8"`)
+	}
+	return c.JSON(e.Status, e)
+}
+
+var errInvalidClient = &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client", Description: invalidClientDescription}
+
+// readForm parses an application/x-www-form-urlencoded body (the only
+// encoding RFC 6749 allows on these endpoints).
+func readForm(c echo.Context) (map[string][]string, *oauthError) {
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if mt != echo.MIMEApplicationForm {
+		return nil, invalidRequest("Send the parameters as application/x-www-form-urlencoded.")
+	}
+	if err := c.Request().ParseForm(); err != nil {
+		return nil, invalidRequest("Malformed request body.")
+	}
+	return c.Request().PostForm, nil
+}
+
+// authenticate finds the client the request authenticates as, applying the
+// failure throttle. It returns the oauthError to send when it fails.
+func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {
+	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
+	var oe *oauthError
+	switch {
+	case errors.Is(err, errNoClientAuth):
+		return nil, false, errInvalidClient, nil
+	case errors.As(err, &oe):
+		return nil, creds.Basic, oe, nil
+	}
+	keys := []string{"client:" + hrid + "/" + creds.ID, "ip:" + c.RealIP()}
+	if blocked, wait := g.Failures.Blocked(keys...); blocked {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
+		g.Summary.Add(hrid, creds.ID, c.RealIP(), true)
+		return nil, creds.Basic, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
+			Description: fmt.Sprintf("Too many failed client authentications. Retry after %d seconds.", secs)}, nil
+	}
+	client, err := g.Store.AuthenticateClient(c.Request().Context(), hrid, creds.ID, creds.Secret)
+	if err != nil {
+		return nil, creds.Basic, nil, err
+	}
+	if client == nil {
+		g.Failures.Fail(keys...)
+		g.Summary.Add(hrid, creds.ID, c.RealIP(), false)
+		return nil, creds.Basic, errInvalidClient, nil
+	}
+	g.LastUsed.Touch(client.SecretID, g.Store.Now())
+	return client, creds.Basic, nil, nil
+}
+
+// single returns a parameter that must appear at most once (RFC 6749 §3.1).
+func single(form map[string][]string, name string) (string, *oauthError) {
+	v := form[name]
+	if len(v) > 1 {
+		return "", invalidRequest("Parameter " + name + " is repeated.")
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	return v[0], nil
+}
+
+// Token is POST /{hrid}/oauth/token: the client_credentials grant.
+func (g *Gateway) Token(c echo.Context) error {
+	hrid := c.Param("hrid")
+	form, oe := readForm(c)
+	if oe != nil {
+		return writeOAuthError(c, oe, false)
+	}
+	grant, oe := single(form, "grant_type")
+	if oe == nil && grant == "" {
+		oe = invalidRequest("Missing grant_type.")
+	}
+	if oe != nil {
+		return writeOAuthError(c, oe, false)
+	}
+	client, basic, oe, err := g.authenticate(c, hrid, form)
+	if err != nil {
+		return err
+	}
+	if oe != nil {
+		return writeOAuthError(c, oe, basic)
+	}
+	if grant != "client_credentials" {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+			Description: "Only the client_credentials grant is supported."}, basic)
+	}
+	if client.ApplicationType != models.AppTypeService {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+			Description: "Only service applications may use the client_credentials grant."}, basic)
+	}
+	requested, oe := single(form, "scope")
+	if oe != nil {
+		return writeOAuthError(c, oe, basic)
+	}
+	scope, ok := grantScope(client.Scopes, requested)
+	if !ok {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope",
+			Description: "The requested scope is not allowed for this client."}, basic)
+	}
+	keys, err := g.keys.get(c.Request().Context(), client.DomainID)
+	if err != nil {
+		return err
+	}
+	now := g.Store.Now()
+	claims := accessClaims{
+		Claims: jwt.Claims{
+			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: jwt.Audience{client.ClientID},
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
+			Expiry: jwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
+			ID:     uuid.NewString(),
+		},
+		ClientID: client.ClientID, Scope: scope,
+	}
+	token, err := jwt.Signed(keys.signer).Claims(claims).Serialize()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
+}
+
+// grantScope checks the requested scopes against the allowed ones. No
+// requested scope grants every allowed scope.
+func grantScope(allowed, requested string) (string, bool) {
+	allow := strings.Fields(allowed)
+	if strings.TrimSpace(requested) == "" {
+		return strings.Join(allow, " "), true
+	}
+	var granted []string
+	for _, s := range strings.Fields(requested) {
+		if !slices.Contains(allow, s) {
+			return "", false
+		}
+		if !slices.Contains(granted, s) {
+			granted = append(granted, s)
+		}
+	}
+	return strings.Join(granted, " "), true
+}
