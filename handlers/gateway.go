@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
+	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -42,17 +43,26 @@ func NewGateway(store *models.Store, lastUsed *models.LastUsedRecorder, failures
 
 func (g *Gateway) issuer(hrid string) string { return g.BaseURL + "/" + hrid + "/oidc" }
 
-// tokenResponse is RFC 6749 §5.1's success body.
-type tokenResponse struct {
+// oauthTokenResponse is RFC 6749 §5.1's success body.
+type oauthTokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
 	Scope       string `json:"scope"`
 }
 
-// accessClaims are the claims of an access token.
+// accessClaims are the claims of an access token, as signed (golang-jwt,
+// which marshals the claims once: the token endpoint's hot path) and as
+// read back by introspection (go-jose).
 type accessClaims struct {
 	jwt.Claims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+}
+
+// signedClaims is accessClaims in golang-jwt's form.
+type signedClaims struct {
+	gojwt.RegisteredClaims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
 }
@@ -169,23 +179,25 @@ func (g *Gateway) Token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := g.Store.Now()
-	claims := accessClaims{
-		Claims: jwt.Claims{
-			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: jwt.Audience{client.ClientID},
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
-			Expiry: jwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
-			ID:     uuid.NewString(),
+	now := g.Store.Now().Truncate(time.Second)
+	claims := signedClaims{
+		RegisteredClaims: gojwt.RegisteredClaims{
+			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: gojwt.ClaimStrings{client.ClientID},
+			IssuedAt: gojwt.NewNumericDate(now), NotBefore: gojwt.NewNumericDate(now),
+			ExpiresAt: gojwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
+			ID:        uuid.NewString(),
 		},
 		ClientID: client.ClientID, Scope: scope,
 	}
-	token, err := jwt.Signed(keys.signer).Claims(claims).Serialize()
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, claims)
+	tok.Header["kid"] = keys.kid
+	token, err := tok.SignedString(keys.signing)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
-	return c.JSON(http.StatusOK, tokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
+	return c.JSON(http.StatusOK, oauthTokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
 }
 
 // grantScope checks the requested scopes against the allowed ones. No

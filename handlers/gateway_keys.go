@@ -12,7 +12,9 @@ import (
 
 // domainKeys is a domain's parsed signing material.
 type domainKeys struct {
-	signer jose.Signer
+	// signing is the newest key, which signs; kid is its id.
+	signing *ecdsa.PrivateKey
+	kid     string
 	// public is the JWKS document: public halves only.
 	public jose.JSONWebKeySet
 }
@@ -49,12 +51,7 @@ func (k *keyCache) get(ctx context.Context, domainID string) (*domainKeys, error
 			return nil, err
 		}
 		if i == 0 { // the newest key signs
-			dk.signer, err = jose.NewSigner(
-				jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: priv, KeyID: sk.ID, Algorithm: sk.Algorithm}},
-				(&jose.SignerOptions{}).WithType("JWT"))
-			if err != nil {
-				return nil, err
-			}
+			dk.signing, dk.kid = priv, sk.ID
 		}
 		dk.public.Keys = append(dk.public.Keys, jose.JSONWebKey{
 			Key: priv.Public().(*ecdsa.PublicKey), KeyID: sk.ID, Algorithm: sk.Algorithm, Use: "sig",

@@ -43,6 +43,12 @@ func requestLogger(log *slog.Logger, listener string) echo.MiddlewareFunc {
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
+			if listener == "gateway" && v.Status < 500 {
+				// One line per token request would cost the gateway more
+				// than the request itself; failures are summarised in the
+				// audit log instead. log.level=debug shows them all.
+				level = slog.LevelDebug
+			}
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
