@@ -162,12 +162,17 @@ func (in ExpiryInput) Parse(allowNone bool) (ExpiryPolicy, FieldErrors) {
 		p.Duration = 0
 	case raw == "":
 		errs["duration"] = "Enter a duration."
-	case err != nil && isDigits(strings.TrimPrefix(raw, "-")):
+	case err != nil && strings.HasPrefix(raw, "-") && isDigits(raw[1:]):
+		// A negative number too large for an int is still negative.
+		errs["duration"] = "The duration must be at least 1."
+	case err != nil && isDigits(strings.TrimPrefix(raw, "+")):
 		errs["duration"] = "This duration is too long."
 	case err != nil:
 		errs["duration"] = "Enter a whole number, such as 3."
 	case n < 1:
 		errs["duration"] = "The duration must be at least 1."
+	case p.Unit == UnitYears && n > maxDuration(p.Unit):
+		errs["duration"] = fmt.Sprintf("The duration must be at most %d years.", maxDuration(p.Unit))
 	case p.Unit != "" && n > maxDuration(p.Unit):
 		errs["duration"] = fmt.Sprintf("The duration must be at most %d %s (100 years).", maxDuration(p.Unit), strings.ToLower(p.Unit))
 	default:
