@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"latchkey/internal/testdb"
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -27,11 +28,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// openTestStore opens a fresh SQLite database in a temporary folder and
-// returns it with the path of its file and the captured GORM log.
+// openTestStore opens a fresh database (a SQLite file in a temporary folder,
+// or a PostgreSQL schema when LATCHKEY_TEST_DSN is set) and returns it with
+// its DSN and the captured GORM log.
 func openTestStore(t testing.TB) (*Store, string, *syncBuffer) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "latchkey.db")
+	path := testdb.DSN(t)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := Open(context.Background(), path, log)

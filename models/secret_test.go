@@ -304,16 +304,7 @@ func TestSecretValuesNeverStoredOrLogged(t *testing.T) {
 	}
 	// Force an error path through the logger too.
 	_, _ = s.CreateSecret(ctx, a.ID, "one")
-	if err := s.Close(); err != nil { // flush the WAL into the main file
-		t.Fatal(err)
-	}
-	var blob []byte
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		b, err := os.ReadFile(path + suffix)
-		if err == nil {
-			blob = append(blob, b...)
-		}
-	}
+	blob := dumpDatabase(t, s, path)
 	if len(blob) == 0 {
 		t.Fatal("database file is empty")
 	}
@@ -329,4 +320,35 @@ func TestSecretValuesNeverStoredOrLogged(t *testing.T) {
 			t.Fatalf("digest of a live value is not in the database file")
 		}
 	}
+}
+
+// dumpDatabase returns everything the database holds as bytes: the SQLite
+// files (after closing, which folds the WAL into the main file), or every
+// row of every table as text on PostgreSQL.
+func dumpDatabase(t *testing.T, s *Store, dsn string) []byte {
+	t.Helper()
+	var blob []byte
+	if IsPostgres(dsn) {
+		var tables []string
+		if err := s.db.Raw("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").Scan(&tables).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, tbl := range tables {
+			var rows []string
+			if err := s.db.Raw("SELECT t::text FROM " + tbl + " t").Scan(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			blob = append(blob, strings.Join(rows, "\n")...)
+		}
+		return blob
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if b, err := os.ReadFile(dsn + suffix); err == nil {
+			blob = append(blob, b...)
+		}
+	}
+	return blob
 }

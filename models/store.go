@@ -54,7 +54,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	gcfg := &gorm.Config{
 		Logger:         newGormLogger(log),
 		TranslateError: true,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 	var (
 		db  *gorm.DB
@@ -132,7 +132,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-func (s *Store) now() time.Time { return s.Now().UTC() }
+// now is the store's clock in UTC at microsecond precision: what
+// PostgreSQL keeps, so a time read back equals the time written on both
+// databases.
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
 func (s *Store) migrate(ctx context.Context) error {
 	return s.db.WithContext(ctx).AutoMigrate(

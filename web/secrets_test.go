@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -1042,7 +1043,11 @@ func TestSecretValuesNeverLogged(t *testing.T) {
 		}
 	}
 
-	// Nor stored: the database file holds digests, never values.
+	// Nor stored: the database file holds digests, never values. (On
+	// PostgreSQL, models' TestSecretValuesNeverStoredOrLogged dumps every row.)
+	if testdb.Postgres() {
+		return
+	}
 	var blob []byte
 	for _, suffix := range []string{"", "-wal"} {
 		if b, err := os.ReadFile(f.cfg.Database.DSN + suffix); err == nil {

@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
 )
@@ -64,9 +64,8 @@ func (b *syncBuffer) String() string {
 func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	cfg := config.Default()
-	cfg.Database.DSN = filepath.Join(dir, "db.sqlite")
+	cfg.Database.DSN = testdb.DSN(t)
 	for _, o := range opts {
 		o(cfg)
 	}

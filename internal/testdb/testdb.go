@@ -1,0 +1,68 @@
+// Package testdb gives each test its own empty database: a SQLite file in
+// the test's temporary folder, or, when LATCHKEY_TEST_DSN names a
+// PostgreSQL server, a fresh schema on it (dropped when the test ends), so
+// the same tests run against both databases.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvDSN names the environment variable holding the PostgreSQL test server.
+const EnvDSN = "LATCHKEY_TEST_DSN"
+
+// Postgres reports whether the tests run against PostgreSQL.
+func Postgres() bool { return os.Getenv(EnvDSN) != "" }
+
+// DSN returns a database for one test. With LATCHKEY_TEST_DSN set, a server
+// that cannot be reached fails the test: it never silently falls back.
+func DSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvDSN)
+	if base == "" {
+		return filepath.Join(t.TempDir(), "latchkey.db")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("%s is set but PostgreSQL cannot be reached: %v", EnvDSN, err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop test schema: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop test schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvDSN, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
