@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
 )
@@ -69,7 +70,7 @@ func startServer(t *testing.T) *server {
 	out := &testWriter{t: t}
 	t.Cleanup(func() { out.done.Store(true) })
 	cfg := config.Default()
-	cfg.Database.DSN = filepath.Join(t.TempDir(), "latchkey.db")
+	cfg.Database.DSN = testdb.DSN(t)
 	cfg.Server.Gateway.Enabled = false
 
 	// Listen before building the handlers so that publicURL is the real one.
