@@ -85,6 +85,16 @@ type Config struct {
 		ShutdownTimeout Duration `yaml:"shutdownTimeout"`
 	} `yaml:"server"`
 
+	// Metrics configures the Prometheus endpoint.
+	Metrics struct {
+		// Enabled serves /metrics.
+		Enabled bool `yaml:"enabled"`
+		// Addr, when set (host:port), serves /metrics on its own listener
+		// instead of on the console and gateway listeners: use it to keep
+		// metrics off public addresses.
+		Addr string `yaml:"addr"`
+	} `yaml:"metrics"`
+
 	// Database selects the store.
 	Database struct {
 		// DSN is a PostgreSQL URL (postgres:// or postgresql://) or, for
@@ -306,6 +316,7 @@ func Default() *Config {
 	c.Security.Token.MaxAttempts = 20
 	c.Security.Token.Window = Duration{time.Minute}
 	c.Server.GatewayURL = "http://localhost:8092"
+	c.Metrics.Enabled = true
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
 	n := &c.Services.Notifier
@@ -573,6 +584,11 @@ func (c *Config) Validate() error {
 	}
 	if p := publicURLProblem(s.GatewayURL); p != "" {
 		return bad("server.gatewayURL", "%s", p)
+	}
+	if c.Metrics.Enabled && c.Metrics.Addr != "" {
+		if p := addrProblem(c.Metrics.Addr); p != "" {
+			return bad("metrics.addr", "%s", p)
+		}
 	}
 	for _, d := range []struct {
 		key string

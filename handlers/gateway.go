@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"latchkey/metrics"
 	"latchkey/models"
 )
 
@@ -31,14 +32,38 @@ type Gateway struct {
 	// BaseURL is the gateway's public base URL (server.gatewayURL).
 	BaseURL string
 	Log     *slog.Logger
+	// Metrics receives one observation per token or introspection request.
+	Metrics *metrics.Metrics
 
 	keys *keyCache
 }
 
 // NewGateway builds the gateway handlers.
-func NewGateway(store *models.Store, lastUsed *models.LastUsedRecorder, failures Limiter, summary *FailureSummary, baseURL string, log *slog.Logger) *Gateway {
+func NewGateway(store *models.Store, lastUsed *models.LastUsedRecorder, failures Limiter, summary *FailureSummary, baseURL string, log *slog.Logger, m *metrics.Metrics) *Gateway {
 	return &Gateway{Store: store, LastUsed: lastUsed, Failures: failures, Summary: summary,
-		BaseURL: strings.TrimSuffix(baseURL, "/"), Log: log, keys: newKeyCache(store)}
+		BaseURL: strings.TrimSuffix(baseURL, "/"), Log: log, Metrics: m, keys: newKeyCache(store)}
+}
+
+// outcomeKey carries a request's OAuth error code to Observe.
+const outcomeKey = "latchkey.oauthOutcome"
+
+// Observe counts each request of an endpoint by outcome and times it.
+func (g *Gateway) Observe(endpoint string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			outcome, _ := c.Get(outcomeKey).(string)
+			switch {
+			case err != nil:
+				outcome = "error"
+			case outcome == "":
+				outcome = "success"
+			}
+			g.Metrics.ObserveToken(endpoint, outcome, start)
+			return err
+		}
+	}
 }
 
 func (g *Gateway) issuer(hrid string) string { return g.BaseURL + "/" + hrid + "/oidc" }
@@ -69,6 +94,11 @@ type signedClaims struct {
 
 // writeOAuthError answers with an RFC 6749 §5.2 error body.
 func writeOAuthError(c echo.Context, e *oauthError, basic bool) error {
+	outcome := e.Code
+	if e.Status == http.StatusTooManyRequests {
+		outcome = "throttled"
+	}
+	c.Set(outcomeKey, outcome)
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")

@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,3 +154,6 @@ func newGormLogger(log *slog.Logger) logger.Interface {
 		ParameterizedQueries:      true,
 	})
 }
+
+// SQLDB returns the underlying connection pool, for its statistics.
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }

@@ -496,3 +496,35 @@ func TestGatewayChangesTakeEffectOnNextRequest(t *testing.T) {
 		t.Fatal("renewed value refused")
 	}
 }
+
+func TestGatewayMetrics(t *testing.T) {
+	g := newGatewayEnv(t)
+	if resp, _ := g.token(g.app.ClientID, g.secret); resp.StatusCode != 200 {
+		t.Fatal("token refused")
+	}
+	resp, body := g.token(g.app.ClientID, "wrong")
+	g.wantInvalidClient(resp, body, false)
+	for _, base := range []string{g.gw.URL, g.ts.URL} {
+		resp, body := g.do(mustRequest(http.MethodGet, base+"/metrics"))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s/metrics: %d", base, resp.StatusCode)
+		}
+		for _, want := range []string{
+			`latchkey_token_requests_total{endpoint="token",outcome="success"} 1`,
+			`latchkey_token_requests_total{endpoint="token",outcome="invalid_client"} 1`,
+			`latchkey_token_request_duration_seconds_count{endpoint="token"} 2`,
+			`latchkey_client_secrets{domain="acme",status="active"} 1`,
+			`latchkey_client_secrets{domain="acme",status="expired"} 0`,
+			`go_sql_max_open_connections{db_name="latchkey"}`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s/metrics lacks %q", base, want)
+			}
+		}
+	}
+	// With metrics.addr set, the listeners do not serve /metrics.
+	own := newGatewayEnv(t, func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" })
+	if resp, _ := own.do(mustRequest(http.MethodGet, own.gw.URL+"/metrics")); resp.StatusCode != 404 {
+		t.Fatalf("gateway /metrics with metrics.addr set: %d", resp.StatusCode)
+	}
+}

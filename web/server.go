@@ -13,6 +13,7 @@ import (
 
 	"latchkey/config"
 	"latchkey/handlers"
+	"latchkey/metrics"
 	"latchkey/models"
 	"latchkey/static"
 )
@@ -24,6 +25,10 @@ type Server struct {
 	Console http.Handler
 	// Gateway serves the OAuth endpoints.
 	Gateway http.Handler
+
+	// Metrics is the process's Prometheus registry and metrics; /metrics
+	// serves it on both listeners unless metrics.addr gives it its own.
+	Metrics *metrics.Metrics
 
 	lastUsed *models.LastUsedRecorder
 	failures *handlers.FailureSummary
@@ -87,16 +92,25 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		Logins:   newFailureLimiter(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
 		Log:      log,
 	}
+	sqlDB, err := store.SQLDB()
+	if err != nil {
+		return nil, err
+	}
 	srv := &Server{
+		Metrics:  metrics.New(store, sqlDB),
 		lastUsed: models.NewLastUsedRecorder(store),
 		failures: handlers.NewFailureSummary(store),
 		log:      log,
 	}
 	gw := handlers.NewGateway(store, srv.lastUsed,
 		newFailureLimiter(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
-		srv.failures, cfg.Server.GatewayURL, log)
-	srv.Console = console(h, sess, store, log)
-	srv.Gateway = gateway(h, gw, log)
+		srv.failures, cfg.Server.GatewayURL, log, srv.Metrics)
+	var metricsHandler http.Handler
+	if cfg.Metrics.Enabled && cfg.Metrics.Addr == "" {
+		metricsHandler = srv.Metrics.Handler()
+	}
+	srv.Console = console(h, sess, store, log, metricsHandler)
+	srv.Gateway = gateway(h, gw, log, metricsHandler)
 	return srv, nil
 }
 
@@ -112,12 +126,15 @@ func newEcho(log *slog.Logger, listener string) *echo.Echo {
 	return e
 }
 
-func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger) *echo.Echo {
+func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler) *echo.Echo {
 	e := newEcho(log, "console")
 	e.HTTPErrorHandler = consoleErrorHandler(log)
 	e.Use(securityHeaders, csrfProtection(), sess.loadUser(store))
 
 	e.GET("/healthz", h.Healthz)
+	if metricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(metricsHandler))
+	}
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	e.GET("/setup", h.SetupForm)
 	e.POST("/setup", h.Setup)
@@ -171,7 +188,7 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	return e
 }
 
-func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger) *echo.Echo {
+func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger, metricsHandler http.Handler) *echo.Echo {
 	e := newEcho(log, "gateway")
 	e.HTTPErrorHandler = jsonErrorHandler(log)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -182,8 +199,11 @@ func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger) *echo.
 		}
 	})
 	e.GET("/healthz", h.Healthz)
-	e.POST("/:hrid/oauth/token", gw.Token)
-	e.POST("/:hrid/oauth/introspect", gw.Introspect)
+	if metricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(metricsHandler))
+	}
+	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
+	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
 	e.GET("/:hrid/oauth/jwks", gw.JWKS)
 	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
 	return e

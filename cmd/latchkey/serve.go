@@ -90,6 +90,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := add("console", cfg.Server.Console, srv.Console); err != nil {
 		return err
 	}
+	if cfg.Metrics.Enabled && cfg.Metrics.Addr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.Metrics.Handler())
+		if err := add("metrics", config.Listener{Enabled: true, Addr: cfg.Metrics.Addr}, mux); err != nil {
+			for _, ln := range listeners {
+				ln.Close()
+			}
+			return err
+		}
+	}
 	if err := add("gateway", cfg.Server.Gateway, srv.Gateway); err != nil {
 		for _, ln := range listeners {
 			ln.Close()

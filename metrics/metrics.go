@@ -1,0 +1,104 @@
+// Package metrics holds Latchkey's Prometheus metrics: token endpoint
+// requests by outcome and their latency, secrets per domain by status,
+// notifications per channel, and the database pool. Each server owns its
+// own registry (tests build many servers in one process).
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"latchkey/models"
+)
+
+// Metrics is one process's set of metrics.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	// TokenRequests counts gateway requests by endpoint ("token",
+	// "introspect") and outcome ("success" or the OAuth error code;
+	// "throttled" for 429; "error" for internal errors).
+	TokenRequests *prometheus.CounterVec
+	// TokenLatency is the gateway's handling time by endpoint.
+	TokenLatency *prometheus.HistogramVec
+	// Notifications counts notices by channel and result ("sent",
+	// "failed").
+	Notifications *prometheus.CounterVec
+}
+
+// New registers every metric. sqlDB feeds the pool gauges; store the
+// per-domain secret gauges, read at scrape time.
+func New(store *models.Store, sqlDB *sql.DB) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_token_requests_total",
+			Help: "Gateway requests by endpoint and outcome (success or the OAuth error code).",
+		}, []string{"endpoint", "outcome"}),
+		TokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "latchkey_token_request_duration_seconds",
+			Help:    "Time to handle a gateway request, by endpoint.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+		}, []string{"endpoint"}),
+		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_notifications_total",
+			Help: "Expiry notices by channel and result (sent or failed).",
+		}, []string{"channel", "result"}),
+	}
+	m.registry.MustRegister(
+		m.TokenRequests, m.TokenLatency, m.Notifications,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newSecretsCollector(store),
+	)
+	if sqlDB != nil {
+		m.registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "latchkey"))
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// ObserveToken records one gateway request.
+func (m *Metrics) ObserveToken(endpoint, outcome string, start time.Time) {
+	m.TokenRequests.WithLabelValues(endpoint, outcome).Inc()
+	m.TokenLatency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+}
+
+// secretsCollector reads secret counts per domain and status when scraped,
+// so the figures are exact and nothing is computed between scrapes.
+type secretsCollector struct {
+	store *models.Store
+	desc  *prometheus.Desc
+}
+
+func newSecretsCollector(store *models.Store) *secretsCollector {
+	return &secretsCollector{store: store, desc: prometheus.NewDesc(
+		"latchkey_client_secrets", "Client secrets by domain and status (active, expiring, expired).",
+		[]string{"domain", "status"}, nil)}
+}
+
+func (c *secretsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.store.SecretCountsByDomain(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, r := range rows {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(r.Active), r.HRID, "active")
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(r.Expiring), r.HRID, "expiring")
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(r.Expired), r.HRID, "expired")
+	}
+}
