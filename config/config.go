@@ -100,6 +100,15 @@ type Config struct {
 		// DSN is a PostgreSQL URL (postgres:// or postgresql://) or, for
 		// anything else, a SQLite file path (also "file:..." URIs).
 		DSN string `yaml:"dsn"`
+		// MaxOpenConns bounds the connections to the database.
+		MaxOpenConns int `yaml:"maxOpenConns"`
+		// MaxIdleConns is how many connections stay open when idle.
+		MaxIdleConns int `yaml:"maxIdleConns"`
+		// ConnMaxLifetime recycles connections (through load balancers and
+		// failovers).
+		ConnMaxLifetime Duration `yaml:"connMaxLifetime"`
+		// StatementTimeout bounds each statement on PostgreSQL.
+		StatementTimeout Duration `yaml:"statementTimeout"`
 	} `yaml:"database"`
 
 	// Log configures logging.
@@ -317,6 +326,10 @@ func Default() *Config {
 	c.Security.Token.Window = Duration{time.Minute}
 	c.Server.GatewayURL = "http://localhost:8092"
 	c.Metrics.Enabled = true
+	c.Database.MaxOpenConns = 25
+	c.Database.MaxIdleConns = 25
+	c.Database.ConnMaxLifetime = Duration{30 * time.Minute}
+	c.Database.StatementTimeout = Duration{10 * time.Second}
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
 	n := &c.Services.Notifier
@@ -584,6 +597,18 @@ func (c *Config) Validate() error {
 	}
 	if p := publicURLProblem(s.GatewayURL); p != "" {
 		return bad("server.gatewayURL", "%s", p)
+	}
+	if c.Database.MaxOpenConns < 1 {
+		return bad("database.maxOpenConns", "must be at least 1 (got %d)", c.Database.MaxOpenConns)
+	}
+	if c.Database.MaxIdleConns < 0 || c.Database.MaxIdleConns > c.Database.MaxOpenConns {
+		return bad("database.maxIdleConns", "must be between 0 and database.maxOpenConns (got %d)", c.Database.MaxIdleConns)
+	}
+	if c.Database.ConnMaxLifetime.Duration < 0 {
+		return bad("database.connMaxLifetime", "must not be negative (got %s)", c.Database.ConnMaxLifetime)
+	}
+	if c.Database.StatementTimeout.Duration < 0 {
+		return bad("database.statementTimeout", "must not be negative (got %s)", c.Database.StatementTimeout)
 	}
 	if c.Metrics.Enabled && c.Metrics.Addr != "" {
 		if p := addrProblem(c.Metrics.Addr); p != "" {

@@ -4,6 +4,8 @@ package models
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -48,9 +50,16 @@ func IsPostgres(dsn string) bool {
 // Open connects to the database named by dsn (a postgres:// URL or a SQLite
 // file path), and applies the migrations. A nil log discards GORM's messages. A SQLite file's folder is created
 // when missing.
-func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, dsn string, log *slog.Logger, pool ...Pool) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	var p Pool
+	if len(pool) > 0 {
+		p = pool[0]
+	}
+	if IsPostgres(dsn) && p.StatementTimeout > 0 {
+		dsn = withStatementTimeout(dsn, p.StatementTimeout)
 	}
 	gcfg := &gorm.Config{
 		Logger:         newGormLogger(log),
@@ -68,6 +77,17 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		if p.MaxOpenConns > 0 {
+			sqlDB.SetMaxOpenConns(p.MaxOpenConns)
+		}
+		if p.MaxIdleConns > 0 {
+			sqlDB.SetMaxIdleConns(p.MaxIdleConns)
+		}
+		if p.ConnMaxLifetime > 0 {
+			sqlDB.SetConnMaxLifetime(p.ConnMaxLifetime)
+		}
 	}
 	s := &Store{db: db, Now: time.Now, SecretsMax: DefaultSecretsMax, ExpiringSoon: DefaultExpiringSoon}
 	if err := s.migrate(ctx); err != nil {
@@ -138,8 +158,54 @@ func (s *Store) Ping(ctx context.Context) error {
 // databases.
 func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
+// Pool tunes the database connection pool; zero values keep the driver's
+// defaults.
+type Pool struct {
+	MaxOpenConns, MaxIdleConns int
+	ConnMaxLifetime            time.Duration
+	// StatementTimeout bounds every statement on PostgreSQL, so a stuck
+	// query cannot hold a connection (and a gateway request) forever.
+	StatementTimeout time.Duration
+}
+
+// withStatementTimeout adds PostgreSQL's statement_timeout run-time
+// parameter to a postgres:// URL unless it already sets one.
+func withStatementTimeout(dsn string, d time.Duration) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.FormatInt(d.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// migrationLockID is the PostgreSQL advisory lock that serialises
+// migrations when several nodes start at once.
+const migrationLockID = 7_364_502_113
+
+// migrate brings the schema up to date. On PostgreSQL the nodes sharing the
+// database take turns (an advisory lock held on one pinned connection), so
+// two nodes starting together never race on the same ALTER TABLE.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.db.WithContext(ctx).AutoMigrate(
+	if s.db.Dialector.Name() != "postgres" {
+		return migrateTables(s.db.WithContext(ctx))
+	}
+	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLockID).Error; err != nil {
+			return err
+		}
+		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLockID)
+		return migrateTables(conn)
+	})
+}
+
+// migrateTables creates and alters the tables (idempotent).
+func migrateTables(db *gorm.DB) error {
+	return db.AutoMigrate(
 		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
 	)
 }
