@@ -77,6 +77,7 @@ var AuditEventTypes = []string{
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
 	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
+	EventApiTokenCreated, EventApiTokenRevoked,
 }
 
 // AuditFilter selects audit events; zero fields match everything. From is

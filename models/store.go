@@ -4,14 +4,14 @@ package models
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +29,7 @@ type Store struct {
 	// SecretsMax is the most secrets one application may hold
 	// (applications.secretsMax).
 	SecretsMax int
-	auth authStatement
+	auth       authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold.
 	ExpiringSoon time.Duration

@@ -1,0 +1,304 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// API token values look like client secrets (see newSecretValue) with their
+// own prefix:
+//
+//	lkp_<43 base62 characters: 256 random bits><6 base62 characters: CRC-32>
+//
+// "lkp_" (Latchkey personal token) lets secret scanners tell a leaked
+// Management API token from a leaked client secret ("lks_"), and the
+// checksum lets them, and the API itself, reject a mistyped or made-up value
+// without a database lookup. As with secrets only the SHA-256 digest is
+// stored, with the last four characters as a hint.
+const (
+	// ApiTokenPrefix starts every API token value.
+	ApiTokenPrefix = "lkp_"
+	apiTokenLen    = len(ApiTokenPrefix) + secretRandLen + secretCheckLen
+)
+
+// API token kinds.
+const (
+	// TokenPersonal is created on the Account page: named, revocable, shown
+	// once, valid for up to MaxApiTokenDays.
+	TokenPersonal = "personal"
+	// TokenIssued is returned by POST /management/auth/token for a user's
+	// email and password, and lives for IssuedTokenLifetime. It is not
+	// listed on the Account page.
+	TokenIssued = "issued"
+)
+
+// Lifetimes of API tokens.
+const (
+	// DefaultApiTokenDays is the expiry offered by the create form.
+	DefaultApiTokenDays = 90
+	// MaxApiTokenDays bounds a personal token's lifetime. There is
+	// deliberately no "never expires": Latchkey exists to make credentials
+	// expire and rotate, and a bearer token that can change every client
+	// secret is the last credential that should live forever. A year keeps
+	// rotation rare enough for automation while bounding the damage of a
+	// token forgotten in an old CI configuration.
+	MaxApiTokenDays = 365
+	// IssuedTokenLifetime is the lifetime of tokens from /management/auth/token.
+	IssuedTokenLifetime = time.Hour
+	// issuedTokenRetention is how long expired issued tokens are kept before
+	// they are deleted (they are not shown anywhere).
+	issuedTokenRetention = 24 * time.Hour
+	// apiTokenLastUsedInterval is the least time between two lastUsedAt
+	// writes of one token: the Account page shows it to the minute.
+	apiTokenLastUsedInterval = time.Minute
+)
+
+// ErrInvalidToken is returned for an API token that is unknown, malformed,
+// expired, revoked, or whose owner is disabled. The reasons are not told
+// apart, so a caller learns nothing about tokens it does not hold.
+var ErrInvalidToken = errors.New("the API token is invalid, expired or revoked")
+
+// ApiToken is a bearer credential for the Management API, owned by a user.
+// It acts with its owner's current role, and never writes when ReadOnly.
+type ApiToken struct {
+	ID     string `gorm:"primaryKey;size:36"`
+	UserID string `gorm:"size:36;not null;index"`
+	User   *User  `gorm:"constraint:OnDelete:CASCADE"`
+	Kind   string `gorm:"size:16;not null;index"`
+	Name   string `gorm:"size:64;not null"`
+	// ReadOnly tokens can only read, whatever their owner's role. Tokens a
+	// viewer creates are always read-only, so promoting the viewer later
+	// does not widen a token handed out while they could only read.
+	ReadOnly   bool   `gorm:"not null"`
+	Digest     string `gorm:"size:64;not null;uniqueIndex"`
+	Hint       string `gorm:"size:8;not null"`
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// Audit event types of personal API tokens; TargetName is the token's name.
+const (
+	EventApiTokenCreated = "USER_API_TOKEN_CREATED"
+	EventApiTokenRevoked = "USER_API_TOKEN_REVOKED"
+)
+
+// API token statuses.
+const (
+	ApiTokenActive  = "active"
+	ApiTokenExpired = "expired"
+	ApiTokenRevoked = "revoked"
+)
+
+// Status tells whether the token still authenticates at now.
+func (t *ApiToken) Status(now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return ApiTokenRevoked
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		return ApiTokenExpired
+	}
+	return ApiTokenActive
+}
+
+// CanWrite reports whether requests made with the token may change things:
+// its owner must be an enabled administrator and the token not read-only.
+func (t *ApiToken) CanWrite() bool { return !t.ReadOnly && t.User.IsAdmin() }
+
+// NewApiToken is a token together with its value, returned once by
+// CreateApiToken and IssueApiToken.
+type NewApiToken struct {
+	ApiToken
+	Value string
+}
+
+// ApiTokenInput is the Account page's "New API token" form.
+type ApiTokenInput struct {
+	Name string
+	// ExpiresInDays is the lifetime in days as typed; empty means
+	// DefaultApiTokenDays.
+	ExpiresInDays string
+	ReadOnly      bool
+}
+
+// newApiTokenValue returns a fresh token value.
+func newApiTokenValue() string {
+	b := make([]byte, secretRandBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	body := ApiTokenPrefix + base62(new(big.Int).SetBytes(b), secretRandLen)
+	return body + secretChecksum(body)
+}
+
+// LooksLikeApiToken reports whether s has the shape and a valid checksum of
+// an API token value. It says nothing about whether the token exists.
+func LooksLikeApiToken(s string) bool {
+	if len(s) != apiTokenLen || !strings.HasPrefix(s, ApiTokenPrefix) {
+		return false
+	}
+	for i := len(ApiTokenPrefix); i < len(s); i++ {
+		if strings.IndexByte(base62Alphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	body := s[:len(s)-secretCheckLen]
+	return secretChecksum(body) == s[len(s)-secretCheckLen:]
+}
+
+func (in *ApiTokenInput) validate() (days int, errs FieldErrors) {
+	errs = FieldErrors{}
+	var msg string
+	if in.Name, msg = cleanName(in.Name); msg != "" {
+		errs["name"] = msg
+	}
+	raw := strings.TrimSpace(in.ExpiresInDays)
+	if raw == "" {
+		return DefaultApiTokenDays, errs
+	}
+	n, err := strconv.Atoi(raw)
+	switch {
+	case err != nil:
+		errs["expires"] = "Enter a whole number of days, such as 90."
+	case n < 1 || n > MaxApiTokenDays:
+		errs["expires"] = "Enter between 1 and 365 days."
+	}
+	return n, errs
+}
+
+// CreateApiToken creates a personal API token for an enabled user. A
+// viewer's token is always read-only.
+func (s *Store) CreateApiToken(ctx context.Context, userID string, in ApiTokenInput) (*NewApiToken, error) {
+	days, errs := in.validate()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var nt *NewApiToken
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var u User
+		if err := tx.First(&u, "id = ?", userID).Error; err != nil {
+			return notFound(err)
+		}
+		if u.Disabled {
+			return ErrNotFound
+		}
+		now := s.now()
+		exp := now.AddDate(0, 0, days)
+		nt = newApiToken(&u, TokenPersonal, in.Name, in.ReadOnly || !u.IsAdmin(), now, exp)
+		return tx.Omit("User").Create(&nt.ApiToken).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nt, nil
+}
+
+func newApiToken(u *User, kind, name string, readOnly bool, now, exp time.Time) *NewApiToken {
+	value := newApiTokenValue()
+	return &NewApiToken{Value: value, ApiToken: ApiToken{
+		ID: newID(), UserID: u.ID, User: u, Kind: kind, Name: name, ReadOnly: readOnly,
+		Digest: SecretDigest(value), Hint: secretHint(value), CreatedAt: now, ExpiresAt: &exp,
+	}}
+}
+
+// IssueApiToken returns a short-lived token (IssuedTokenLifetime) for a user
+// who has just authenticated with email and password. Expired issued tokens
+// are cleaned up on the way, so the table does not grow with every call.
+func (s *Store) IssueApiToken(ctx context.Context, u *User) (*NewApiToken, error) {
+	now := s.now()
+	nt := newApiToken(u, TokenIssued, "Management API sign-in", false, now, now.Add(IssuedTokenLifetime))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("kind = ? AND expires_at < ?", TokenIssued, now.Add(-issuedTokenRetention)).Delete(&ApiToken{}).Error; err != nil {
+			return err
+		}
+		return tx.Omit("User").Create(&nt.ApiToken).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nt, nil
+}
+
+// ApiTokens lists a user's personal tokens, newest first, including expired
+// and revoked ones (so the person sees what happened to them).
+func (s *Store) ApiTokens(ctx context.Context, userID string) ([]ApiToken, error) {
+	var out []ApiToken
+	err := s.db.WithContext(ctx).Where("user_id = ? AND kind = ?", userID, TokenPersonal).
+		Order("created_at DESC, id").Find(&out).Error
+	return out, err
+}
+
+// ApiTokenByID returns one of a user's personal tokens, or ErrNotFound
+// (also for another user's token).
+func (s *Store) ApiTokenByID(ctx context.Context, userID, id string) (*ApiToken, error) {
+	var t ApiToken
+	err := s.db.WithContext(ctx).First(&t, "id = ? AND user_id = ? AND kind = ?", id, userID, TokenPersonal).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &t, nil
+}
+
+// RevokeApiToken revokes one of a user's personal tokens; it stops working
+// at once. Revoking a revoked token changes nothing.
+func (s *Store) RevokeApiToken(ctx context.Context, userID, id string) (*ApiToken, error) {
+	var t ApiToken
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&t, "id = ? AND user_id = ? AND kind = ?", id, userID, TokenPersonal).Error; err != nil {
+			return notFound(err)
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		now := s.now()
+		t.RevokedAt = &now
+		return tx.Model(&t).UpdateColumn("revoked_at", now).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// AuthenticateApiToken returns the token with this value, with its owner,
+// or ErrInvalidToken when it is unknown, revoked or expired, or its owner is
+// disabled. An issued token also stops working when its owner's password
+// changes, as console sessions do. lastUsedAt is written at most once a
+// minute per token, so polling clients do not turn every read into a write.
+func (s *Store) AuthenticateApiToken(ctx context.Context, value string) (*ApiToken, error) {
+	if !LooksLikeApiToken(value) {
+		return nil, ErrInvalidToken
+	}
+	db := s.db.WithContext(ctx)
+	var t ApiToken
+	if err := db.Preload("User").First(&t, "digest = ?", SecretDigest(value)).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, ErrInvalidToken
+		}
+		return nil, err
+	}
+	now := s.now()
+	if t.Status(now) != ApiTokenActive || t.User == nil || t.User.Disabled ||
+		t.Kind == TokenIssued && t.CreatedAt.Before(t.User.PasswordChangedAt) {
+		return nil, ErrInvalidToken
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= apiTokenLastUsedInterval {
+		// The condition makes concurrent requests (or nodes) write once.
+		err := db.Model(&ApiToken{}).
+			Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", t.ID, now.Add(-apiTokenLastUsedInterval)).
+			UpdateColumn("last_used_at", now).Error
+		if err != nil {
+			return nil, err
+		}
+		t.LastUsedAt = &now
+	}
+	return &t, nil
+}
