@@ -207,6 +207,7 @@ func (s *Store) migrate(ctx context.Context) error {
 func migrateTables(db *gorm.DB) error {
 	return db.AutoMigrate(
 		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
+		&ApiToken{},
 	)
 }
 

@@ -1,0 +1,462 @@
+package handlers
+
+// The Management API: Gravitee-compatible JSON under /management, for
+// automation. Its handlers (api_*.go) call the same models functions and
+// record the same audit events as the console's; this file holds what they
+// share: errors, JSON decoding, bearer authentication and the OpenAPI
+// document.
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gopkg.in/yaml.v3"
+
+	"latchkey/models"
+)
+
+// APIPrefix is the Gravitee path prefix of the Management API's resources:
+// one organization and one environment, both called DEFAULT.
+const APIPrefix = "/management/organizations/DEFAULT/environments/DEFAULT"
+
+// TokenKey is the context key of the API token that authenticated a
+// Management API request.
+const TokenKey = "latchkey.apitoken"
+
+// IsAPIPath reports whether a request path belongs to the Management API,
+// whose answers (errors included) are always JSON.
+func IsAPIPath(path string) bool {
+	return path == "/management" || strings.HasPrefix(path, "/management/")
+}
+
+// APIError is a Management API error: its status, a message for the
+// caller, and optionally a message per input field.
+type APIError struct {
+	Status  int
+	Message string
+	// Fields maps an input field (a dotted JSON path such as
+	// "secretSettings.expiryTimeUnit") to its problem.
+	Fields map[string]string
+	// Header holds headers the answer must carry (WWW-Authenticate,
+	// Retry-After).
+	Header http.Header
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// APIErrorBody is the JSON body of every Management API error, Gravitee's
+// shape plus the optional per-field messages.
+type APIErrorBody struct {
+	Message    string            `json:"message"`
+	HTTPStatus int               `json:"http_status"`
+	Fields     map[string]string `json:"fields,omitempty"`
+}
+
+// Body returns the error's JSON body.
+func (e *APIError) Body() APIErrorBody {
+	return APIErrorBody{Message: e.Message, HTTPStatus: e.Status, Fields: e.Fields}
+}
+
+func apiError(status int, format string, args ...any) *APIError {
+	return &APIError{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldError is a 400 naming the fields at fault; the message joins the
+// fields' messages, which each say what to fix.
+func fieldError(fields map[string]string) *APIError {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	msgs := make([]string, 0, len(keys))
+	for _, k := range keys {
+		msgs = append(msgs, fields[k])
+	}
+	return &APIError{Status: http.StatusBadRequest, Message: strings.Join(msgs, " "), Fields: fields}
+}
+
+// apiFieldErrors renames the models' field names to the API's (the console
+// calls a secret's name its "description", for instance); fields missing
+// from names keep their name.
+func apiFieldErrors(fe models.FieldErrors, names map[string]string) *APIError {
+	out := make(map[string]string, len(fe))
+	for k, msg := range fe {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		out[k] = msg
+	}
+	return fieldError(out)
+}
+
+// APIErrorFor maps any error met while serving the Management API to the
+// answer; internal reports an unexpected error, whose text is only logged
+// (the caller gets a generic message). Bad input never maps to a 500.
+func APIErrorFor(err error) (ae *APIError, internal bool) {
+	var (
+		limit *models.LimitError
+		he    *echo.HTTPError
+		mbe   *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae, false
+	case errors.Is(err, models.ErrNotFound):
+		return apiError(http.StatusNotFound, "The requested resource does not exist."), false
+	case errors.As(err, &limit):
+		return apiError(http.StatusBadRequest, "%s", limit.Error()), false
+	case errors.Is(err, models.ErrLastSecret):
+		return apiError(http.StatusBadRequest, "%s", models.ErrLastSecret.Error()), false
+	case errors.As(err, &mbe):
+		return apiError(http.StatusRequestEntityTooLarge, "The request body is too large: the limit is 1 MiB."), false
+	case errors.As(err, &he):
+		return httpAPIError(he), he.Code >= 500
+	}
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return apiFieldErrors(fe, nil), false
+	}
+	return apiError(http.StatusInternalServerError, "Latchkey could not complete this request. The problem has been logged; try again in a moment."), true
+}
+
+// httpAPIError words echo's own errors (routing, body limit) for the API.
+func httpAPIError(he *echo.HTTPError) *APIError {
+	switch he.Code {
+	case http.StatusNotFound:
+		return apiError(he.Code, "No such endpoint. The API is described at /management/openapi.json.")
+	case http.StatusMethodNotAllowed:
+		return apiError(he.Code, "This endpoint does not accept this method.")
+	case http.StatusRequestEntityTooLarge:
+		return apiError(he.Code, "The request body is too large: the limit is 1 MiB.")
+	case http.StatusUnsupportedMediaType:
+		return apiError(he.Code, "Send the request body as JSON, with Content-Type: application/json.")
+	}
+	if msg, ok := he.Message.(string); ok && he.Code < 500 {
+		return apiError(he.Code, "%s", msg)
+	}
+	return apiError(he.Code, "%s", http.StatusText(he.Code))
+}
+
+// --- JSON ---------------------------------------------------------------
+
+// decodeJSON reads a JSON object body into dst strictly: the Content-Type
+// must be JSON (415), the body one well-formed object (400) with no unknown
+// field and every value of the right type (400, naming the field).
+func decodeJSON(c echo.Context, dst any) error {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		return apiError(http.StatusUnsupportedMediaType, "Send the request body as JSON, with Content-Type: application/json.")
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err = dec.Decode(dst)
+	if err == nil {
+		// One object only: trailing data means the body is not what the
+		// caller thinks it is.
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			var he *echo.HTTPError
+			if errors.As(terr, &he) {
+				return he
+			}
+			return apiError(http.StatusBadRequest, "Malformed JSON: the body must hold exactly one JSON object.")
+		}
+		return nil
+	}
+	return jsonProblem(err)
+}
+
+// jsonProblem explains a decoding error to the caller.
+func jsonProblem(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		he  *echo.HTTPError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &he), errors.As(err, &mbe):
+		return err // the body limit
+	case errors.Is(err, io.EOF):
+		return apiError(http.StatusBadRequest, "The request body is empty: send a JSON object.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apiError(http.StatusBadRequest, "Malformed JSON: the body ends too early.")
+	case errors.As(err, &syn):
+		return apiError(http.StatusBadRequest, "Malformed JSON at byte %d: %s.", syn.Offset, strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return apiError(http.StatusBadRequest, "The request body must be a JSON object, not %s.", article(typ.Value))
+		}
+		field := strings.TrimPrefix(typ.Field, ".")
+		return fieldError(map[string]string{field: fmt.Sprintf("%s must be %s, not %s.", field, jsonKind(typ.Type.String()), article(typ.Value))})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return apiError(http.StatusBadRequest, "Unknown field %s: see /management/openapi.json for the fields this endpoint accepts.", name)
+	}
+	return apiError(http.StatusBadRequest, "Malformed JSON.")
+}
+
+// jsonKind names the JSON type a Go type is decoded from.
+func jsonKind(goType string) string {
+	goType = strings.TrimLeft(goType, "*")
+	switch {
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	}
+	return "an object"
+}
+
+// article turns the decoder's description of a value ("number 1.5",
+// "string", "array") into words.
+func article(v string) string {
+	switch {
+	case strings.HasPrefix(v, "number"):
+		return "a " + v
+	case v == "array", v == "object":
+		return "an " + v
+	case v == "bool":
+		return "true or false"
+	}
+	return "a " + v
+}
+
+// epochMillis is the API's time format.
+func epochMillis(t time.Time) int64 { return t.UnixMilli() }
+
+// optMillis is epochMillis for optional times: nil is JSON null.
+func optMillis(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
+}
+
+// page is Gravitee's paged list.
+type page[T any] struct {
+	Data        []T `json:"data"`
+	CurrentPage int `json:"currentPage"`
+	TotalCount  int `json:"totalCount"`
+}
+
+// maxPage bounds page numbers, so offsets cannot overflow.
+const maxPage = 1_000_000
+
+// paging reads Gravitee's zero-based page and its size from the query.
+func paging(c echo.Context, defaultSize, maxSize int) (pageNo, size int, err error) {
+	errs := map[string]string{}
+	pageNo, size = 0, defaultSize
+	if raw := c.QueryParam("page"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > maxPage {
+			errs["page"] = fmt.Sprintf("page must be a whole number from 0 (the first page) to %d.", maxPage)
+		}
+		pageNo = n
+	}
+	if raw := c.QueryParam("size"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > maxSize {
+			errs["size"] = fmt.Sprintf("size must be a whole number from 1 to %d.", maxSize)
+		}
+		size = n
+	}
+	if len(errs) > 0 {
+		return 0, 0, fieldError(errs)
+	}
+	return pageNo, size, nil
+}
+
+// pageOf cuts one page out of a whole list.
+func pageOf[T any](all []T, pageNo, size int) page[T] {
+	p := page[T]{Data: []T{}, CurrentPage: pageNo, TotalCount: len(all)}
+	// Compare before multiplying: a huge page number must not overflow.
+	if pageNo <= len(all)/size {
+		if start := pageNo * size; start < len(all) {
+			p.Data = all[start:min(start+size, len(all))]
+		}
+	}
+	return p
+}
+
+// --- Authentication -------------------------------------------------------
+
+const bearerRealm = `Bearer realm="Latchkey Management API"`
+
+func unauthorized(msg, challenge string) *APIError {
+	e := apiError(http.StatusUnauthorized, "%s", msg)
+	e.Header = http.Header{"Www-Authenticate": {challenge}}
+	return e
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, value, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	value = strings.TrimSpace(value)
+	return value, value != ""
+}
+
+// APIAuth authenticates a Management API request by its bearer token: a
+// personal token from the Account page or one issued by
+// POST /management/auth/token. Only the Authorization header counts: a
+// console session cookie must never authenticate the API, which has no
+// CSRF protection (a cookie is sent by any page that makes the browser
+// call). The token's owner becomes the current user, so role checks and
+// the audit trail work as in the console.
+func (h *Handler) APIAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(UserKey, nil) // forget any user the session cookie named
+		value, ok := bearerToken(c.Request())
+		if !ok {
+			return unauthorized("Authentication required: send an API token as \"Authorization: Bearer <token>\". Create one on the Account page or with POST /management/auth/token.", bearerRealm)
+		}
+		t, err := h.Store.AuthenticateApiToken(c.Request().Context(), value)
+		if errors.Is(err, models.ErrInvalidToken) {
+			return unauthorized("The API token is invalid, expired or revoked.", bearerRealm+`, error="invalid_token"`)
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(UserKey, t.User)
+		c.Set(TokenKey, t)
+		return next(c)
+	}
+}
+
+// APIRequireWrite refuses changes made with a read-only token or by a
+// viewer. It runs after APIAuth.
+func APIRequireWrite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t, _ := c.Get(TokenKey).(*models.ApiToken)
+		switch {
+		case t == nil:
+			return unauthorized("Authentication required.", bearerRealm)
+		case !t.User.IsAdmin():
+			return apiError(http.StatusForbidden, "Your role is read-only: ask an administrator to make this change.")
+		case !t.CanWrite():
+			return apiError(http.StatusForbidden, "This API token is read-only: create a token without the read-only option to make changes.")
+		}
+		return next(c)
+	}
+}
+
+// IssueAPIToken is POST /management/auth/token: HTTP Basic credentials
+// (email and password) in exchange for a bearer token valid for an hour.
+// Failures count towards the same limit as console sign-ins, so the API is
+// no second way to guess passwords.
+func (h *Handler) IssueAPIToken(c echo.Context) error {
+	email, password, ok := c.Request().BasicAuth()
+	const basicRealm = `Basic realm="Latchkey Management API", charset="UTF-8"`
+	if !ok {
+		return unauthorized("Send your email and password with HTTP Basic authentication.", basicRealm)
+	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	keys := []string{"account:" + email, "ip:" + c.RealIP()}
+	if blocked, wait := h.Logins.Blocked(keys...); blocked {
+		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
+		secs := int(wait.Seconds() + 0.999)
+		e := apiError(http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again in %d second(s).", secs)
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+		return e
+	}
+	u, err := h.Store.Authenticate(c.Request().Context(), email, password)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		h.Logins.Fail(keys...)
+		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "Management API"})
+		return unauthorized("Email or password is not correct.", basicRealm)
+	}
+	h.Logins.Reset(keys[0])
+	nt, err := h.Store.IssueApiToken(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventLogin, ActorID: u.ID, ActorEmail: u.Email, Detail: "Management API token"})
+	return c.JSON(http.StatusOK, apiTokenResponse{
+		AccessToken: nt.Value, TokenType: "bearer",
+		ExpiresAt: epochMillis(*nt.ExpiresAt), ExpiresIn: int64(models.IssuedTokenLifetime / time.Second),
+	})
+}
+
+type apiTokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresAt   int64  `json:"expires_at"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// --- OpenAPI document -------------------------------------------------------
+
+//go:embed openapi.yaml
+var openAPIYAML []byte
+
+// openAPIJSON converts the embedded YAML document once.
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(openAPIYAML, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(jsonable(doc)); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	return buf.Bytes(), nil
+})
+
+// jsonable turns YAML maps with non-string keys (such as unquoted status
+// codes) into maps JSON can encode.
+func jsonable(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = jsonable(x)
+		}
+		return v
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[fmt.Sprint(k)] = jsonable(x)
+		}
+		return out
+	case []any:
+		for i, x := range v {
+			v[i] = jsonable(x)
+		}
+	}
+	return v
+}
+
+// OpenAPI serves the Management API's OpenAPI 3 document as JSON. It needs
+// no authentication: it describes the API, and holds nothing secret.
+func (h *Handler) OpenAPI(c echo.Context) error {
+	doc, err := openAPIJSON()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+}

@@ -1,0 +1,289 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+)
+
+// applicationJSON is an application as the API shows it. Types are
+// Gravitee's upper-case names (SERVICE, WEB).
+type applicationJSON struct {
+	ID          string          `json:"id"`
+	Domain      string          `json:"domain"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Type        string          `json:"type"`
+	Enabled     bool            `json:"enabled"`
+	CreatedAt   int64           `json:"createdAt"`
+	UpdatedAt   int64           `json:"updatedAt"`
+	Settings    appSettingsJSON `json:"settings"`
+}
+
+type appSettingsJSON struct {
+	OAuth                    oauthJSON          `json:"oauth"`
+	SecretExpirationSettings expirySettingsJSON `json:"secretExpirationSettings"`
+}
+
+type oauthJSON struct {
+	ClientID string `json:"clientId"`
+	// ClientSecret is the "Default" secret's value, only in the response
+	// that created the application.
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes"`
+}
+
+func toApplicationJSON(a *models.Application) applicationJSON {
+	scopes := a.ScopeList()
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return applicationJSON{
+		ID: a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
+		Type: strings.ToUpper(a.Type), Enabled: !a.Disabled,
+		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
+		Settings: appSettingsJSON{
+			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes},
+			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
+		},
+	}
+}
+
+type oauthInputJSON struct {
+	Scopes *[]string `json:"scopes"`
+}
+
+// appCreateJSON is the body of POST .../applications. The expiry override
+// is set afterwards with PATCH: the "Default" secret is created with the
+// application, under the domain's policy.
+type appCreateJSON struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Type        *string `json:"type"`
+	Enabled     *bool   `json:"enabled"`
+	Settings    *struct {
+		OAuth *oauthInputJSON `json:"oauth"`
+	} `json:"settings"`
+}
+
+// appPatchJSON is the body of PATCH .../applications/{application}: only
+// the fields given change.
+type appPatchJSON struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	Type        *string `json:"type"`
+	Enabled     *bool   `json:"enabled"`
+	Settings    *struct {
+		OAuth                    *oauthInputJSON  `json:"oauth"`
+		SecretExpirationSettings *expiryInputJSON `json:"secretExpirationSettings"`
+	} `json:"settings"`
+}
+
+// appFieldErrors words the models' application messages for the API.
+func appFieldErrors(fe models.FieldErrors) *APIError {
+	if _, ok := fe["type"]; ok {
+		fe["type"] = "type must be SERVICE or WEB."
+	}
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes"})
+}
+
+// joinScopes turns the API's scope array into the space-separated list the
+// models validate. Each element must be one scope: the console's list
+// splits on spaces and commas, which would silently turn "a b" into two.
+func joinScopes(scopes []string) (string, error) {
+	for _, sc := range scopes {
+		if sc == "" || strings.ContainsAny(sc, " ,\t\r\n") {
+			return "", fieldError(map[string]string{"settings.oauth.scopes": "settings.oauth.scopes must list one non-empty scope per element, without spaces or commas."})
+		}
+	}
+	return strings.Join(scopes, " "), nil
+}
+
+func appType(t *string, current string) string {
+	if t == nil {
+		return current
+	}
+	return strings.ToLower(strings.TrimSpace(*t))
+}
+
+func appURL(a *models.Application) string {
+	return APIPrefix + "/domains/" + a.DomainID + "/applications/" + a.ID
+}
+
+// apiApp loads the domain and the application named in the path; an
+// application of another domain is not found.
+func (h *Handler) apiApp(c echo.Context) (*models.Domain, *models.Application, error) {
+	d, err := h.apiDomain(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := h.Store.ApplicationByID(c.Request().Context(), d.ID, c.Param("application"))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil, apiError(http.StatusNotFound, "Application [%s] can not be found.", c.Param("application"))
+	}
+	return d, a, err
+}
+
+// APIListApplications is GET .../domains/{domain}/applications: the
+// domain's applications whose name contains ?q=, by name, a page at a time.
+func (h *Handler) APIListApplications(c echo.Context) error {
+	pageNo, size, err := paging(c, 50, 500)
+	if err != nil {
+		return err
+	}
+	d, err := h.apiDomain(c)
+	if err != nil {
+		return err
+	}
+	as, err := h.Store.Applications(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
+	out := make([]applicationJSON, 0, len(as))
+	for i := range as {
+		if q == "" || strings.Contains(strings.ToLower(as[i].Name), q) {
+			out = append(out, toApplicationJSON(&as[i]))
+		}
+	}
+	return c.JSON(http.StatusOK, pageOf(out, pageNo, size))
+}
+
+// APICreateApplication is POST .../domains/{domain}/applications. The
+// response carries the "Default" secret's value in
+// settings.oauth.clientSecret: the only time it is shown.
+func (h *Handler) APICreateApplication(c echo.Context) error {
+	var body appCreateJSON
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	d, derr := h.apiDomain(c)
+	if derr != nil {
+		return derr
+	}
+	in := models.ApplicationInput{Name: body.Name, Description: body.Description,
+		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID}
+	var err error
+	if body.Enabled != nil {
+		in.Disabled = !*body.Enabled
+	}
+	if body.Settings != nil && body.Settings.OAuth != nil && body.Settings.OAuth.Scopes != nil {
+		if in.Scopes, err = joinScopes(*body.Settings.OAuth.Scopes); err != nil {
+			return err
+		}
+	}
+	a, first, err := h.Store.CreateApplication(c.Request().Context(), d.ID, in)
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return appFieldErrors(fe)
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventApplicationCreated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &first.ClientSecret))
+	out := toApplicationJSON(a)
+	out.Settings.OAuth.ClientSecret = first.Value
+	c.Response().Header().Set(echo.HeaderLocation, appURL(a))
+	return c.JSON(http.StatusCreated, out)
+}
+
+// APIGetApplication is GET .../applications/{application}.
+func (h *Handler) APIGetApplication(c echo.Context) error {
+	_, a, err := h.apiApp(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toApplicationJSON(a))
+}
+
+// APIPatchApplication is PATCH .../applications/{application}: changes
+// the fields given, including the client-secret override
+// (settings.secretExpirationSettings; enabled false = use domain rules).
+// Everything is validated before anything is stored.
+func (h *Handler) APIPatchApplication(c echo.Context) error {
+	var body appPatchJSON
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	d, a, err := h.apiApp(c)
+	if err != nil {
+		return err
+	}
+	var (
+		policy *models.ExpiryInput
+		scopes *[]string
+	)
+	if s := body.Settings; s != nil {
+		if s.SecretExpirationSettings != nil {
+			in, err := expiryInput(s.SecretExpirationSettings, a.SecretPolicy(), "settings.secretExpirationSettings", true)
+			if err != nil {
+				return err
+			}
+			policy = &in
+		}
+		if s.OAuth != nil {
+			scopes = s.OAuth.Scopes
+		}
+	}
+	ctx := c.Request().Context()
+	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
+		in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type, Scopes: a.Scopes, Disabled: a.Disabled}
+		if a.OwnerID != nil {
+			in.OwnerID = *a.OwnerID
+		}
+		setIf(&in.Name, body.Name)
+		setIf(&in.Description, body.Description)
+		in.Type = appType(body.Type, a.Type)
+		if body.Enabled != nil {
+			in.Disabled = !*body.Enabled
+		}
+		if scopes != nil {
+			if in.Scopes, err = joinScopes(*scopes); err != nil {
+				return err
+			}
+		}
+		if a, err = h.Store.UpdateApplication(ctx, d.ID, a.ID, in); err != nil {
+			if fe, ok := models.AsFieldErrors(err); ok {
+				return appFieldErrors(fe)
+			}
+			return err
+		}
+		h.audit(c, models.AuditEvent{Type: models.EventApplicationUpdated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	}
+	if policy != nil {
+		old, updated, err := h.Store.UpdateAppSecretPolicy(ctx, d.ID, a.ID, *policy)
+		if fe, ok := models.AsFieldErrors(err); ok {
+			return apiFieldErrors(fe, map[string]string{
+				"unit":     "settings.secretExpirationSettings.expiryTimeUnit",
+				"duration": "settings.secretExpirationSettings.expiryTimeDuration",
+			})
+		}
+		if err != nil {
+			return err
+		}
+		h.audit(c, models.AuditEvent{Type: models.EventAppSecretSettingsUpdated, DomainID: d.ID, ApplicationID: a.ID,
+			TargetID: a.ID, TargetName: a.Name, Detail: appPolicyLabel(old) + " → " + appPolicyLabel(updated)})
+	}
+	if a, err = h.Store.ApplicationByID(ctx, d.ID, a.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toApplicationJSON(a))
+}
+
+// APIDeleteApplication is DELETE .../applications/{application}: the
+// application and its secrets, which stop authenticating at once.
+func (h *Handler) APIDeleteApplication(c echo.Context) error {
+	d, a, err := h.apiApp(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Store.DeleteApplication(c.Request().Context(), d.ID, a.ID); err != nil {
+		return err
+	}
+	h.audit(c, models.AuditEvent{Type: models.EventApplicationDeleted, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
+	return c.NoContent(http.StatusNoContent)
+}
