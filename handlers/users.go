@@ -86,9 +86,10 @@ func boolWord(b bool) string {
 	return "no"
 }
 
-// Account shows the signed-in person's account page.
+// Account shows the signed-in person's account page: password and API
+// tokens.
 func (h *Handler) Account(c echo.Context) error {
-	return render(c, http.StatusOK, views.Account(views.AccountPage{Page: h.page(c, "Account", "account")}))
+	return h.renderAccount(c, http.StatusOK, views.NewTokenForm(), nil, nil)
 }
 
 // ChangePassword changes the signed-in person's password and renews their
@@ -97,7 +98,7 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	u := CurrentUser(c)
 	err := h.Store.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))
 	if fe, ok := models.AsFieldErrors(err); ok {
-		return render(c, formStatus, views.Account(views.AccountPage{Page: h.page(c, "Account", "account"), Errors: fe}))
+		return h.renderAccount(c, formStatus, views.NewTokenForm(), fe, nil)
 	}
 	if err != nil {
 		return err
