@@ -62,6 +62,10 @@ func consoleErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		if handlers.IsAPIPath(c.Request().URL.Path) {
+			writeAPIError(log, err, c)
+			return
+		}
 		pe, internal := classify(err)
 		if internal {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
@@ -81,6 +85,30 @@ func consoleErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("render error page", "err", rerr)
 		}
 	}
+}
+
+// writeAPIError answers a Management API error, always as JSON
+// {"message","http_status"} (never an HTML page, whatever failed: routing,
+// the body limit, a handler, a models rule), logging only internal errors.
+func writeAPIError(log *slog.Logger, err error, c echo.Context) {
+	ae, internal := handlers.APIErrorFor(err)
+	if internal {
+		log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	// Errors raised before the security headers were set (the body limit
+	// runs first) must not be cached or sniffed either.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	for k, vs := range ae.Header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(ae.Status)
+		return
+	}
+	_ = c.JSON(ae.Status, ae.Body())
 }
 
 // jsonErrorHandler answers gateway errors as JSON.

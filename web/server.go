@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -109,25 +110,37 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 	if cfg.Metrics.Enabled && cfg.Metrics.Addr == "" {
 		metricsHandler = srv.Metrics.Handler()
 	}
-	srv.Console = console(h, sess, store, log, metricsHandler)
-	srv.Gateway = gateway(h, gw, log, metricsHandler)
+	proxies, err := cfg.TrustedProxyNets()
+	if err != nil {
+		return nil, err
+	}
+	srv.Console = console(h, sess, store, log, metricsHandler, proxies)
+	srv.Gateway = gateway(h, gw, log, metricsHandler, proxies)
 	return srv, nil
 }
 
-func newEcho(log *slog.Logger, listener string) *echo.Echo {
+func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The peer address, never X-Forwarded-For: a client could otherwise pick
-	// its own address and slip past per-address rate limits.
+	// The peer address, and X-Forwarded-For only from configured proxies:
+	// a client could otherwise pick its own address and slip past
+	// per-address rate limits.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(proxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range proxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	e.Use(middleware.Recover())
 	e.Use(requestLogger(log, listener))
 	e.Use(middleware.BodyLimit("1M"))
 	return e
 }
 
-func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler) *echo.Echo {
-	e := newEcho(log, "console")
+func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+	e := newEcho(log, "console", proxies)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
 	e.Use(securityHeaders, csrfProtection(), sess.loadUser(store))
 
@@ -185,11 +198,12 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	w.POST("/users", h.CreateUser)
 	w.GET("/users/:user/edit", h.EditUser)
 	w.POST("/users/:user", h.UpdateUser)
+	apiRoutes(e, h)
 	return e
 }
 
-func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger, metricsHandler http.Handler) *echo.Echo {
-	e := newEcho(log, "gateway")
+func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+	e := newEcho(log, "gateway", proxies)
 	e.HTTPErrorHandler = jsonErrorHandler(log)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
