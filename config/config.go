@@ -73,6 +73,11 @@ type Config struct {
 		// GatewayURL is the base URL of the gateway as clients reach it: the
 		// token issuer is GatewayURL/{hrid}/oidc. Must be an absolute http(s) URL.
 		GatewayURL string `yaml:"gatewayURL"`
+		// TrustedProxies lists, comma-separated, the addresses or CIDR
+		// ranges of reverse proxies whose X-Forwarded-For header is
+		// believed (for rate limits and the audit log). Empty: the peer
+		// address is the client's.
+		TrustedProxies string `yaml:"trustedProxies"`
 		// ReadHeaderTimeout bounds reading request headers.
 		ReadHeaderTimeout Duration `yaml:"readHeaderTimeout"`
 		// ReadTimeout bounds reading a whole request.
@@ -610,6 +615,9 @@ func (c *Config) Validate() error {
 	if c.Database.StatementTimeout.Duration < 0 {
 		return bad("database.statementTimeout", "must not be negative (got %s)", c.Database.StatementTimeout)
 	}
+	if _, err := c.TrustedProxyNets(); err != nil {
+		return bad("server.trustedProxies", "%v", err)
+	}
 	if c.Metrics.Enabled && c.Metrics.Addr != "" {
 		if p := addrProblem(c.Metrics.Addr); p != "" {
 			return bad("metrics.addr", "%s", p)
@@ -833,4 +841,33 @@ func (c *Config) SessionBlockKey() []byte {
 		return nil
 	}
 	return b
+}
+
+// TrustedProxyNets parses server.trustedProxies; a bare address is a
+// single-host range.
+func (c *Config) TrustedProxyNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(c.Server.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range", f)
+			}
+			bits := 32
+			if ip.To4() == nil {
+				bits = 128
+			}
+			f = fmt.Sprintf("%s/%d", f, bits)
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

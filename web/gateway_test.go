@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 
 	"io"
 	"net/http"
@@ -526,5 +527,31 @@ func TestGatewayMetrics(t *testing.T) {
 	own := newGatewayEnv(t, func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" })
 	if resp, _ := own.do(mustRequest(http.MethodGet, own.gw.URL+"/metrics")); resp.StatusCode != 404 {
 		t.Fatalf("gateway /metrics with metrics.addr set: %d", resp.StatusCode)
+	}
+}
+
+// Behind a configured proxy, the client address comes from X-Forwarded-For:
+// one client's failures do not throttle another client behind the same proxy.
+func TestGatewayTrustedProxyAddresses(t *testing.T) {
+	g := newGatewayEnv(t, func(c *config.Config) {
+		c.Security.Token.MaxAttempts = 2
+		c.Server.TrustedProxies = "127.0.0.1"
+	})
+	send := func(clientID, secret, xff string) *http.Response {
+		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}
+		req, _ := http.NewRequest(http.MethodPost, g.tokenURL(), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", xff)
+		resp, _ := g.do(req)
+		return resp
+	}
+	for i := 0; i < 2; i++ {
+		send(fmt.Sprint("attacker-", i), "lks_x", "203.0.113.9")
+	}
+	if resp := send("attacker-9", "lks_x", "203.0.113.9"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the throttled address got %d", resp.StatusCode)
+	}
+	if resp := send(g.app.ClientID, g.secret, "198.51.100.7"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another client behind the proxy got %d", resp.StatusCode)
 	}
 }
