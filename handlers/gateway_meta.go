@@ -152,4 +152,3 @@ func numeric(d *jwt.NumericDate) int64 {
 	}
 	return d.Time().Unix()
 }
-

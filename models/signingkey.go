@@ -22,10 +22,10 @@ const AlgES256 = "ES256"
 // returned by any endpoint (JWKS publishes only the public half).
 type SigningKey struct {
 	// ID is the key id (the JWT header's kid).
-	ID        string `gorm:"primaryKey;size:36"`
-	DomainID  string `gorm:"size:36;not null;index"`
+	ID        string  `gorm:"primaryKey;size:36"`
+	DomainID  string  `gorm:"size:36;not null;index"`
 	Domain    *Domain `gorm:"constraint:OnDelete:CASCADE"`
-	Algorithm string `gorm:"size:16;not null"`
+	Algorithm string  `gorm:"size:16;not null"`
 	// PrivateKey is the PKCS#8 DER encoding, base64.
 	PrivateKey string `gorm:"not null"`
 	CreatedAt  time.Time
