@@ -1,0 +1,316 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Table tests for API tokens: value format, creation rules, what stops a
+// token working, and the throttled last-use write.
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTokenStore(t *testing.T) (*Store, *testClock, *User, *User) {
+	t.Helper()
+	s, _, _ := openTestStore(t)
+	clock := &testClock{t: time.Date(2026, time.May, 4, 10, 0, 0, 0, time.UTC)}
+	s.Now = clock.now
+	ctx := context.Background()
+	admin, err := s.CreateUser(ctx, NewUser{Email: "admin@example.com", Name: "Admin", Password: "admin-password-123", Role: RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer, err := s.CreateUser(ctx, NewUser{Email: "viewer@example.com", Name: "Viewer", Password: "viewer-password-123", Role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clock, admin, viewer
+}
+
+func TestApiTokenValueFormat(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		v := newApiTokenValue()
+		if len(v) != 53 || !strings.HasPrefix(v, ApiTokenPrefix) || !LooksLikeApiToken(v) {
+			t.Fatalf("value %q", v)
+		}
+		if LooksLikeSecret(v) || LooksLikeApiToken(newSecretValue()) {
+			t.Fatal("token and client secret values are not told apart")
+		}
+		if seen[v] {
+			t.Fatal("repeated value")
+		}
+		seen[v] = true
+	}
+	v := newApiTokenValue()
+	for _, bad := range []string{"", "lkp_", v[:52], v + "x", "lks_" + v[4:], v[:20] + "!" + v[21:], v[:52] + string(rune(v[52]^1))} {
+		if LooksLikeApiToken(bad) {
+			t.Errorf("LooksLikeApiToken(%q) = true", bad)
+		}
+	}
+}
+
+func TestCreateApiTokenRules(t *testing.T) {
+	s, clock, admin, viewer := newTokenStore(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		in    ApiTokenInput
+		field string
+	}{
+		{ApiTokenInput{Name: " "}, "name"},
+		{ApiTokenInput{Name: strings.Repeat("x", 65)}, "name"},
+		{ApiTokenInput{Name: "ci", ExpiresInDays: "0"}, "expires"},
+		{ApiTokenInput{Name: "ci", ExpiresInDays: "366"}, "expires"},
+		{ApiTokenInput{Name: "ci", ExpiresInDays: "never"}, "expires"},
+		{ApiTokenInput{Name: "ci", ExpiresInDays: "99999999999999999999"}, "expires"},
+	} {
+		_, err := s.CreateApiToken(ctx, admin.ID, tc.in)
+		fe, ok := AsFieldErrors(err)
+		if !ok || fe[tc.field] == "" {
+			t.Errorf("%+v: err = %v, want a message for %s", tc.in, err, tc.field)
+		}
+	}
+	if _, err := s.CreateApiToken(ctx, "no-such-user", ApiTokenInput{Name: "ci"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+
+	// The default lifetime, the maximum, and the digest at rest.
+	nt, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "  ci  "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.now().AddDate(0, 0, DefaultApiTokenDays) {
+		t.Errorf("token = %+v", nt.ApiToken)
+	}
+	year, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "yearly", ExpiresInDays: "365"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *year.ExpiresAt != clock.now().AddDate(0, 0, 365) {
+		t.Errorf("365 days: %v", year.ExpiresAt)
+	}
+	stored, err := s.ApiTokenByID(ctx, admin.ID, nt.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Digest != SecretDigest(nt.Value) || stored.Digest == nt.Value || stored.Hint != nt.Value[49:] {
+		t.Errorf("stored = %+v", stored)
+	}
+	// A viewer's token is read-only whatever was asked.
+	vt, err := s.CreateApiToken(ctx, viewer.ID, ApiTokenInput{Name: "viewer", ReadOnly: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vt.ReadOnly {
+		t.Error("viewer token is not read-only")
+	}
+	// Another user's token is not found.
+	if _, err := s.ApiTokenByID(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("foreign token: %v", err)
+	}
+	if _, err := s.RevokeApiToken(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoke foreign token: %v", err)
+	}
+}
+
+func TestAuthenticateApiToken(t *testing.T) {
+	s, clock, admin, viewer := newTokenStore(t)
+	ctx := context.Background()
+	personal, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "ci", ExpiresInDays: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := s.IssueApiToken(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK := func(value, why string) *ApiToken {
+		t.Helper()
+		tok, err := s.AuthenticateApiToken(ctx, value)
+		if err != nil {
+			t.Fatalf("%s: %v", why, err)
+		}
+		if tok.User == nil || tok.User.ID != tok.UserID {
+			t.Fatalf("%s: owner not loaded", why)
+		}
+		return tok
+	}
+	wantRefused := func(value, why string) {
+		t.Helper()
+		if _, err := s.AuthenticateApiToken(ctx, value); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: err = %v, want ErrInvalidToken", why, err)
+		}
+	}
+	if tok := wantOK(personal.Value, "personal"); !tok.CanWrite() {
+		t.Error("an admin's read-write token cannot write")
+	}
+	wantOK(issued.Value, "issued")
+	wantRefused("", "empty")
+	wantRefused(newApiTokenValue(), "unknown")
+	wantRefused(altered(personal.Value), "altered")
+
+	// Issued tokens last an hour, personal ones their days.
+	clock.advance(IssuedTokenLifetime)
+	wantRefused(issued.Value, "issued token at its expiry")
+	wantOK(personal.Value, "personal token within its days")
+	clock.advance(47 * time.Hour)
+	wantRefused(personal.Value, "personal token at its expiry")
+
+	// Revoked.
+	rev, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "revoked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeApiToken(ctx, admin.ID, rev.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(rev.Value, "revoked")
+	again, err := s.RevokeApiToken(ctx, admin.ID, rev.ID)
+	if err != nil || again.RevokedAt == nil {
+		t.Errorf("revoking twice: %v %+v", err, again)
+	}
+	if st := again.Status(clock.now()); st != ApiTokenRevoked {
+		t.Errorf("status = %s", st)
+	}
+
+	// A disabled owner; an owner demoted to viewer cannot write.
+	vt, err := s.CreateApiToken(ctx, viewer.ID, ApiTokenInput{Name: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := wantOK(vt.Value, "viewer"); tok.CanWrite() {
+		t.Error("a viewer's token can write")
+	}
+	if _, err := s.UpdateUser(ctx, admin.ID, viewer.ID, UserUpdate{Name: "Viewer", Role: RoleViewer, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(vt.Value, "disabled owner")
+
+	// A password change ends issued tokens only.
+	issued, err = s.IssueApiToken(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Second)
+	if err := s.ChangePassword(ctx, admin.ID, "admin-password-123", "another-password-456", "another-password-456"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(issued.Value, "issued before the password change")
+	wantOK(kept.Value, "personal token after a password change")
+
+	// Issued tokens are not listed; personal ones are, newest first.
+	list, err := s.ApiTokens(ctx, admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tok := range list {
+		names = append(names, tok.Name)
+	}
+	if strings.Join(names, ",") != "kept,revoked,ci" {
+		t.Errorf("listed %v", names)
+	}
+}
+
+// altered changes a value's last character.
+func altered(v string) string {
+	last := "0"
+	if v[len(v)-1] == '0' {
+		last = "1"
+	}
+	return v[:len(v)-1] + last
+}
+
+func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
+	s, clock, admin, _ := newTokenStore(t)
+	ctx := context.Background()
+	nt, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "poller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastUsed := func() *time.Time {
+		t.Helper()
+		tok, err := s.ApiTokenByID(ctx, admin.ID, nt.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.LastUsedAt
+	}
+	if lastUsed() != nil {
+		t.Fatal("a new token has been used")
+	}
+	first := clock.now()
+	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastUsed(); got == nil || !got.Equal(first) {
+		t.Fatalf("lastUsedAt = %v, want %v", got, first)
+	}
+	// Within the minute: no write.
+	clock.advance(59 * time.Second)
+	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastUsed(); !got.Equal(first) {
+		t.Errorf("lastUsedAt moved to %v within the minute", got)
+	}
+	// A minute on: written again, once, even by concurrent requests.
+	clock.advance(time.Second)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := lastUsed(); got == nil || !got.Equal(clock.now()) {
+		t.Errorf("lastUsedAt = %v, want %v", got, clock.now())
+	}
+}
+
+func TestIssuedTokensAreCleanedUp(t *testing.T) {
+	s, clock, admin, _ := newTokenStore(t)
+	ctx := context.Background()
+	old, err := s.IssueApiToken(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(IssuedTokenLifetime + issuedTokenRetention + time.Minute)
+	if _, err := s.IssueApiToken(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := s.db.Model(&ApiToken{}).Where("id = ?", old.ID).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Error("an issued token expired a day ago is still stored")
+	}
+}
