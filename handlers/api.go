@@ -15,11 +15,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
@@ -160,22 +162,70 @@ func decodeJSON(c echo.Context, dst any) error {
 	if ct == "" || err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
 		return apiError(http.StatusUnsupportedMediaType, "Send the request body as JSON, with Content-Type: application/json.")
 	}
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(dst)
-	if err == nil {
-		// One object only: trailing data means the body is not what the
-		// caller thinks it is.
-		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
-			var he *echo.HTTPError
-			if errors.As(terr, &he) {
-				return he
-			}
-			return apiError(http.StatusBadRequest, "Malformed JSON: the body must hold exactly one JSON object.")
-		}
-		return nil
+	// The body limit bounds what is read here (413 beyond 1 MiB).
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return jsonProblem(err)
 	}
-	return jsonProblem(err)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonProblem(err)
+	}
+	// One object only: trailing data means the body is not what the caller
+	// thinks it is.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apiError(http.StatusBadRequest, "Malformed JSON: the body must hold exactly one JSON object.")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) && hasNUL(body) {
+		return apiError(http.StatusBadRequest, "Text must not contain NUL characters (\\u0000).")
+	}
+	return nil
+}
+
+// hasNUL reports whether any string in a JSON document, key or value,
+// holds a NUL character: PostgreSQL refuses them in text, so they must be
+// refused as bad input before they reach it.
+func hasNUL(body []byte) bool {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return strings.ContainsRune(v, 0)
+		case []any:
+			return slices.ContainsFunc(v, walk)
+		case map[string]any:
+			for k, x := range v {
+				if strings.ContainsRune(k, 0) || walk(x) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}
+
+// APICheckText refuses path and query parameters that are not valid UTF-8
+// or hold NUL characters (400): they can match nothing, and PostgreSQL
+// would fail on them rather than find nothing.
+func APICheckText(next echo.HandlerFunc) echo.HandlerFunc {
+	bad := func(s string) bool { return !utf8.ValidString(s) || strings.ContainsRune(s, 0) }
+	return func(c echo.Context) error {
+		values := slices.Clone(c.ParamValues())
+		for k, vs := range c.QueryParams() {
+			values = append(values, k)
+			values = append(values, vs...)
+		}
+		if slices.ContainsFunc(values, bad) {
+			return apiError(http.StatusBadRequest, "Path and query parameters must be UTF-8 text without NUL characters.")
+		}
+		return next(c)
+	}
 }
 
 // jsonProblem explains a decoding error to the caller.
@@ -372,20 +422,27 @@ func (h *Handler) IssueAPIToken(c echo.Context) error {
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"account:" + email, "ip:" + c.RealIP()}
+	// The audit trail gets what was typed, as text a database can store.
+	typed := strings.ToValidUTF8(strings.ReplaceAll(email, "\x00", "\uFFFD"), "\uFFFD")
 	if blocked, wait := h.Logins.Blocked(keys...); blocked {
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
+		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
 		secs := int(wait.Seconds() + 0.999)
 		e := apiError(http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again in %d second(s).", secs)
 		e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 		return e
 	}
-	u, err := h.Store.Authenticate(c.Request().Context(), email, password)
-	if err != nil {
-		return err
+	var u *models.User
+	// Text a database cannot hold cannot be an account: answer as for a
+	// wrong password, without asking the database (PostgreSQL would fail).
+	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) {
+		var err error
+		if u, err = h.Store.Authenticate(c.Request().Context(), email, password); err != nil {
+			return err
+		}
 	}
 	if u == nil {
 		h.Logins.Fail(keys...)
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "Management API"})
+		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API"})
 		return unauthorized("Email or password is not correct.", basicRealm)
 	}
 	h.Logins.Reset(keys[0])

@@ -59,6 +59,10 @@ func toAuditJSON(ev *models.AuditEvent) auditJSON {
 	}
 }
 
+// maxEpochMillis is the end of year 9999: later times are no filter a
+// database can store.
+const maxEpochMillis = 253402300799999
+
 // epochParam reads an optional epoch-millisecond query parameter.
 func epochParam(c echo.Context, name string, errs map[string]string) time.Time {
 	raw := c.QueryParam(name)
@@ -66,7 +70,7 @@ func epochParam(c echo.Context, name string, errs map[string]string) time.Time {
 		return time.Time{}
 	}
 	ms, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || ms < 0 {
+	if err != nil || ms < 0 || ms > maxEpochMillis {
 		errs[name] = name + " must be a time in epoch milliseconds, such as 1767225600000."
 		return time.Time{}
 	}

@@ -14,8 +14,8 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	e.GET("/management/openapi.json", h.OpenAPI)
 	e.POST("/management/auth/token", h.IssueAPIToken)
 
-	read := []echo.MiddlewareFunc{h.APIAuth}
-	write := []echo.MiddlewareFunc{h.APIAuth, handlers.APIRequireWrite}
+	read := []echo.MiddlewareFunc{h.APIAuth, handlers.APICheckText}
+	write := []echo.MiddlewareFunc{h.APIAuth, handlers.APIRequireWrite, handlers.APICheckText}
 	const (
 		domains = handlers.APIPrefix + "/domains"
 		domain  = domains + "/:domain"

@@ -583,6 +583,20 @@ func TestAPIRequestErrors(t *testing.T) {
 		t.Errorf("Allow = %q", r.Header.Get("Allow"))
 	}
 
+	// Text a database cannot store (PostgreSQL refuses NUL and invalid
+	// UTF-8): 400, never 500. The document cannot say "no NUL", so those
+	// requests look valid to it.
+	api.post(domains, map[string]any{"name": "Nul", "description": "a\u0000b"}, requestUncheckable()).
+		wantError(http.StatusBadRequest, "must not contain NUL characters")
+	api.patch(appURL, map[string]any{"description": "a\u0000b"}, requestUncheckable()).wantError(http.StatusBadRequest, "NUL")
+	api.post(domainPath(d.ID)+"/applications", nil, rawBody("application/json", []byte(`{"name":"A","description":"\\u0000 is fine escaped"}`))).
+		want(http.StatusCreated)
+	for _, p := range []string{domainPath("a%00b"), domains + "?q=a%00b", domainPath(d.ID) + "/audits?actor=x%00",
+		domainPath(d.ID) + "/audits?application=%ff", appPathAPI(d.ID, "%00") + "/secrets"} {
+		api.get(p, requestUncheckable()).wantError(http.StatusBadRequest, "UTF-8 text without NUL characters")
+	}
+	api.get(domainPath(d.ID)+"/audits?from=253402300800000", invalidRequest()).wantError(http.StatusBadRequest, "from must be a time in epoch milliseconds")
+
 	// Paging parameters.
 	api.get(domains+"?size=0", invalidRequest()).wantError(http.StatusBadRequest, "size must be a whole number from 1 to 500.")
 	api.get(domains+"?page=-1", invalidRequest()).wantError(http.StatusBadRequest, "page must be a whole number from 0")
@@ -594,6 +608,9 @@ func TestAPIRequestErrors(t *testing.T) {
 	}
 	if n := len(e.domains()); n != 2 { // Acme and "Charset"
 		t.Errorf("%d domains, want 2", n)
+	}
+	if n := len(e.apps(d.ID)); n != 2 { // Billing and "A"
+		t.Errorf("%d applications, want 2", n)
 	}
 }
 
@@ -632,9 +649,10 @@ func TestAPIAuthToken(t *testing.T) {
 		t.Errorf("WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
 	}
 
-	// Wrong passwords, up to security.login.maxAttempts...
-	for range 3 {
-		r := anon.post(tokenURL, nil, basicAuth(admin.Email, "not-the-password"))
+	// Wrong passwords, up to security.login.maxAttempts (an email no
+	// database can hold is just as wrong)...
+	for _, email := range []string{admin.Email, admin.Email, admin.Email + "\x00"} {
+		r := anon.post(tokenURL, nil, basicAuth(email, "not-the-password"))
 		r.wantError(http.StatusUnauthorized, "Email or password is not correct.")
 		if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
 			t.Errorf("WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
@@ -1003,7 +1021,10 @@ func TestOpenAPIDocumentCoversTheAPI(t *testing.T) {
 				want = append(want, "401")
 			}
 			if op.RequestBody != nil {
-				want = append(want, "400", "413", "415")
+				want = append(want, "413", "415")
+			}
+			if strings.Contains(path, "/organizations/") { // parameters are checked (APICheckText)
+				want = append(want, "400")
 			}
 			if strings.Contains(path, "{") {
 				want = append(want, "404")
