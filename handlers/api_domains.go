@@ -98,13 +98,8 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 			}
 		}
 	}
-	unitGiven := ""
 	if in.ExpiryTimeUnit != nil {
 		unit = strings.ToUpper(strings.TrimSpace(*in.ExpiryTimeUnit))
-		unitGiven = unit
-		if unit == "" {
-			unitGiven = " " // given, but empty
-		}
 	}
 	if in.ExpiryTimeDuration != nil {
 		dur, durGiven = *in.ExpiryTimeDuration, true
@@ -121,7 +116,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 		out := map[string]string{}
 		unitField := field("expiryTimeUnit")
 		if _, bad := fe["unit"]; bad {
-			if unitGiven == "" {
+			if in.ExpiryTimeUnit == nil && in.ExpiryTimeSeconds == nil {
 				out[unitField] = unitField + " is required when enabled is true (or give " + field("expiryTimeSeconds") + ")."
 			} else {
 				out[unitField] = fmt.Sprintf("%s must be one of %s.", unitField, strings.Join(units, ", "))

@@ -83,8 +83,18 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 		return nil, s.auth.err
 	}
 	var c AuthenticatedClient
-	err := s.auth.stmt.QueryRowContext(ctx, SecretDigest(secret), clientID, hrid, true, false, s.now()).
-		Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID)
+	digest, now := SecretDigest(secret), s.now()
+	var err error
+	// A read-only lookup is safe to repeat: retries ride over pooled
+	// connections that died under us (a database restart or failover), which
+	// the driver reports as an error once before the pool drops it.
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, true, false, now).
+			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID)
+		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
+			break
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -829,6 +829,15 @@ func TestAPIPatchIsPartialAndListsPage(t *testing.T) {
 		t.Errorf("after description-only PATCH: %+v", d)
 	}
 	api.patch(domainPath(d.ID), map[string]any{}).want(http.StatusOK)
+	// Switching a policy on needs a unit and a duration when none was ever
+	// chosen.
+	fe := api.patch(domainPath(d.ID), map[string]any{"secretSettings": map[string]any{"enabled": true}}).
+		wantError(http.StatusBadRequest, "secretSettings.expiryTimeDuration is required when enabled is true.")
+	if !strings.Contains(fe.Fields["secretSettings.expiryTimeUnit"], "is required when enabled is true") {
+		t.Errorf("fields = %v", fe.Fields)
+	}
+	api.patch(domainPath(d.ID), map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeDuration": 5}}).
+		wantError(http.StatusBadRequest, "secretSettings.expiryTimeUnit is required when enabled is true (or give secretSettings.expiryTimeSeconds).")
 	api.patch(domainPath(d.ID), map[string]any{"enabled": true, "hrid": "acme"}).want(http.StatusOK).decode(&d)
 	if !d.Enabled || d.HRID != "acme" || d.Description != "Production" {
 		t.Errorf("after enable PATCH: %+v", d)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -553,5 +555,56 @@ func TestGatewayTrustedProxyAddresses(t *testing.T) {
 	}
 	if resp := send(g.app.ClientID, g.secret, "198.51.100.7"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("another client behind the proxy got %d", resp.StatusCode)
+	}
+}
+
+// Connections killed under the gateway (a database failover, a restart)
+// are replaced by the pool: the next request works without a restart.
+func TestGatewayRecoversFromLostDatabaseConnections(t *testing.T) {
+	g := newGatewayEnv(t)
+	if resp, _ := g.token(g.app.ClientID, g.secret); resp.StatusCode != 200 {
+		t.Fatal("token refused")
+	}
+	if testdb.Postgres() {
+		// Terminate every connection this test's pool holds.
+		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		sqlDB, _ := admin.SQLDB()
+		if _, err := sqlDB.ExecContext(g.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user AND query NOT ILIKE '%pg_stat_activity%'`); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		// SQLite: close every idle connection; the pool must open new ones.
+		sqlDB, _ := g.store.SQLDB()
+		sqlDB.SetMaxIdleConns(0)
+		sqlDB.SetMaxIdleConns(2)
+	}
+	if resp, body := g.token(g.app.ClientID, g.secret); resp.StatusCode != 200 {
+		t.Fatalf("after losing connections: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := g.do(mustRequest(http.MethodGet, g.gw.URL+"/healthz")); resp.StatusCode != 200 || !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("healthz: %d %s", resp.StatusCode, body)
+	}
+}
+
+// With the database gone, /healthz reports degraded (503) and the process
+// keeps answering.
+func TestHealthzDegradedWithoutDatabase(t *testing.T) {
+	g := newGatewayEnv(t)
+	g.allowErrorLogs = true
+	_ = g.store.Close()
+	for _, base := range []string{g.gw.URL, g.ts.URL} {
+		resp, body := g.do(mustRequest(http.MethodGet, base+"/healthz"))
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"degraded"`) {
+			t.Fatalf("%s/healthz: %d %s", base, resp.StatusCode, body)
+		}
+	}
+	resp, body := g.token(g.app.ClientID, g.secret)
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(body, "sql") {
+		t.Fatalf("token with no database: %d %s", resp.StatusCode, body)
 	}
 }
