@@ -11,6 +11,9 @@ import (
 
 const setupTokenKey = "setup.tokenDigest"
 
+// bootstrapLockID is the PostgreSQL advisory lock around BootstrapAdmin.
+const bootstrapLockID = 7_364_502_114
+
 // StartSetup prepares the one-time setup link when no user exists yet. It
 // returns the token to put in the link, or "" when setup is not needed. Only
 // the token's SHA-256 digest is stored; each start replaces the previous
@@ -79,6 +82,14 @@ func (s *Store) BootstrapAdmin(ctx context.Context, in NewUser) (*User, error) {
 	in.Role = RoleAdmin
 	var u *User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Nodes starting together on PostgreSQL take turns here, so only
+		// one creates the administrator (SQLite transactions are already
+		// serialised).
+		if tx.Dialector.Name() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", bootstrapLockID).Error; err != nil {
+				return err
+			}
+		}
 		var n int64
 		if err := tx.Model(&User{}).Count(&n).Error; err != nil || n > 0 {
 			return err

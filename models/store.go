@@ -187,12 +187,15 @@ func withStatementTimeout(dsn string, d time.Duration) string {
 // migrations when several nodes start at once.
 const migrationLockID = 7_364_502_113
 
-// migrate brings the schema up to date. On PostgreSQL the nodes sharing the
-// database take turns (an advisory lock held on one pinned connection), so
-// two nodes starting together never race on the same ALTER TABLE.
+// migrate brings the schema up to date. Nodes sharing the database take
+// turns (PostgreSQL: an advisory lock held on one pinned connection;
+// SQLite: the write lock), so two nodes starting together never race on the
+// same CREATE or ALTER TABLE.
 func (s *Store) migrate(ctx context.Context) error {
 	if s.db.Dialector.Name() != "postgres" {
-		return migrateTables(s.db.WithContext(ctx))
+		// SQLite: one IMMEDIATE transaction (see openSQLite) holds the
+		// write lock, so processes sharing the file migrate in turn.
+		return s.db.WithContext(ctx).Transaction(migrateTables)
 	}
 	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLockID).Error; err != nil {

@@ -48,3 +48,38 @@ func TestWithStatementTimeout(t *testing.T) {
 		t.Fatalf("an explicit timeout was replaced: %s", got)
 	}
 }
+
+// Nodes starting together with the same bootstrap administrator create it
+// once, and none of them fails.
+func TestConcurrentBootstrapAdmin(t *testing.T) {
+	dsn := testdb.DSN(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	stores := make([]*Store, 4)
+	for i := range stores {
+		s, err := Open(context.Background(), dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	for _, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.BootstrapAdmin(context.Background(), NewUser{Email: "root@example.com", Name: "Root", Password: "a long bootstrap pw"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := stores[0].CountUsers(context.Background()); n != 1 {
+		t.Fatalf("%d users", n)
+	}
+}
