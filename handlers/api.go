@@ -210,24 +210,6 @@ func hasNUL(body []byte) bool {
 	return walk(v)
 }
 
-// APICheckText refuses path and query parameters that are not valid UTF-8
-// or hold NUL characters (400): they can match nothing, and PostgreSQL
-// would fail on them rather than find nothing.
-func APICheckText(next echo.HandlerFunc) echo.HandlerFunc {
-	bad := func(s string) bool { return !utf8.ValidString(s) || strings.ContainsRune(s, 0) }
-	return func(c echo.Context) error {
-		values := slices.Clone(c.ParamValues())
-		for k, vs := range c.QueryParams() {
-			values = append(values, k)
-			values = append(values, vs...)
-		}
-		if slices.ContainsFunc(values, bad) {
-			return apiError(http.StatusBadRequest, "Path and query parameters must be UTF-8 text without NUL characters.")
-		}
-		return next(c)
-	}
-}
-
 // jsonProblem explains a decoding error to the caller.
 func jsonProblem(err error) error {
 	var (

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 	"sync"
 )
 
@@ -66,9 +67,9 @@ func rebind(dialect, query string) string {
 // disabled domain or application). The reasons are not told apart, so
 // callers cannot leak them.
 func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret string) (*AuthenticatedClient, error) {
-	if !LooksLikeSecret(secret) {
-		// Not a Latchkey secret at all (bad prefix, length or checksum):
-		// no database work for noise.
+	if !LooksLikeSecret(secret) || !storableText(hrid) || !storableText(clientID) {
+		// Not a Latchkey secret at all (bad prefix, length or checksum), or
+		// ids no row can hold: no database work for noise.
 		return nil, nil
 	}
 	s.auth.once.Do(func() {
@@ -103,3 +104,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	}
 	return &c, nil
 }
+
+// storableText reports whether s can be a stored value: valid UTF-8 without
+// NUL (PostgreSQL refuses both with an error rather than finding nothing).
+func storableText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

@@ -83,6 +83,9 @@ func (s *Store) SigningKeys(ctx context.Context, domainID string) ([]SigningKey,
 
 // DomainByHRID returns the domain with this URL identifier, or ErrNotFound.
 func (s *Store) DomainByHRID(ctx context.Context, hrid string) (*Domain, error) {
+	if !storableText(hrid) {
+		return nil, ErrNotFound
+	}
 	var d Domain
 	if err := s.db.WithContext(ctx).First(&d, "hrid = ?", hrid).Error; err != nil {
 		return nil, notFound(err)

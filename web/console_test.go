@@ -1266,3 +1266,30 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 	}
 	return nil
 }
+
+// Invalid UTF-8 and NUL characters in paths, queries and forms are refused
+// with 400 before they reach a handler or the database (PostgreSQL would
+// answer them with an error, a 500).
+func TestConsoleRefusesInvalidCharacters(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.admin()
+	d := e.createDomain("Acme", "acme")
+	for name, r := range map[string]*response{
+		"NUL in query":           c.get("/domains?q=a%00b"),
+		"invalid UTF-8 in query": c.get("/domains?q=%ff%fe"),
+		"NUL in path":            c.get("/domains/" + d.ID + "%00"),
+		"NUL in form":            c.submit("/domains/new", "/domains", url.Values{"name": {"x\x00y"}}),
+		"invalid UTF-8 in form":  c.submit("/domains/new", "/domains", url.Values{"name": {"\xff"}}),
+	} {
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, r.Status)
+		}
+	}
+	anon := e.client()
+	if r := anon.postRaw("/login", url.Values{"_csrf": {anon.csrfFrom("/login")}, "email": {"a\x00@example.com"}, "password": {"x"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("NUL in login email: %d, want 400", r.Status)
+	}
+	if n := len(e.domains()); n != 1 {
+		t.Fatalf("%d domains after refused requests", n)
+	}
+}

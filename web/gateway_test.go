@@ -608,3 +608,18 @@ func TestHealthzDegradedWithoutDatabase(t *testing.T) {
 		t.Fatalf("token with no database: %d %s", resp.StatusCode, body)
 	}
 }
+
+// Ids no row can hold (NUL, invalid UTF-8) are refused like unknown ones,
+// never with a database error.
+func TestGatewayRefusesUnstorableIDs(t *testing.T) {
+	g := newGatewayEnv(t)
+	for _, id := range []string{"a\x00b", "\xff\xfe"} {
+		resp, body := g.token(id, g.secret)
+		g.wantInvalidClient(resp, body, false)
+	}
+	resp, body := g.post("/a%00b/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {g.app.ClientID}, "client_secret": {g.secret}}, "", "")
+	g.wantInvalidClient(resp, body, false)
+	if resp, _ := g.do(mustRequest(http.MethodGet, g.gw.URL+"/a%00b/oauth/jwks")); resp.StatusCode != 404 {
+		t.Fatalf("jwks with NUL: %d", resp.StatusCode)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -114,3 +115,31 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// cleanInput refuses requests whose path, query or form carries invalid
+// UTF-8 or NUL characters with 400, before any handler: no name or
+// description may contain them, and PostgreSQL rejects them outright (a
+// 500 otherwise). JSON API bodies are checked by the API's own decoder.
+func cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		bad := !clean(r.URL.Path)
+		if !bad && r.Header.Get(echo.HeaderContentType) != echo.MIMEApplicationJSON {
+			if err := r.ParseForm(); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "malformed form")
+			}
+			for k, vs := range r.Form {
+				bad = bad || !clean(k)
+				for _, v := range vs {
+					bad = bad || !clean(v)
+				}
+			}
+		}
+		if bad {
+			return echo.NewHTTPError(http.StatusBadRequest, "Path, query and form parameters must be UTF-8 text without NUL characters.")
+		}
+		return next(c)
+	}
+}
+
+func clean(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
