@@ -53,7 +53,8 @@ lint:
 	fi
 
 # Go benchmarks, then the token endpoint's load test on loopback (prints
-# requests/s, p50 and p99 next to a bare Echo handler).
+# requests/s, p50 and p99 next to a bare Echo handler; set
+# LATCHKEY_BENCH_PG_DSN=postgres://... to measure PostgreSQL side by side).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/tokenload

@@ -5,7 +5,9 @@
 //
 // Cases: an application holding secretsMax (10) secrets presenting the
 // last-created one, the bare handler in the same run, and 1 versus 20
-// secrets to show that verification cost does not grow with the count.
+// secrets to show that verification cost does not grow with the count; on
+// SQLite and, given -pg or $LATCHKEY_BENCH_PG_DSN, on PostgreSQL side by
+// side.
 package main
 
 import (
@@ -38,8 +40,9 @@ import (
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each case runs")
 	workers := flag.Int("c", 32, "concurrent clients")
+	pg := flag.String("pg", os.Getenv("LATCHKEY_BENCH_PG_DSN"), "PostgreSQL URL to measure too (default $LATCHKEY_BENCH_PG_DSN); its bench domain is replaced")
 	flag.Parse()
-	if err := run(*duration, *workers); err != nil {
+	if err := run(*duration, *workers, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "tokenload:", err)
 		os.Exit(1)
 	}
@@ -52,33 +55,103 @@ type result struct {
 	errors, total int64
 }
 
-func run(d time.Duration, workers int) error {
-	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "tokenload")
+// gatewayCase is one token-endpoint case: an application with n secrets
+// presenting the last-created one.
+type gatewayCase struct {
+	name    string
+	secrets int
+}
+
+var gatewayCases = []gatewayCase{
+	{"token endpoint, 10 secrets (secretsMax), last one", 10},
+	{"token endpoint, 1 secret", 1},
+	{"token endpoint, 20 secrets, last one", 20},
+}
+
+func run(d time.Duration, workers int, pgDSN string) error {
+	bare := echo.New()
+	bare.POST("/bench/oauth/token", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"access_token": "x", "token_type": "bearer", "expires_in": 7200, "scope": "read"})
+	})
+	bareURL, err := serve(bare)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	dbs := []string{"SQLite"}
+	if pgDSN != "" {
+		dbs = append(dbs, "PostgreSQL")
+	}
+	fmt.Printf("token endpoint load test: %d keep-alive clients, %s per case, GOMAXPROCS=%d, ES256 JWT access tokens, load generator in the same process\n\n", workers, d, runtime.GOMAXPROCS(0))
+	bareResult := load("bare Echo handler (fixed JSON)", bareURL+"/bench/oauth/token", "grant_type=client_credentials", d, workers)
+	results := map[string][]result{}
+	for _, db := range dbs {
+		dir, err := os.MkdirTemp("", "tokenload")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dsn := filepath.Join(dir, "bench.db")
+		if db == "PostgreSQL" {
+			dsn = pgDSN
+		}
+		if results[db], err = runGateway(dsn, d, workers); err != nil {
+			return fmt.Errorf("%s: %w", db, err)
+		}
+	}
+
+	fmt.Printf("%-52s", "case")
+	for _, db := range dbs {
+		fmt.Printf(" | %-31s", db+": req/s, p50, p99")
+	}
+	fmt.Printf("\n%-52s | %8.0f %10s %10s\n", bareResult.name, bareResult.rps, bareResult.p50.Round(time.Microsecond), bareResult.p99.Round(time.Microsecond))
+	for i, tc := range gatewayCases {
+		fmt.Printf("%-52s", tc.name)
+		for _, db := range dbs {
+			r := results[db][i]
+			fmt.Printf(" | %8.0f %10s %10s", r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+		}
+		fmt.Println()
+	}
+	fmt.Println()
+	for _, db := range dbs {
+		r := results[db]
+		fmt.Printf("%s: token endpoint (10 secrets) at %.1f%% of the bare handler's rate; 20 secrets vs 1 secret: %.2f× the rate\n",
+			db, 100*r[0].rps/bareResult.rps, r[2].rps/r[1].rps)
+	}
+	return nil
+}
+
+// runGateway serves a gateway on dsn (a fresh SQLite file, or a PostgreSQL
+// database that is cleared of earlier runs' bench domain first) and runs
+// every gateway case against it.
+func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
+	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.Default()
-	cfg.Database.DSN = filepath.Join(dir, "bench.db")
+	cfg.Database.DSN = dsn
 	cfg.Applications.SecretsMax = 20
-	store, err := models.Open(ctx, cfg.Database.DSN, log)
+	cfg.Security.Token.MaxAttempts = 1 << 30
+	store, err := models.Open(ctx, dsn, log, models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer store.Close()
 	srv, err := web.New(ctx, cfg, store, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bgCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go srv.Run(bgCtx)
 
+	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
+		if _, err := store.DeleteDomain(ctx, old.ID); err != nil {
+			return nil, err
+		}
+	}
 	domain, err := store.CreateDomain(ctx, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// app creates an application holding n secrets and returns its client id
 	// and the last-created value.
@@ -100,55 +173,27 @@ func run(d time.Duration, workers int) error {
 	// Padding: other applications and secrets, so the index is not trivially small.
 	for i := 0; i < 200; i++ {
 		if _, _, err := app(fmt.Sprintf("pad-%03d", i), 10); err != nil {
-			return err
+			return nil, err
 		}
 	}
-
 	gw, err := serve(srv.Gateway)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	bare := echo.New()
-	bare.POST("/bench/oauth/token", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]any{"access_token": "x", "token_type": "bearer", "expires_in": 7200, "scope": "read"})
-	})
-	bareURL, err := serve(bare)
-	if err != nil {
-		return err
-	}
-
-	fmt.Printf("token endpoint load test: %d clients, %s per case, GOMAXPROCS=%d, SQLite (WAL), ES256 JWT access tokens\n\n", workers, d, runtime.GOMAXPROCS(0))
 	var results []result
-	for _, tc := range []struct {
-		name    string
-		secrets int
-		base    string
-	}{
-		{"bare Echo handler (fixed JSON)", 0, bareURL},
-		{"token endpoint, 10 secrets (secretsMax), last one", 10, gw},
-		{"token endpoint, 1 secret", 1, gw},
-		{"token endpoint, 20 secrets, last one", 20, gw},
-	} {
-		clientID, secret := "x", "x"
-		if tc.secrets > 0 {
-			if clientID, secret, err = app(fmt.Sprintf("load-%d", tc.secrets), tc.secrets); err != nil {
-				return err
-			}
+	for _, tc := range gatewayCases {
+		clientID, secret, err := app(fmt.Sprintf("load-%d", tc.secrets), tc.secrets)
+		if err != nil {
+			return nil, err
 		}
 		body := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}.Encode()
-		r := load(tc.name, tc.base+"/bench/oauth/token", body, d, workers)
-		if tc.secrets > 0 && r.errors > 0 {
-			return fmt.Errorf("%s: %d of %d requests failed", tc.name, r.errors, r.total)
+		r := load(tc.name, gw+"/bench/oauth/token", body, d, workers)
+		if r.errors > 0 {
+			return nil, fmt.Errorf("%s: %d of %d requests failed", tc.name, r.errors, r.total)
 		}
 		results = append(results, r)
 	}
-	fmt.Printf("%-52s %10s %10s %10s\n", "case", "req/s", "p50", "p99")
-	for _, r := range results {
-		fmt.Printf("%-52s %10.0f %10s %10s\n", r.name, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
-	}
-	fmt.Printf("\ntoken endpoint (10 secrets) / bare handler: %.1f%% of the bare rate\n", 100*results[1].rps/results[0].rps)
-	fmt.Printf("20 secrets / 1 secret: %.2f× the rate (1.00 = cost independent of the count)\n", results[3].rps/results[2].rps)
-	return nil
+	return results, nil
 }
 
 // serve starts h on a loopback port and returns its base URL.
