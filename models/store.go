@@ -208,10 +208,15 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // migrateTables creates and alters the tables (idempotent).
 func migrateTables(db *gorm.DB) error {
-	return db.AutoMigrate(
+	err := db.AutoMigrate(
 		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
 		&ApiToken{},
+		&Notification{}, &NotificationLedger{}, &NotificationRun{},
 	)
+	if err != nil {
+		return err
+	}
+	return migrateNotifications(db)
 }
 
 // newGormLogger routes GORM's own messages to slog at warn level and above,

@@ -1,0 +1,295 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Notification events: a secret will expire (a threshold was crossed), or
+// has expired. The names are the webhook event types too.
+const (
+	NoticeWillExpire = "CLIENT_SECRET_WILL_EXPIRE"
+	NoticeExpired    = "CLIENT_SECRET_EXPIRED"
+)
+
+// Notification channels, as stored in the ledger.
+const (
+	ChannelUI      = "ui"
+	ChannelEmail   = "email"
+	ChannelWebhook = "webhook"
+	ChannelLog     = "log"
+)
+
+// Ledger statuses.
+const (
+	// LedgerPending: decided, not yet delivered (or delivery failed and
+	// will be retried by a later run).
+	LedgerPending = "pending"
+	// LedgerSent: delivered.
+	LedgerSent = "sent"
+	// LedgerFailed: delivery failed MaxDeliveryAttempts times; given up.
+	LedgerFailed = "failed"
+	// LedgerObsolete: no longer worth delivering: the secret was renewed
+	// since, or the recipient was disabled or removed.
+	LedgerObsolete = "obsolete"
+)
+
+// MaxDeliveryAttempts is how many runs try to deliver one ledger row before
+// it is marked failed. Each run makes one attempt (the webhook channel
+// retries a few times within that attempt).
+const MaxDeliveryAttempts = 10
+
+// LogRecipient is the recipient of the log channel's ledger rows: the log
+// gets one line per notice, whoever the people told are.
+const LogRecipient = "log"
+
+// Notification is one in-console notice for one user, shown under the bell
+// until they mark it read.
+type Notification struct {
+	ID     string `gorm:"primaryKey;size:36"`
+	UserID string `gorm:"size:36;not null;index:idx_notification_user,priority:1"`
+	User   *User  `gorm:"constraint:OnDelete:CASCADE"`
+	// Event is NoticeWillExpire or NoticeExpired.
+	Event   string `gorm:"size:40;not null"`
+	Title   string `gorm:"size:300;not null"`
+	Message string `gorm:"size:1000;not null"`
+	// Link is the console path of the secret's tab.
+	Link string `gorm:"size:300;not null"`
+	// The secret it is about. No foreign keys: the notice stays, as
+	// history, when the secret or its application is deleted.
+	DomainID      string `gorm:"size:36;not null"`
+	ApplicationID string `gorm:"size:36;not null"`
+	SecretID      string `gorm:"size:36;not null"`
+	ExpiresAt     time.Time
+	CreatedAt     time.Time `gorm:"not null;index:idx_notification_user,priority:2"`
+	// ReadAt is when the user marked it read; nil while unread.
+	ReadAt *time.Time
+}
+
+// IsRead reports whether the user has marked the notice read.
+func (n *Notification) IsRead() bool { return n.ReadAt != nil }
+
+// NotificationLedger records each decision to tell a recipient on a channel
+// about an event of one secret expiry, and whether it was delivered. Its
+// unique key makes the decision happen once, whichever process takes it
+// first; see package notify for the delivery semantics.
+type NotificationLedger struct {
+	ID uint64 `gorm:"primaryKey"`
+	// The unique key: a renewed secret has a new ExpiresAt and so starts
+	// again; a deleted secret takes its rows with it (foreign key).
+	SecretID  string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:1"`
+	Secret    *ClientSecret `gorm:"foreignKey:SecretID;constraint:OnDelete:CASCADE"`
+	ExpiresAt time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:2"`
+	Event     string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
+	// Threshold is the number of days of the "will expire" threshold that
+	// was crossed (each threshold is its own notice); 0 for "expired".
+	Threshold int `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`
+	// Recipient is a user id (ui, email), a URL (webhook) or LogRecipient.
+	Recipient string `gorm:"size:512;not null;uniqueIndex:idx_ledger_key,priority:5"`
+	Channel   string `gorm:"size:16;not null;uniqueIndex:idx_ledger_key,priority:6;index:idx_ledger_claim,priority:2,where:status = 'pending'"`
+
+	Status string `gorm:"size:16;not null"`
+	// Claim is the id of the run that may deliver the row now; LeaseUntil
+	// is when another run may take it over if it is still pending. Both
+	// indexes hold pending rows only: most rows (console, log) are
+	// inserted as sent, and so cost one index, the unique key, instead of
+	// three.
+	Claim      string    `gorm:"size:36;not null;index:idx_ledger_claim,priority:1,where:status = 'pending'"`
+	LeaseUntil time.Time `gorm:"not null;index:idx_ledger_lease,where:status = 'pending'"`
+	Attempts   int       `gorm:"not null;default:0"`
+	LastError  string    `gorm:"size:500;not null;default:''"`
+	CreatedAt  time.Time `gorm:"not null"`
+	SentAt     *time.Time
+}
+
+// NotificationRun records one run of the expiry job, for the Notifications
+// page.
+type NotificationRun struct {
+	// ID is also the Claim of the ledger rows the run delivered.
+	ID         string    `gorm:"primaryKey;size:36"`
+	Host       string    `gorm:"size:255;not null;default:''"`
+	StartedAt  time.Time `gorm:"not null;index"`
+	FinishedAt *time.Time
+	// Scanned counts the due secrets examined; Decided the ledger rows this
+	// run created; Retried the pending rows it took over from earlier runs.
+	Scanned, Decided, Retried int
+	// Sent, Failed and Obsolete count this run's delivery outcomes; the
+	// Sent* fields split Sent by channel.
+	Sent, Failed, Obsolete                  int
+	SentUI, SentEmail, SentWebhook, SentLog int
+	// FirstLedgerID and LastLedgerID bound the ids of the ledger rows the
+	// run decided (0 when it decided none), to list them.
+	FirstLedgerID, LastLedgerID uint64
+	// Error is why the run stopped early, if it did.
+	Error string `gorm:"size:500;not null;default:''"`
+}
+
+// keepRuns is how many NotificationRun rows are kept.
+const keepRuns = 100
+
+// migrateNotifications adds what AutoMigrate cannot express: the index the
+// scan pages through secrets by. client_secrets belongs to secret.go, so the
+// index is created here, by name, idempotently.
+func migrateNotifications(db *gorm.DB) error {
+	return db.Exec("CREATE INDEX IF NOT EXISTS idx_client_secrets_expires_at ON client_secrets (expires_at, id)").Error
+}
+
+// UnreadNotificationCount counts a user's unread notices (the bell's number).
+func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID).Count(&n).Error
+	return n, err
+}
+
+// UnreadNotifications returns a user's latest unread notices, newest first,
+// at most limit of them.
+func (s *Store) UnreadNotifications(ctx context.Context, userID string, limit int) ([]Notification, error) {
+	var ns []Notification
+	err := s.db.WithContext(ctx).Where("user_id = ? AND read_at IS NULL", userID).
+		Order("created_at DESC, id").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
+// NotificationPage is one page of a user's notices.
+type NotificationPage struct {
+	Notifications []Notification
+	Total         int64
+	Page, PerPage int
+}
+
+// Notifications lists a user's notices, read or not, newest first. Page
+// counts from 1; perPage defaults to 50.
+func (s *Store) Notifications(ctx context.Context, userID string, page, perPage int) (*NotificationPage, error) {
+	if perPage <= 0 || perPage > 500 {
+		perPage = 50
+	}
+	if page < 1 {
+		page = 1
+	}
+	db := s.db.WithContext(ctx).Model(&Notification{}).Where("user_id = ?", userID)
+	p := &NotificationPage{Page: page, PerPage: perPage}
+	if err := db.Count(&p.Total).Error; err != nil {
+		return nil, err
+	}
+	err := db.Order("created_at DESC, id").Offset((page - 1) * perPage).Limit(perPage).Find(&p.Notifications).Error
+	return p, err
+}
+
+// MarkNotificationRead marks one of a user's notices read. A notice of
+// another user is reported as ErrNotFound, like an unknown one. Marking a
+// read notice again changes nothing.
+func (s *Store) MarkNotificationRead(ctx context.Context, userID, id string) error {
+	var n Notification
+	db := s.db.WithContext(ctx)
+	if err := db.Select("id", "read_at").First(&n, "id = ? AND user_id = ?", id, userID).Error; err != nil {
+		return notFound(err)
+	}
+	if n.ReadAt != nil {
+		return nil
+	}
+	return db.Model(&Notification{}).Where("id = ? AND read_at IS NULL", id).Update("read_at", s.now()).Error
+}
+
+// MarkAllNotificationsRead marks every unread notice of a user read and
+// returns how many there were.
+func (s *Store) MarkAllNotificationsRead(ctx context.Context, userID string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID).Update("read_at", s.now())
+	return res.RowsAffected, res.Error
+}
+
+// StartNotificationRun records the start of a run.
+func (s *Store) StartNotificationRun(ctx context.Context, run *NotificationRun) error {
+	run.StartedAt = s.now()
+	return s.db.WithContext(ctx).Create(run).Error
+}
+
+// FinishNotificationRun records a run's outcome and forgets all but the
+// latest runs.
+func (s *Store) FinishNotificationRun(ctx context.Context, run *NotificationRun) error {
+	now := s.now()
+	run.FinishedAt = &now
+	run.Error = truncateRunes(run.Error, 500)
+	db := s.db.WithContext(ctx)
+	if err := db.Save(run).Error; err != nil {
+		return err
+	}
+	old := db.Model(&NotificationRun{}).Select("id").Order("started_at DESC, id").Offset(keepRuns).Limit(1000)
+	return db.Where("id IN (?)", old).Delete(&NotificationRun{}).Error
+}
+
+// LastNotificationRun returns the latest run, or nil when none ran yet.
+func (s *Store) LastNotificationRun(ctx context.Context) (*NotificationRun, error) {
+	var runs []NotificationRun
+	if err := s.db.WithContext(ctx).Order("started_at DESC, id").Limit(1).Find(&runs).Error; err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	return &runs[0], nil
+}
+
+// SentNotice is one ledger row a run decided, for the Notifications page.
+type SentNotice struct {
+	Channel, Event string
+	Threshold      int
+	// Recipient is the user's e-mail address, the webhook URL, or "log".
+	Recipient                      string
+	DomainID, DomainName           string
+	ApplicationID, ApplicationName string
+	SecretID, SecretDescription    string
+	ExpiresAt                      time.Time
+	SentAt                         *time.Time
+	Status, LastError              string
+}
+
+// RunNotices lists (at most limit of) the ledger rows a run decided, with
+// their status now. Rows of deleted secrets are gone with them.
+func (s *Store) RunNotices(ctx context.Context, run *NotificationRun, limit int) ([]SentNotice, error) {
+	if run == nil || run.FirstLedgerID == 0 {
+		return nil, nil
+	}
+	var rows []SentNotice
+	err := s.db.WithContext(ctx).Table("notification_ledgers AS l").
+		Select(`l.channel, l.event, l.threshold, COALESCE(u.email, l.recipient) AS recipient,
+			d.id AS domain_id, d.name AS domain_name, a.id AS application_id, a.name AS application_name,
+			s.id AS secret_id, s.description AS secret_description, l.expires_at, l.sent_at, l.status, l.last_error`).
+		Joins("JOIN client_secrets s ON s.id = l.secret_id").
+		Joins("JOIN applications a ON a.id = s.application_id").
+		Joins("JOIN domains d ON d.id = a.domain_id").
+		Joins("LEFT JOIN users u ON u.id = l.recipient").
+		// The id range walks the primary key; the claim drops rows of a
+		// run that interleaved, and rows a later run took over.
+		Where("l.id BETWEEN ? AND ? AND l.claim = ?", run.FirstLedgerID, run.LastLedgerID, run.ID).
+		Order("l.id").Limit(limit).Scan(&rows).Error
+	return rows, err
+}
+
+// ExpiringSecret is a secret of a domain that expires soon or has expired,
+// for the domain page.
+type ExpiringSecret struct {
+	SecretID, Description          string
+	ApplicationID, ApplicationName string
+	ExpiresAt                      time.Time
+}
+
+// DomainSecretsExpiring lists a domain's secrets that have expired or expire
+// within the given time, soonest first, at most limit of them, with how many
+// there are in all.
+func (s *Store) DomainSecretsExpiring(ctx context.Context, domainID string, within time.Duration, limit int) ([]ExpiringSecret, int64, error) {
+	q := func() *gorm.DB {
+		return s.db.WithContext(ctx).Table("client_secrets AS s").
+			Joins("JOIN applications a ON a.id = s.application_id").
+			Where("a.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ?", domainID, s.now().Add(within))
+	}
+	var total int64
+	if err := q().Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var out []ExpiringSecret
+	err := q().Select("s.id AS secret_id, s.description, a.id AS application_id, a.name AS application_name, s.expires_at").
+		Order("s.expires_at, lower(a.name), s.description").Limit(limit).Scan(&out).Error
+	return out, total, err
+}

@@ -1,0 +1,249 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+func TestNotificationsReadUnread(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	mk := func(email string) *User {
+		u, err := s.CreateUser(ctx, NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	ann, ben := mk("ann@example.com"), mk("ben@example.com")
+	a, first := newTestApp(t, s, "App")
+	var ids []uint64
+	var ns []Notification
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		exp := at.Add(time.Duration(i) * time.Hour)
+		if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, Notification{UserID: ann.ID, Event: NoticeWillExpire, Title: fmt.Sprint("n", i), Link: "/x", DomainID: a.DomainID, ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp})
+	}
+	rows, err := s.LedgerRows(ctx, first.ID)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("ledger rows = %d, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	got, err := s.DeliverNotifications(ctx, "run", ids, ns)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("delivered %v, %v", got, err)
+	}
+	// Delivering again under the same claim does nothing: the rows are sent.
+	if got, err := s.DeliverNotifications(ctx, "run", ids, ns); err != nil || len(got) != 0 {
+		t.Fatalf("second delivery = %v, %v; want none", got, err)
+	}
+	count := func(u *User) int64 {
+		n, err := s.UnreadNotificationCount(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count(ann) != 3 || count(ben) != 0 {
+		t.Fatalf("unread: ann %d, ben %d", count(ann), count(ben))
+	}
+	unread, err := s.UnreadNotifications(ctx, ann.ID, 2)
+	if err != nil || len(unread) != 2 {
+		t.Fatalf("UnreadNotifications = %d, %v", len(unread), err)
+	}
+	if err := s.MarkNotificationRead(ctx, ben.ID, unread[0].ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ben marking ann's notice: %v, want ErrNotFound", err)
+	}
+	if err := s.MarkNotificationRead(ctx, ann.ID, unread[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkNotificationRead(ctx, ann.ID, unread[0].ID); err != nil {
+		t.Errorf("marking twice: %v", err)
+	}
+	if count(ann) != 2 {
+		t.Errorf("unread after one read = %d, want 2", count(ann))
+	}
+	if n, err := s.MarkAllNotificationsRead(ctx, ann.ID); err != nil || n != 2 {
+		t.Errorf("MarkAll = %d, %v; want 2", n, err)
+	}
+	p, err := s.Notifications(ctx, ann.ID, 1, 50)
+	if err != nil || p.Total != 3 || len(p.Notifications) != 3 || !p.Notifications[0].IsRead() {
+		t.Errorf("Notifications = %+v, %v", p, err)
+	}
+}
+
+func TestDecideNoticesOnce(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	_, first := newTestApp(t, s, "App")
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
+	entries := []LedgerEntry{
+		{NoticeKey: key, Recipient: "u1", Channel: ChannelUI},
+		{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog},
+	}
+	n := 0
+	count := func(int, uint64) { n++ }
+	err := s.DecideNotices(ctx, entries, "a", exp, count)
+	if err != nil || n != 2 {
+		t.Fatalf("first decision inserted %d, %v", n, err)
+	}
+	other := key
+	other.Threshold = 1
+	n = 0
+	err = s.DecideNotices(ctx, append(entries, LedgerEntry{NoticeKey: other, Recipient: "u1", Channel: ChannelUI}), "b", exp, count)
+	if err != nil || n != 1 {
+		t.Fatalf("second decision inserted %d, %v; want only the new key", n, err)
+	}
+	decided, err := s.DecidedNotices(ctx, []string{first.ID})
+	if err != nil || !decided[key] || !decided[other] || len(decided) != 2 {
+		t.Errorf("DecidedNotices = %v, %v", decided, err)
+	}
+	rows, _ := s.LedgerRows(ctx, first.ID)
+	for _, r := range rows {
+		want := "a"
+		if r.Threshold == 1 {
+			want = "b"
+		}
+		if r.Claim != want || r.Status != LedgerPending {
+			t.Errorf("row %+v: want claim %s, pending", r, want)
+		}
+	}
+}
+
+func TestDueSecretsPaging(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	a, first := newTestApp(t, s, "App")
+	s.SecretsMax = 100
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	want := []string{}
+	// 25 secrets, in ties of five on the same instant, and one never
+	// expiring, one beyond the horizon.
+	if err := s.SetSecretExpiry(ctx, first.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		ns, err := s.CreateSecret(ctx, a.ID, fmt.Sprint("s", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := base.Add(time.Duration(i/5) * time.Hour)
+		if err := s.SetSecretExpiry(ctx, ns.ID, &at); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, ns.ID)
+	}
+	late, _ := s.CreateSecret(ctx, a.ID, "late")
+	at := base.Add(100 * time.Hour)
+	_ = s.SetSecretExpiry(ctx, late.ID, &at)
+
+	var got []string
+	var cursor *DueCursor
+	pages := 0
+	for {
+		page, err := s.DueSecrets(ctx, base.Add(10*time.Hour), cursor, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages++
+		for _, d := range page {
+			got = append(got, d.SecretID)
+			if d.ApplicationName != "App" || d.DomainName != "Domain of App" || d.DomainHRID == "" || d.ClientID == "" {
+				t.Fatalf("due secret lacks names: %+v", d)
+			}
+		}
+		last := page[len(page)-1]
+		cursor = &DueCursor{ExpiresAt: last.ExpiresAt, ID: last.SecretID}
+	}
+	if len(got) != 25 || pages != 7 {
+		t.Fatalf("paged %d secrets in %d pages, want 25 in 7", len(got), pages)
+	}
+	seen := map[string]bool{}
+	for _, id := range got {
+		if seen[id] {
+			t.Fatalf("secret %s returned twice", id)
+		}
+		seen[id] = true
+	}
+	// Once "expired" is decided for a secret's expiry, the scan skips it.
+	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: want[0], ExpiresAt: base, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}}, "r", base, nil); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.DueSecrets(ctx, base.Add(10*time.Hour), nil, 100)
+	if err != nil || len(page) != 24 {
+		t.Fatalf("after the expired decision: %d due, %v; want 24", len(page), err)
+	}
+}
+
+// The scan's query walks the expires_at index instead of reading the table.
+func TestDueSecretsUsesIndex(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	var plan []struct {
+		ID, Parent, Notused int
+		Detail              string
+	}
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	query := s.db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		return dueQuery(tx, at, &DueCursor{ExpiresAt: at, ID: "x"}, 1000).Scan(&[]DueSecret{})
+	})
+	if err := s.db.Raw("EXPLAIN QUERY PLAN " + query).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, p := range plan {
+		details = append(details, p.Detail)
+	}
+	text := strings.Join(details, "\n")
+	t.Log(text)
+	if !strings.Contains(text, "idx_client_secrets_expires_at") || strings.Contains(text, "TEMP B-TREE") {
+		t.Errorf("query plan does not walk idx_client_secrets_expires_at in order:\n%s", text)
+	}
+}
+
+func TestDomainSecretsExpiring(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	a, first := newTestApp(t, s, "App")
+	set := func(id string, d time.Duration) {
+		at := now.Add(d)
+		if err := s.SetSecretExpiry(ctx, id, &at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(first.ID, 40*24*time.Hour)
+	soon, _ := s.CreateSecret(ctx, a.ID, "soon")
+	set(soon.ID, 3*24*time.Hour)
+	gone, _ := s.CreateSecret(ctx, a.ID, "gone")
+	set(gone.ID, -time.Hour)
+	never, _ := s.CreateSecret(ctx, a.ID, "never")
+	if err := s.SetSecretExpiry(ctx, never.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	list, total, err := s.DomainSecretsExpiring(ctx, a.DomainID, 30*24*time.Hour, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2 || len(list) != 2 || list[0].Description != "gone" || list[1].Description != "soon" || list[1].ApplicationName != "App" {
+		t.Errorf("expiring = %+v (total %d), want gone then soon", list, total)
+	}
+	if list, total, _ := s.DomainSecretsExpiring(ctx, a.DomainID, 30*24*time.Hour, 1); len(list) != 1 || total != 2 {
+		t.Errorf("limited list = %d of %d, want 1 of 2", len(list), total)
+	}
+}
