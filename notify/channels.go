@@ -1,0 +1,90 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"latchkey/models"
+)
+
+// channel delivers notices on one medium.
+type channel interface {
+	// accepts reports whether a claimed row can still be delivered on this
+	// channel as configured now (a webhook URL may have been removed).
+	accepts(d models.Delivery) bool
+	// deliver sends a batch and returns one result per notice: nil when
+	// delivered, errSkipped when not tried, or why it failed.
+	deliver(ctx context.Context, claim string, ns []notice) []error
+}
+
+// selfCompleting is a channel that marks its ledger rows sent itself, in the
+// same transaction as the delivery.
+type selfCompleting interface{ selfCompleting() }
+
+// errSkipped marks a notice the run did not try (it is released for the next
+// run without counting an attempt).
+var errSkipped = errors.New("skipped")
+
+// uiChannel stores console notices: the bell and the Notifications page.
+type uiChannel struct{ store *models.Store }
+
+func (*uiChannel) selfCompleting()                {}
+func (*uiChannel) accepts(d models.Delivery) bool { return true }
+
+// deliver stores the notices and marks their rows sent in one transaction:
+// a console notice is delivered exactly once.
+func (c *uiChannel) deliver(ctx context.Context, claim string, ns []notice) []error {
+	ids := make([]uint64, len(ns))
+	rows := make([]models.Notification, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ID
+		rows[i] = models.Notification{
+			UserID: n.Recipient, Event: n.Event, Title: n.Title(), Message: n.Message(), Link: n.Path,
+			DomainID: n.DomainID, ApplicationID: n.ApplicationID, SecretID: n.SecretID, ExpiresAt: n.ExpiresAt,
+		}
+	}
+	results := make([]error, len(ns))
+	delivered, err := c.store.DeliverNotifications(ctx, claim, ids, rows)
+	done := make(map[uint64]bool, len(delivered))
+	for _, id := range delivered {
+		done[id] = true
+	}
+	for i, id := range ids {
+		switch {
+		case err != nil:
+			results[i] = err
+		case !done[id]:
+			results[i] = errSkipped // another run took the row over
+		}
+	}
+	return results
+}
+
+// logChannel writes one line per notice to the server's log.
+type logChannel struct{ log *slog.Logger }
+
+func (*logChannel) accepts(d models.Delivery) bool { return true }
+
+// deliver writes notices left pending (those of a run that stopped before
+// its transaction's log lines were written; new notices are logged as they
+// are decided).
+func (c *logChannel) deliver(ctx context.Context, _ string, ns []notice) []error {
+	for _, n := range ns {
+		c.write(ctx, n)
+	}
+	return make([]error, len(ns))
+}
+
+func (c *logChannel) write(ctx context.Context, n notice) {
+	level := slog.LevelInfo
+	if n.Expired() {
+		level = slog.LevelWarn
+	}
+	c.log.LogAttrs(ctx, level, n.Title(),
+		slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold),
+		slog.String("domain", n.DomainName), slog.String("application", n.ApplicationName),
+		slog.String("clientId", n.ClientID), slog.String("secret", n.SecretDescription),
+		slog.String("secretId", n.SecretID), slog.String("expiresAt", n.ExpiryDate()),
+		slog.String("link", n.Link))
+}

@@ -1,0 +1,645 @@
+// Package notify tells people that client secrets will expire or have
+// expired: in the console (the bell), by e-mail, by signed webhook and in the
+// log. It runs on a cron schedule inside `latchkey serve`, and once from
+// `latchkey notify`.
+//
+// # Events
+//
+// A secret with an expiry gets "will expire" (models.NoticeWillExpire) each
+// time its remaining time first falls to or under one of the thresholds
+// (services.notifier.client-secret.expiryThresholds, in days). A run that
+// finds several thresholds crossed at once (the notifier was off, or a secret
+// was created with a short lifetime) sends one notice, for the smallest
+// threshold crossed; larger thresholds are then never sent for that expiry.
+// Once the secret has expired it gets "expired" (models.NoticeExpired), once.
+// Secrets without an expiry never notify. Recipients are the domain's owners
+// and the application's owner, each once; disabled users get nothing.
+//
+// # Delivery semantics
+//
+// Every notice for one recipient on one channel is a row of the ledger
+// (models.NotificationLedger), whose unique key is (secret, expiresAt, event
+// with its threshold, recipient, channel). A run works in two phases:
+//
+//  1. Decide. Each page of due secrets is turned into ledger rows inserted
+//     with ON CONFLICT DO NOTHING, status pending, claimed by the run with a
+//     lease, in one transaction. The unique key makes each decision exactly
+//     once: when two Latchkey processes scan the same secrets at the same
+//     moment, the database lets one insert each row and the other insert
+//     nothing, so only one of them will deliver it.
+//  2. Deliver. The run delivers the rows it claimed, channel by channel, and
+//     marks each one sent. A failed attempt keeps the row pending with its
+//     lease released, so the next run retries it (up to
+//     models.MaxDeliveryAttempts runs). A run first takes over pending rows
+//     whose lease has run out: those of failed attempts, and those of a run
+//     that crashed between deciding and delivering, so a crash delays a
+//     notice rather than losing it.
+//
+// Decisions are therefore exactly once. Delivery is exactly once for the
+// console channel, whose notice is stored in the same transaction that marks
+// its row sent, and at least once for e-mail, webhook and log: a crash after
+// sending and before marking (or a lease outliving a very slow run) sends
+// that notice again. Webhook receivers can drop such repeats by the event id,
+// which is the same on every attempt (header X-Latchkey-Delivery).
+//
+// Renewing a secret changes its expiresAt, so its notices start again; rows
+// still pending for the old expiry are marked obsolete instead of sent.
+// Deleting a secret deletes its ledger rows (foreign key with ON DELETE
+// CASCADE). A failing channel does not hold up the others: each channel
+// delivers in its own goroutine.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/robfig/cron/v3"
+
+	"latchkey/config"
+	"latchkey/models"
+)
+
+// DefaultLease is how long a run may take to deliver what it claimed before
+// another run may take a still-pending row over. Runs are daily by default,
+// so this only matters when several processes run at once.
+const DefaultLease = 30 * time.Minute
+
+// pageSize is how many secrets (and ledger rows) are read at a time; it keeps
+// the memory of a run flat however many secrets are due.
+const pageSize = 1000
+
+// Notifier scans secrets for expiry and delivers the notices.
+type Notifier struct {
+	store      *models.Store
+	log        *slog.Logger
+	thresholds []int // days, descending
+	publicURL  string
+	schedule   cron.Schedule
+	host       string
+	lease      time.Duration
+	pageSize   int
+	// channels are the enabled channels by name.
+	channels map[string]channel
+
+	// afterDecide, when set, runs between deciding and delivering; tests
+	// use it to simulate a crash (by returning an error).
+	afterDecide func() error
+	// beforeInsert, when set, runs before each page's ledger insert; tests
+	// use it to line two instances up on the same page.
+	beforeInsert func()
+
+	mu   sync.Mutex
+	cron *cron.Cron
+}
+
+// New builds a notifier for the configuration: its schedule, thresholds and
+// enabled channels (notifiers.*). It does not start it; see [Notifier.Start].
+func New(store *models.Store, cfg *config.Config, log *slog.Logger) (*Notifier, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cs := cfg.Services.Notifier.ClientSecret
+	sched, err := config.ParseCron(cs.CronExpression)
+	if err != nil {
+		return nil, fmt.Errorf("services.notifier.client-secret.cronExpression: %w", err)
+	}
+	days := cfg.ExpiryThresholdDays()
+	if len(days) == 0 {
+		return nil, errors.New("services.notifier.client-secret.expiryThresholds: no thresholds")
+	}
+	host, _ := os.Hostname()
+	n := &Notifier{
+		store: store, log: log, thresholds: days, publicURL: cfg.Server.PublicURL,
+		schedule: sched, host: host, lease: DefaultLease, pageSize: pageSize,
+		channels: map[string]channel{},
+	}
+	nc := cfg.Notifiers
+	if nc.UI.Enabled {
+		n.channels[models.ChannelUI] = &uiChannel{store: store}
+	}
+	if nc.Email.Enabled {
+		n.channels[models.ChannelEmail] = newEmailChannel(cfg)
+	}
+	if nc.Webhook.Enabled {
+		n.channels[models.ChannelWebhook] = newWebhookChannel(cfg.WebhookURLs(), nc.Webhook.Secret)
+	}
+	if nc.Log.Enabled {
+		n.channels[models.ChannelLog] = &logChannel{log: log}
+	}
+	return n, nil
+}
+
+// Channels lists the enabled channels.
+func (n *Notifier) Channels() []string {
+	var out []string
+	for _, name := range allChannels {
+		if n.channels[name] != nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// allChannels lists every channel in delivery order.
+var allChannels = []string{models.ChannelUI, models.ChannelEmail, models.ChannelWebhook, models.ChannelLog}
+
+// Start runs the job on its schedule until Stop is called. Runs use ctx,
+// so cancelling it interrupts a run in progress; a run still going when the
+// next is due makes that one skip.
+func (n *Notifier) Start(ctx context.Context) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cron != nil {
+		return
+	}
+	logger := cronLogger{n.log}
+	n.cron = cron.New(cron.WithLogger(logger), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	n.cron.Schedule(n.schedule, cron.FuncJob(func() {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := n.Run(ctx); err != nil && ctx.Err() == nil {
+			n.log.Error("notifier run failed", "err", err)
+		}
+	}))
+	n.cron.Start()
+	n.log.Info("notifier started", "next", n.schedule.Next(time.Now()).Format(time.RFC3339), "channels", n.Channels())
+}
+
+// Stop stops the schedule and waits for a run in progress to finish (cancel
+// the context given to Start to make it finish early).
+func (n *Notifier) Stop() {
+	n.mu.Lock()
+	c := n.cron
+	n.cron = nil
+	n.mu.Unlock()
+	if c != nil {
+		<-c.Stop().Done()
+	}
+}
+
+// Next returns when the job runs next after t.
+func (n *Notifier) Next(t time.Time) time.Time { return n.schedule.Next(t) }
+
+// Run scans once and delivers what it decided, and what earlier runs left
+// pending. The returned record is also stored for the Notifications page.
+func (n *Notifier) Run(ctx context.Context) (*models.NotificationRun, error) {
+	run := &models.NotificationRun{ID: uuid.NewString(), Host: n.host}
+	if err := n.store.StartNotificationRun(ctx, run); err != nil {
+		return nil, err
+	}
+	err := n.run(ctx, run)
+	if err != nil {
+		run.Error = err.Error()
+	}
+	// Recorded even when ctx is cancelled, so the page shows the stop.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := n.store.FinishNotificationRun(fctx, run); ferr != nil && err == nil {
+		err = ferr
+	}
+	n.log.Info("notifier run finished", "run", run.ID, "scanned", run.Scanned, "decided", run.Decided,
+		"retried", run.Retried, "sent", run.Sent, "failed", run.Failed, "obsolete", run.Obsolete)
+	return run, err
+}
+
+func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
+	now := n.store.Now().UTC()
+	leaseUntil := now.Add(n.lease)
+	retried, err := n.store.ReclaimPending(ctx, run.ID, leaseUntil)
+	if err != nil {
+		return fmt.Errorf("take over pending notices: %w", err)
+	}
+	run.Retried = int(retried)
+	err = n.scan(ctx, now, func(entries []plannedEntry) error {
+		le := make([]models.LedgerEntry, len(entries))
+		for i, e := range entries {
+			le[i] = e.LedgerEntry
+		}
+		if n.beforeInsert != nil {
+			n.beforeInsert()
+		}
+		// The callback runs inside the transaction: counts are kept
+		// apart and added only once it has committed.
+		var d decision
+		err := n.store.DecideNotices(ctx, le, run.ID, leaseUntil, func(i int, id uint64) {
+			e := entries[i]
+			d.add(id, e.Channel, e.Notice != nil || e.Sent)
+			if e.Channel == models.ChannelLog && e.Sent {
+				n.logNotice(ctx, e, now)
+			}
+		})
+		if err == nil {
+			d.addTo(run)
+		}
+		return err
+	}, &run.Scanned)
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	if n.afterDecide != nil {
+		if err := n.afterDecide(); err != nil {
+			return err
+		}
+	}
+	return n.deliver(ctx, run)
+}
+
+// decision counts what one DecideNotices call inserted.
+type decision struct {
+	decided       int
+	first, last   uint64
+	sentByChannel map[string]int
+}
+
+func (d *decision) add(id uint64, channel string, sent bool) {
+	d.decided++
+	if d.first == 0 || id < d.first {
+		d.first = id
+	}
+	d.last = max(d.last, id)
+	if sent {
+		if d.sentByChannel == nil {
+			d.sentByChannel = map[string]int{}
+		}
+		d.sentByChannel[channel]++
+	}
+}
+
+func (d *decision) addTo(run *models.NotificationRun) {
+	run.Decided += d.decided
+	if d.first != 0 && (run.FirstLedgerID == 0 || d.first < run.FirstLedgerID) {
+		run.FirstLedgerID = d.first
+	}
+	run.LastLedgerID = max(run.LastLedgerID, d.last)
+	for ch, n := range d.sentByChannel {
+		addSent(run, ch, n)
+	}
+}
+
+// addSent counts n notices sent on a channel.
+func addSent(run *models.NotificationRun, channel string, n int) {
+	run.Sent += n
+	switch channel {
+	case models.ChannelUI:
+		run.SentUI += n
+	case models.ChannelEmail:
+		run.SentEmail += n
+	case models.ChannelWebhook:
+		run.SentWebhook += n
+	case models.ChannelLog:
+		run.SentLog += n
+	}
+}
+
+// plannedEntry is a decision with the names a dry run prints.
+type plannedEntry struct {
+	models.LedgerEntry
+	Secret  models.DueSecret
+	Display string // the recipient for people: "Name <email>", a URL, "log"
+}
+
+// eventFor tells which notice a secret expiring at exp is due at now.
+func (n *Notifier) eventFor(exp, now time.Time) (event string, threshold int, ok bool) {
+	left := exp.Sub(now)
+	if left <= 0 {
+		return models.NoticeExpired, 0, true
+	}
+	for _, d := range n.thresholds { // descending: the last match is the smallest
+		if left <= time.Duration(d)*24*time.Hour {
+			threshold = d
+		}
+	}
+	if threshold == 0 {
+		return "", 0, false
+	}
+	return models.NoticeWillExpire, threshold, true
+}
+
+// scan pages through the due secrets and hands each page's new decisions to
+// decide. scanned counts the secrets looked at.
+func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]plannedEntry) error, scanned *int) error {
+	horizon := now.Add(time.Duration(n.thresholds[0]) * 24 * time.Hour)
+	owners := map[string][]models.Recipient{} // domain id → enabled owners, for this run
+	var cursor *models.DueCursor
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page, err := n.store.DueSecrets(ctx, horizon, cursor, n.pageSize)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		*scanned += len(page)
+		last := page[len(page)-1]
+		cursor = &models.DueCursor{ExpiresAt: last.ExpiresAt, ID: last.SecretID}
+
+		var newDomains, ids []string
+		for _, s := range page {
+			if _, ok := owners[s.DomainID]; !ok {
+				newDomains = append(newDomains, s.DomainID)
+				owners[s.DomainID] = nil
+			}
+			ids = append(ids, s.SecretID)
+		}
+		if len(newDomains) > 0 {
+			found, err := n.store.DomainOwners(ctx, newDomains)
+			if err != nil {
+				return err
+			}
+			for id, rs := range found {
+				owners[id] = rs
+			}
+		}
+		decided, err := n.store.DecidedNotices(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var entries []plannedEntry
+		for _, s := range page {
+			event, threshold, ok := n.eventFor(s.ExpiresAt, now)
+			if !ok {
+				continue
+			}
+			key := models.NoticeKey{SecretID: s.SecretID, ExpiresAt: s.ExpiresAt, Event: event, Threshold: threshold}
+			if decided[key] {
+				continue
+			}
+			entries = n.expand(entries, key, s, recipients(owners[s.DomainID], s.Owner), now)
+		}
+		if len(entries) > 0 {
+			if err := decide(entries); err != nil {
+				return err
+			}
+		}
+		if len(page) < n.pageSize {
+			return nil
+		}
+	}
+}
+
+// recipients are the domain's owners and the application's owner, each once.
+func recipients(domainOwners []models.Recipient, appOwner *models.Recipient) []models.Recipient {
+	out := domainOwners
+	if appOwner != nil && !slices.ContainsFunc(out, func(r models.Recipient) bool { return r.ID == appOwner.ID }) {
+		out = append(slices.Clip(out), *appOwner)
+	}
+	return out
+}
+
+// expand adds one ledger entry per channel and recipient of a notice. The
+// console's entries carry their notice, which is stored with the decision.
+func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s models.DueSecret, people []models.Recipient, now time.Time) []plannedEntry {
+	add := func(channel, recipient, display string) *plannedEntry {
+		out = append(out, plannedEntry{
+			LedgerEntry: models.LedgerEntry{NoticeKey: key, Recipient: recipient, Channel: channel},
+			Secret:      s, Display: display,
+		})
+		return &out[len(out)-1]
+	}
+	for _, name := range allChannels {
+		switch ch := n.channels[name]; c := ch.(type) {
+		case nil:
+		case *uiChannel:
+			if len(people) == 0 {
+				continue
+			}
+			nt := newNotice(dueDelivery(key, s), n.publicURL, now)
+			title, message := nt.Title(), nt.Message()
+			for _, p := range people {
+				e := add(name, p.ID, p.Name+" <"+p.Email+">")
+				e.Notice = &models.Notification{
+					UserID: p.ID, Event: key.Event, Title: title, Message: message, Link: nt.Path,
+					DomainID: s.DomainID, ApplicationID: s.ApplicationID, SecretID: s.SecretID, ExpiresAt: key.ExpiresAt,
+				}
+			}
+		case *emailChannel:
+			for _, p := range people {
+				if p.Email != "" { // people without an address get console notices only
+					add(name, p.ID, p.Name+" <"+p.Email+">")
+				}
+			}
+		case *webhookChannel:
+			for _, u := range c.urls {
+				add(name, u, u)
+			}
+		case *logChannel:
+			// Logged as it is decided (see logNotice).
+			add(name, models.LogRecipient, models.LogRecipient).Sent = true
+		}
+	}
+	return out
+}
+
+// logNotice writes a decided log-channel notice. It runs inside the deciding
+// transaction, whose row is inserted as sent: should the commit then fail,
+// the run that decides the notice again logs it again (at least once).
+func (n *Notifier) logNotice(ctx context.Context, e plannedEntry, now time.Time) {
+	lc, _ := n.channels[models.ChannelLog].(*logChannel)
+	if lc == nil {
+		return
+	}
+	lc.write(ctx, newNotice(dueDelivery(e.NoticeKey, e.Secret), n.publicURL, now))
+}
+
+// dueDelivery describes a notice about a due secret as a delivery.
+func dueDelivery(key models.NoticeKey, s models.DueSecret) models.Delivery {
+	return models.Delivery{
+		Event: key.Event, Threshold: key.Threshold, ExpiresAt: key.ExpiresAt,
+		SecretID: s.SecretID, SecretDescription: s.Description,
+		ApplicationID: s.ApplicationID, ApplicationName: s.ApplicationName, ClientID: s.ClientID,
+		DomainID: s.DomainID, DomainName: s.DomainName, DomainHRID: s.DomainHRID,
+	}
+}
+
+// deliver runs every channel's deliveries at once, so a slow or failing
+// channel holds up no other, and adds the outcomes to run.
+func (n *Notifier) deliver(ctx context.Context, run *models.NotificationRun) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, name := range allChannels {
+		wg.Go(func() {
+			var o outcome
+			err := n.deliverChannel(ctx, run.ID, name, &o)
+			mu.Lock()
+			defer mu.Unlock()
+			addSent(run, name, o.sent)
+			run.Failed += o.failed
+			run.Obsolete += o.obsolete
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// outcome counts one channel's results in a run.
+type outcome struct{ sent, failed, obsolete int }
+
+// deliverChannel delivers the rows of one channel claimed by the run. Rows
+// of a channel that is switched off, rows for a secret renewed since the
+// decision, and rows for users since disabled or deleted become obsolete.
+func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *outcome) error {
+	ch := n.channels[name]
+	var after uint64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows, err := n.store.ClaimedDeliveries(ctx, claim, name, after, n.pageSize)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		after = rows[len(rows)-1].ID
+		now := n.store.Now().UTC()
+		var live []notice
+		var obsolete []uint64
+		for _, d := range rows {
+			if ch == nil || !current(d) || !ch.accepts(d) {
+				obsolete = append(obsolete, d.ID)
+				continue
+			}
+			live = append(live, newNotice(d, n.publicURL, now))
+		}
+		if len(obsolete) > 0 {
+			if err := n.store.ObsoleteDeliveries(ctx, claim, obsolete); err != nil {
+				return err
+			}
+			o.obsolete += len(obsolete)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		results := ch.deliver(ctx, claim, live)
+		var sent []uint64
+		for i, err := range results {
+			d := live[i]
+			switch {
+			case err == nil:
+				sent = append(sent, d.ID)
+			case errors.Is(err, errSkipped):
+				if rerr := n.store.ReleaseDelivery(ctx, claim, d.ID); rerr != nil {
+					return rerr
+				}
+			default:
+				o.failed++
+				status, ferr := n.store.FailDelivery(ctx, claim, d.ID, d.Attempts, err.Error())
+				if ferr != nil {
+					return ferr
+				}
+				n.log.Warn("notice not delivered", "channel", name, "notice", d.ID, "secret", d.SecretID,
+					"attempt", d.Attempts+1, "gaveUp", status == models.LedgerFailed, "err", err)
+			}
+		}
+		if _, self := ch.(selfCompleting); !self && len(sent) > 0 {
+			if err := n.store.CompleteDeliveries(ctx, claim, sent); err != nil {
+				return err
+			}
+		}
+		o.sent += len(sent)
+	}
+}
+
+// current reports whether a row still describes the secret and its
+// recipient: the secret was not renewed since, and a user recipient still
+// exists and is enabled.
+func current(d models.Delivery) bool {
+	if d.CurrentExpiresAt == nil || !d.CurrentExpiresAt.Equal(d.ExpiresAt) {
+		return false
+	}
+	if d.Channel == models.ChannelUI || d.Channel == models.ChannelEmail {
+		return d.UserEmail != nil && (d.UserDisabled == nil || !*d.UserDisabled)
+	}
+	return true
+}
+
+// Planned is one notice a run would send, as `latchkey notify --dry-run`
+// prints it.
+type Planned struct {
+	Event     string
+	Threshold int
+	Channel   string
+	// Recipient is "Name <email>", a webhook URL or "log".
+	Recipient                   string
+	Domain, Application, Secret string
+	ExpiresAt                   time.Time
+	// Retry is true for a notice decided earlier whose delivery is pending.
+	Retry bool
+}
+
+// DryRun returns what a run now would send, changing nothing: pending
+// notices it would retry, then new decisions.
+func (n *Notifier) DryRun(ctx context.Context) ([]Planned, error) {
+	var out []Planned
+	var after uint64
+	for {
+		// Retryable rows, read in pages by id.
+		rows, err := n.store.RetryableDeliveries(ctx, after, n.pageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range rows {
+			if n.channels[d.Channel] == nil || !current(d) {
+				continue
+			}
+			who := d.Recipient
+			if d.UserEmail != nil {
+				who = derefName(d.UserName) + " <" + *d.UserEmail + ">"
+			}
+			out = append(out, Planned{Event: d.Event, Threshold: d.Threshold, Channel: d.Channel, Recipient: who,
+				Domain: d.DomainName, Application: d.ApplicationName, Secret: d.SecretDescription, ExpiresAt: d.ExpiresAt, Retry: true})
+		}
+		if len(rows) < n.pageSize {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	var scanned int
+	err := n.scan(ctx, n.store.Now().UTC(), func(entries []plannedEntry) error {
+		for _, e := range entries {
+			out = append(out, Planned{Event: e.Event, Threshold: e.Threshold, Channel: e.Channel, Recipient: e.Display,
+				Domain: e.Secret.DomainName, Application: e.Secret.ApplicationName, Secret: e.Secret.Description, ExpiresAt: e.ExpiresAt})
+		}
+		return nil
+	}, &scanned)
+	return out, err
+}
+
+func derefName(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// cronLogger sends cron's messages to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// Enabled reports whether the configuration asks for the expiry job:
+// services.notifier.enabled and services.notifier.client-secret.enabled.
+func Enabled(cfg *config.Config) bool {
+	return cfg.Services.Notifier.Enabled && cfg.Services.Notifier.ClientSecret.Enabled
+}
