@@ -167,6 +167,15 @@ func single(form map[string][]string, name string) (string, *oauthError) {
 	return v[0], nil
 }
 
+// required returns a parameter that must appear exactly once.
+func required(form map[string][]string, name string) (string, *oauthError) {
+	v, oe := single(form, name)
+	if oe == nil && v == "" {
+		oe = invalidRequest("Missing " + name + ".")
+	}
+	return v, oe
+}
+
 // Token is POST /{hrid}/oauth/token: the client_credentials grant.
 func (g *Gateway) Token(c echo.Context) error {
 	hrid := c.Param("hrid")
@@ -174,10 +183,7 @@ func (g *Gateway) Token(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	grant, oe := single(form, "grant_type")
-	if oe == nil && grant == "" {
-		oe = invalidRequest("Missing grant_type.")
-	}
+	grant, oe := required(form, "grant_type")
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}

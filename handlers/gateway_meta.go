@@ -99,10 +99,7 @@ func (g *Gateway) Introspect(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, basic)
 	}
-	token, oe := single(form, "token")
-	if oe == nil && token == "" {
-		oe = invalidRequest("Missing token.")
-	}
+	token, oe := required(form, "token")
 	if oe != nil {
 		return writeOAuthError(c, oe, basic)
 	}

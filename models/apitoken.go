@@ -2,9 +2,7 @@ package models
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -22,11 +20,8 @@ import (
 // checksum lets them, and the API itself, reject a mistyped or made-up value
 // without a database lookup. As with secrets only the SHA-256 digest is
 // stored, with the last four characters as a hint.
-const (
-	// ApiTokenPrefix starts every API token value.
-	ApiTokenPrefix = "lkp_"
-	apiTokenLen    = len(ApiTokenPrefix) + secretRandLen + secretCheckLen
-)
+// ApiTokenPrefix starts every API token value.
+const ApiTokenPrefix = "lkp_"
 
 // API token kinds.
 const (
@@ -129,30 +124,13 @@ type ApiTokenInput struct {
 	ReadOnly      bool
 }
 
-// newApiTokenValue returns a fresh token value.
-func newApiTokenValue() string {
-	b := make([]byte, secretRandBytes)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	body := ApiTokenPrefix + base62(new(big.Int).SetBytes(b), secretRandLen)
-	return body + secretChecksum(body)
-}
+// newApiTokenValue returns a fresh token value (the client-secret format
+// with its own prefix).
+func newApiTokenValue() string { return newCheckedValue(ApiTokenPrefix) }
 
 // LooksLikeApiToken reports whether s has the shape and a valid checksum of
 // an API token value. It says nothing about whether the token exists.
-func LooksLikeApiToken(s string) bool {
-	if len(s) != apiTokenLen || !strings.HasPrefix(s, ApiTokenPrefix) {
-		return false
-	}
-	for i := len(ApiTokenPrefix); i < len(s); i++ {
-		if strings.IndexByte(base62Alphabet, s[i]) < 0 {
-			return false
-		}
-	}
-	body := s[:len(s)-secretCheckLen]
-	return secretChecksum(body) == s[len(s)-secretCheckLen:]
-}
+func LooksLikeApiToken(s string) bool { return looksLikeCheckedValue(s, ApiTokenPrefix) }
 
 func (in *ApiTokenInput) validate() (days int, errs FieldErrors) {
 	errs = FieldErrors{}

@@ -35,19 +35,22 @@ const (
 	SecretPrefix    = "lks_"
 	secretRandLen   = 43 // base62 digits needed for 256 bits
 	secretCheckLen  = 6  // base62 digits needed for 32 bits
-	secretLen       = len(SecretPrefix) + secretRandLen + secretCheckLen
 	secretHintLen   = 4
 	base62Alphabet  = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	secretRandBytes = 32
 )
 
 // newSecretValue returns a fresh secret value.
-func newSecretValue() string {
+func newSecretValue() string { return newCheckedValue(SecretPrefix) }
+
+// newCheckedValue returns prefix, 256 random bits in base62 and a CRC-32 of
+// both: the format of client secrets and API tokens, told apart by prefix.
+func newCheckedValue(prefix string) string {
 	b := make([]byte, secretRandBytes)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	body := SecretPrefix + base62(new(big.Int).SetBytes(b), secretRandLen)
+	body := prefix + base62(new(big.Int).SetBytes(b), secretRandLen)
 	return body + secretChecksum(body)
 }
 
@@ -69,11 +72,14 @@ func base62(n *big.Int, width int) string {
 
 // LooksLikeSecret reports whether s has the shape and a valid checksum of a
 // Latchkey client secret. It says nothing about whether the secret exists.
-func LooksLikeSecret(s string) bool {
-	if len(s) != secretLen || !strings.HasPrefix(s, SecretPrefix) {
+func LooksLikeSecret(s string) bool { return looksLikeCheckedValue(s, SecretPrefix) }
+
+// looksLikeCheckedValue reports whether s is a newCheckedValue(prefix).
+func looksLikeCheckedValue(s, prefix string) bool {
+	if len(s) != len(prefix)+secretRandLen+secretCheckLen || !strings.HasPrefix(s, prefix) {
 		return false
 	}
-	for i := len(SecretPrefix); i < len(s); i++ {
+	for i := len(prefix); i < len(s); i++ {
 		if strings.IndexByte(base62Alphabet, s[i]) < 0 {
 			return false
 		}
