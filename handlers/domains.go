@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,6 +73,13 @@ func (h *Handler) CreateDomain(c echo.Context) error {
 	return h.redirect(c, "/domains/"+d.ID, "Domain “"+d.Name+"” created.")
 }
 
+// The domain page lists the secrets that expire within expiringWithin, at
+// most expiringShown of them.
+const (
+	expiringWithin = 30 * 24 * time.Hour
+	expiringShown  = 50
+)
+
 // ShowDomain shows a domain and its applications.
 func (h *Handler) ShowDomain(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -87,8 +95,13 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	expiring, total, err := h.Store.DomainSecretsExpiring(ctx, d.ID, expiringWithin, expiringShown)
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
 		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps, Counts: counts,
+		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(),
 	}))
 }
 

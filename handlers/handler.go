@@ -62,7 +62,7 @@ func CurrentUser(c echo.Context) *models.User {
 // page builds the data every page needs.
 func (h *Handler) page(c echo.Context, title, nav string, crumbs ...views.Crumb) views.Page {
 	csrf, _ := c.Get(CSRFKey).(string)
-	return views.Page{
+	p := views.Page{
 		Title:   title,
 		User:    CurrentUser(c),
 		CSRF:    csrf,
@@ -70,6 +70,8 @@ func (h *Handler) page(c echo.Context, title, nav string, crumbs ...views.Crumb)
 		Crumbs:  crumbs,
 		Nav:     nav,
 	}
+	h.notificationMenu(c, &p)
+	return p
 }
 
 // render writes a templ component as an HTML response.

@@ -29,6 +29,10 @@ type Page struct {
 	Crumbs  []Crumb
 	// Nav names the active top navigation entry.
 	Nav string
+	// UnreadNotifications is the number on the bell; NotificationMenu the
+	// latest unread notices its dropdown lists.
+	UnreadNotifications int64
+	NotificationMenu    []models.Notification
 }
 
 // CanWrite reports whether the signed-in person may change things; templates

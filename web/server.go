@@ -198,6 +198,7 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	w.POST("/users", h.CreateUser)
 	w.GET("/users/:user/edit", h.EditUser)
 	w.POST("/users/:user", h.UpdateUser)
+	notificationRoutes(e, h)
 	apiRoutes(e, h)
 	return e
 }

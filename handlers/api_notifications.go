@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+)
+
+// apiNotificationsMax bounds the list: the bell shows unread notices, and a
+// person who lets thousands pile up reads the newest first.
+const apiNotificationsMax = 500
+
+// APINotification is a console notice as the Management API returns it:
+// Gravitee's id, title, message and createdAt, with what Latchkey adds.
+type APINotification struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+	// CreatedAt is epoch milliseconds.
+	CreatedAt int64 `json:"createdAt"`
+	// Status is UNREAD until acknowledged.
+	Status string `json:"status"`
+	// Type is CLIENT_SECRET_WILL_EXPIRE or CLIENT_SECRET_EXPIRED.
+	Type        string `json:"type"`
+	Link        string `json:"link"`
+	Domain      string `json:"domain"`
+	Application string `json:"application"`
+	Secret      string `json:"secret"`
+	ExpiresAt   int64  `json:"expiresAt"`
+}
+
+func apiNotification(n models.Notification) APINotification {
+	return APINotification{
+		ID: n.ID, Title: n.Title, Message: n.Message, CreatedAt: epochMillis(n.CreatedAt), Status: "UNREAD",
+		Type: n.Event, Link: n.Link, Domain: n.DomainID, Application: n.ApplicationID, Secret: n.SecretID,
+		ExpiresAt: epochMillis(n.ExpiresAt),
+	}
+}
+
+// APIListNotifications is GET /management/user/notifications: the
+// authenticated user's unread notices, newest first, as in Gravitee.
+func (h *Handler) APIListNotifications(c echo.Context) error {
+	ns, err := h.Store.UnreadNotifications(c.Request().Context(), CurrentUser(c).ID, apiNotificationsMax)
+	if err != nil {
+		return err
+	}
+	out := make([]APINotification, len(ns))
+	for i, n := range ns {
+		out[i] = apiNotification(n)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// APIAcknowledgeNotification is POST
+// /management/user/notifications/{notification}/acknowledge: marks one of
+// the authenticated user's notices read (another user's is not found).
+func (h *Handler) APIAcknowledgeNotification(c echo.Context) error {
+	if err := h.Store.MarkNotificationRead(c.Request().Context(), CurrentUser(c).ID, c.Param("notification")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// RegisterNotificationAPI adds the two notification endpoints of the
+// Management API, authenticated like the rest of it (bearer tokens, see
+// APIAuth). Reading and acknowledging one's own notices needs no write
+// access: viewers and read-only tokens may do both.
+func RegisterNotificationAPI(e *echo.Echo, h *Handler) {
+	e.GET("/management/user/notifications", h.APIListNotifications, h.APIAuth)
+	e.POST("/management/user/notifications/:notification/acknowledge", h.APIAcknowledgeNotification, h.APIAuth)
+}
