@@ -3,6 +3,7 @@
 //
 //	latchkey serve [--config PATH]
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
+//	latchkey notify [--dry-run] [--config PATH]
 package main
 
 import (
@@ -28,6 +29,9 @@ const usage = `Usage:
   latchkey serve [--config PATH]
   latchkey user create --email EMAIL --name NAME --role admin|viewer [--config PATH]
       (reads the password from standard input)
+  latchkey notify [--dry-run] [--config PATH]
+      run the client-secret expiry job once now; with --dry-run, print what
+      it would send and change nothing
 
 The configuration file defaults to ./latchkey.yml when it exists (or
 $LATCHKEY_CONFIG); every key can be set by an environment variable: see
@@ -49,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("unknown user command")
 		}
 		return createUser(ctx, args[2:], stdin, stdout, stderr)
+	case "notify":
+		return notifyCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

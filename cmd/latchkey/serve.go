@@ -16,6 +16,7 @@ import (
 
 	"latchkey/config"
 	"latchkey/models"
+	"latchkey/notify"
 	"latchkey/web"
 )
 
@@ -62,6 +63,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := web.New(ctx, cfg, store, log)
 	if err != nil {
 		return err
+	}
+	// The expiry notifier runs on its schedule with the server's context; the
+	// deferred Stop waits for a run in progress, before the database closes.
+	if notify.Enabled(cfg) {
+		n, err := notify.New(store, cfg, log)
+		if err != nil {
+			return err
+		}
+		n.Start(ctx)
+		defer n.Stop()
+	} else {
+		log.Info("notifier disabled")
 	}
 
 	var servers []*http.Server
