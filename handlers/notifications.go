@@ -58,7 +58,7 @@ func (h *Handler) ListNotifications(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.Notifications(views.NotificationsPage{
-		Page:       h.page(c, "Notifications", "notifications", views.Crumb{Label: "Notifications"}),
+		Page:       h.page(c, "Notifications", "notifications"),
 		List:       list,
 		LastRun:    run,
 		RunNotices: sent,
