@@ -131,6 +131,10 @@ func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]st
 	switch {
 	case errors.Is(err, errNoClientAuth):
 		return nil, false, errInvalidClient, nil
+	case errors.Is(err, errMalformedBasic):
+		g.Failures.Fail("ip:" + c.RealIP())
+		g.Summary.Add(hrid, "(malformed credentials)", c.RealIP(), false)
+		return nil, true, errInvalidClient, nil
 	case errors.As(err, &oe):
 		return nil, creds.Basic, oe, nil
 	}

@@ -19,6 +19,10 @@ type clientCredentials struct {
 // errNoClientAuth means the request carried no client authentication at all.
 var errNoClientAuth = errors.New("no client authentication")
 
+// errMalformedBasic means the Authorization header could not be read as
+// client credentials; it fails client authentication like a wrong secret.
+var errMalformedBasic = errors.New("malformed Basic credentials")
+
 // oauthError is an RFC 6749 §5.2 error response.
 type oauthError struct {
 	Status      int    `json:"-"`
@@ -45,24 +49,26 @@ func parseClientCredentials(authorization string, form url.Values) (clientCreden
 	if authorization != "" {
 		scheme, payload, _ := strings.Cut(authorization, " ")
 		if !strings.EqualFold(scheme, "Basic") {
-			return clientCredentials{}, invalidRequest("Unsupported Authorization scheme: use Basic or client_secret_post.")
+			// Credentials of a kind the endpoint does not take: a failed
+			// client authentication (RFC 6749 §5.2), answered as such.
+			return clientCredentials{Basic: true}, errMalformedBasic
 		}
 		if postSecret {
 			return clientCredentials{}, invalidRequest("Use only one client authentication method.")
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
 		if err != nil {
-			return clientCredentials{Basic: true}, invalidRequest("Malformed Basic credentials.")
+			return clientCredentials{Basic: true}, errMalformedBasic
 		}
 		id, secret, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return clientCredentials{Basic: true}, invalidRequest("Malformed Basic credentials.")
+			return clientCredentials{Basic: true}, errMalformedBasic
 		}
 		if id, err = url.QueryUnescape(id); err != nil {
-			return clientCredentials{Basic: true}, invalidRequest("Malformed Basic credentials.")
+			return clientCredentials{Basic: true}, errMalformedBasic
 		}
 		if secret, err = url.QueryUnescape(secret); err != nil {
-			return clientCredentials{Basic: true}, invalidRequest("Malformed Basic credentials.")
+			return clientCredentials{Basic: true}, errMalformedBasic
 		}
 		if postID && form.Get("client_id") != id {
 			return clientCredentials{Basic: true}, invalidRequest("client_id does not match the Authorization header.")

@@ -246,9 +246,7 @@ func TestGatewayRejections(t *testing.T) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Authorization", header)
 			resp, body := g.do(req)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"error":"invalid_request"`) {
-				t.Fatalf("%d %s", resp.StatusCode, body)
-			}
+			g.wantInvalidClient(resp, body, true)
 		})
 	}
 	// Disabled application, then disabled domain.
