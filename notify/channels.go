@@ -33,7 +33,9 @@ func (*uiChannel) selfCompleting()                {}
 func (*uiChannel) accepts(d models.Delivery) bool { return true }
 
 // deliver stores the notices and marks their rows sent in one transaction:
-// a console notice is delivered exactly once.
+// a console notice is delivered exactly once. Runs store console notices as
+// they decide them (LedgerEntry.Notice); this serves rows left pending by
+// another path.
 func (c *uiChannel) deliver(ctx context.Context, claim string, ns []notice) []error {
 	ids := make([]uint64, len(ns))
 	rows := make([]models.Notification, len(ns))
@@ -66,9 +68,10 @@ type logChannel struct{ log *slog.Logger }
 
 func (*logChannel) accepts(d models.Delivery) bool { return true }
 
-// deliver writes notices left pending (those of a run that stopped before
-// its transaction's log lines were written; new notices are logged as they
-// are decided).
+// deliver writes pending log rows. Runs insert log rows as sent and write
+// them as they decide them (see Notifier.logNotice), so this only serves
+// rows left pending by another path; it keeps the log a channel like the
+// others.
 func (c *logChannel) deliver(ctx context.Context, _ string, ns []notice) []error {
 	for _, n := range ns {
 		c.write(ctx, n)

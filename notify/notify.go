@@ -13,7 +13,10 @@
 // threshold crossed; larger thresholds are then never sent for that expiry.
 // Once the secret has expired it gets "expired" (models.NoticeExpired), once.
 // Secrets without an expiry never notify. Recipients are the domain's owners
-// and the application's owner, each once; disabled users get nothing.
+// and the application's owner, each once; disabled users get nothing, and
+// users without an e-mail address get console notices only. Recipients and
+// channels are fixed when a notice is decided: an owner added later, or a
+// channel switched on later, is used from the next event on.
 //
 // # Delivery semantics
 //
@@ -22,31 +25,36 @@
 // with its threshold, recipient, channel). A run works in two phases:
 //
 //  1. Decide. Each page of due secrets is turned into ledger rows inserted
-//     with ON CONFLICT DO NOTHING, status pending, claimed by the run with a
-//     lease, in one transaction. The unique key makes each decision exactly
-//     once: when two Latchkey processes scan the same secrets at the same
-//     moment, the database lets one insert each row and the other insert
-//     nothing, so only one of them will deliver it.
-//  2. Deliver. The run delivers the rows it claimed, channel by channel, and
-//     marks each one sent. A failed attempt keeps the row pending with its
-//     lease released, so the next run retries it (up to
-//     models.MaxDeliveryAttempts runs). A run first takes over pending rows
-//     whose lease has run out: those of failed attempts, and those of a run
-//     that crashed between deciding and delivering, so a crash delays a
-//     notice rather than losing it.
+//     with ON CONFLICT DO NOTHING, claimed by the run with a lease, in one
+//     transaction. The unique key makes each decision exactly once: when two
+//     Latchkey processes scan the same secrets at the same moment, the
+//     database lets one insert each row and the other insert nothing (the
+//     insert's RETURNING clause tells each which rows are its own). The
+//     console and the log are delivered right there, in the deciding
+//     transaction: the console notice is stored with its row, and the log
+//     line written for each row this run inserted; both rows are inserted
+//     as sent. E-mail and webhook rows are inserted pending.
+//  2. Deliver. The run sends the pending rows it claimed, channel by
+//     channel, each channel in its own goroutine so that a slow or failing
+//     one holds up no other, and marks each row sent. A failed attempt keeps
+//     the row pending with its lease released, so the next run retries it
+//     (up to models.MaxDeliveryAttempts runs). A run first takes over
+//     pending rows whose lease has run out: those of failed attempts, and
+//     those of a run that crashed between deciding and delivering, so a
+//     crash delays a notice rather than losing it.
 //
-// Decisions are therefore exactly once. Delivery is exactly once for the
-// console channel, whose notice is stored in the same transaction that marks
-// its row sent, and at least once for e-mail, webhook and log: a crash after
-// sending and before marking (or a lease outliving a very slow run) sends
-// that notice again. Webhook receivers can drop such repeats by the event id,
-// which is the same on every attempt (header X-Latchkey-Delivery).
+// Decisions are therefore exactly once, and so is the console, whose notice
+// commits or rolls back with its decision. E-mail, webhook and log are at
+// least once: a crash after sending and before marking sent (or a lease
+// outliving a very slow run) sends that notice again, and a log line written
+// just before its transaction failed to commit is written again by the run
+// that decides it. Webhook receivers can drop repeats by the event id, the
+// same on every attempt (header X-Latchkey-Delivery).
 //
 // Renewing a secret changes its expiresAt, so its notices start again; rows
 // still pending for the old expiry are marked obsolete instead of sent.
 // Deleting a secret deletes its ledger rows (foreign key with ON DELETE
-// CASCADE). A failing channel does not hold up the others: each channel
-// delivers in its own goroutine.
+// CASCADE).
 package notify
 
 import (

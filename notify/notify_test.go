@@ -417,3 +417,36 @@ func TestRunRecorded(t *testing.T) {
 		t.Errorf("recipient shown as %q, want an e-mail address", sent[0].Recipient)
 	}
 }
+
+// Console and log rows left pending (by an older version, say) are delivered
+// by the next run like any other channel's, once.
+func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
+	w := newWorld(t)
+	exp := w.expireIn(w.secret, 2*day)
+	key := models.NoticeKey{SecretID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
+	err := w.store.DecideNotices(w.ctx, []models.LedgerEntry{
+		{NoticeKey: key, Recipient: w.alice.ID, Channel: models.ChannelUI},
+		{NoticeKey: key, Recipient: models.LogRecipient, Channel: models.ChannelLog},
+	}, "an-older-run", w.clock.Now().Add(-time.Minute), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := w.notifier(nil)
+	r := w.run(n)
+	if r.Retried != 2 || r.SentUI != 1 || r.SentLog != 1 {
+		t.Errorf("run = %+v, want the two pending rows taken over and sent", r)
+	}
+	w.run(n)
+	ns := w.notices(w.alice)
+	if len(ns) != 1 || !strings.Contains(ns[0].Title, "expires in 2 days") {
+		t.Errorf("alice's notices = %+v", ns)
+	}
+	if c := strings.Count(w.logs.String(), "secretId="+w.secret); c != 1 {
+		t.Errorf("%d log lines, want 1", c)
+	}
+	// Bob, the application's owner, was not in the rows decided earlier;
+	// the threshold's decision is made, so he is not told again now.
+	if len(w.notices(w.bob)) != 0 {
+		t.Errorf("bob got %d notices", len(w.notices(w.bob)))
+	}
+}
