@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"latchkey/models"
 	"latchkey/notify"
@@ -102,6 +103,17 @@ func TestNotificationsFlow(t *testing.T) {
 	}
 	requireNoPageErrors(t, ctx, "open the dropdown")
 	saveScreenshot(t, ctx, "notifications-01-dropdown")
+
+	// --- Escape, or a click elsewhere, closes it (app.js). ----------------
+	isOpen := `document.querySelector("#notification-menu").open`
+	do(t, ctx, "press Escape", chromedp.KeyEvent(kb.Escape))
+	waitFor(t, ctx, "the dropdown closes on Escape", "!"+isOpen)
+	do(t, ctx, "open the dropdown", chromedp.Click(chromedp.CSS("#notification-menu summary")))
+	waitFor(t, ctx, "the dropdown opens", isOpen)
+	do(t, ctx, "click the page heading", chromedp.Click(chromedp.CSS("main h1")))
+	waitFor(t, ctx, "the dropdown closes on a click elsewhere", "!"+isOpen)
+	do(t, ctx, "open the dropdown once more", chromedp.Click(chromedp.CSS("#notification-menu summary")))
+	waitFor(t, ctx, "the dropdown opens again", isOpen)
 
 	// --- A notice's link opens the secrets tab. ----------------------------
 	load(t, ctx, "follow a notice", http.StatusOK, regexp.QuoteMeta(tabPath),

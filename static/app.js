@@ -23,6 +23,9 @@
 //   <input type=checkbox data-hides="ID">   #ID hidden while checked
 //                                         (the fields stay in the form, so
 //                                         their values are still sent)
+//   <details data-dropdown>               closes on a click outside it or
+//                                         on Escape (it opens and closes
+//                                         without JavaScript too)
 (function () {
   "use strict";
 
@@ -242,6 +245,35 @@
       window.location.assign(href);
     }
   }
+
+  // ---- e. Dropdowns ---------------------------------------------------------
+
+  // closeDropdowns closes every open dropdown that does not contain target.
+  function closeDropdowns(target) {
+    document.querySelectorAll("details[data-dropdown][open]").forEach(function (d) {
+      if (!target || !d.contains(target)) {
+        d.removeAttribute("open");
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    closeDropdowns(event.target instanceof Node ? event.target : null);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    var open = document.querySelector("details[data-dropdown][open]");
+    if (open) {
+      open.removeAttribute("open");
+      var summary = open.querySelector("summary");
+      if (summary) {
+        summary.focus();
+      }
+    }
+  });
 
   // ---- Wiring ---------------------------------------------------------------
 
