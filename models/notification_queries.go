@@ -130,8 +130,16 @@ type NoticeKey struct {
 	Threshold int
 }
 
+// Canonical returns the key with its time in one representation, so that
+// keys of the same instant compare equal as map keys (time.Time values of
+// one instant can differ in location and monotonic reading).
+func (k NoticeKey) Canonical() NoticeKey {
+	k.ExpiresAt = time.Unix(0, k.ExpiresAt.UnixNano()).UTC()
+	return k
+}
+
 // DecidedNotices reports which of the given secrets' notices already have
-// ledger rows, keyed by NoticeKey (with ExpiresAt in UTC).
+// ledger rows, keyed by canonical NoticeKey (see NoticeKey.Canonical).
 func (s *Store) DecidedNotices(ctx context.Context, secretIDs []string) (map[NoticeKey]bool, error) {
 	out := map[NoticeKey]bool{}
 	ids := uniq(secretIDs)
@@ -145,8 +153,7 @@ func (s *Store) DecidedNotices(ctx context.Context, secretIDs []string) (map[Not
 			return nil, err
 		}
 		for _, k := range rows {
-			k.ExpiresAt = k.ExpiresAt.UTC()
-			out[k] = true
+			out[k.Canonical()] = true
 		}
 		ids = ids[n:]
 	}

@@ -380,7 +380,7 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 				continue
 			}
 			key := models.NoticeKey{SecretID: s.SecretID, ExpiresAt: s.ExpiresAt, Event: event, Threshold: threshold}
-			if decided[key] {
+			if decided[key.Canonical()] {
 				continue
 			}
 			entries = n.expand(entries, key, s, recipients(owners[s.DomainID], s.Owner), now)

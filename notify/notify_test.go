@@ -87,7 +87,11 @@ func TestThresholdsCrossedAllAtOnce(t *testing.T) {
 	if r.Decided != 3 || r.Sent != 3 || r.Scanned != 1 {
 		t.Errorf("run = %+v, want 1 scanned, 3 decided and sent (ui alice, ui bob, log)", r)
 	}
-	w.run(n) // same moment: nothing new
+	// Same moment: nothing new, and nothing even tried (the decided
+	// notices are recognised before any insert).
+	n.beforeInsert = func() { t.Error("a repeated run tried to insert notices already decided") }
+	w.run(n)
+	n.beforeInsert = nil
 	w.clock.Advance(2*day + 12*time.Hour)
 	w.run(n)
 	w.clock.Advance(day)
