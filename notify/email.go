@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
@@ -38,6 +39,9 @@ type emailChannel struct {
 	timeout                        time.Duration
 	// backoff is the wait before dial attempt n (n ≥ 1).
 	backoff func(n int) time.Duration
+	// tlsConfig, when set, replaces go-mail's (tests trust their own
+	// certificate with it).
+	tlsConfig *tls.Config
 }
 
 func newEmailChannel(cfg *config.Config) *emailChannel {
@@ -100,6 +104,9 @@ func orDefault(s, d string) string {
 
 func (c *emailChannel) client() (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(c.port), mail.WithTimeout(c.timeout)}
+	if c.tlsConfig != nil {
+		opts = append(opts, mail.WithTLSConfig(c.tlsConfig))
+	}
 	switch {
 	case c.tls:
 		opts = append(opts, mail.WithSSL())

@@ -151,3 +151,55 @@ func TestEmailServerDownDoesNotBlockOtherChannels(t *testing.T) {
 		t.Errorf("%d pending e-mail rows, want 2", pending)
 	}
 }
+
+// startTLSRequired sends over STARTTLS, and refuses a server that does not
+// offer it rather than sending in the clear.
+func TestEmailStartTLSRequired(t *testing.T) {
+	serverTLS, clientTLS := selfSigned(t)
+	secure := startSMTPWith(t, serverTLS, false)
+	w := newWorld(t)
+	w.useSMTP(secure)
+	w.cfg.Notifiers.Email.StartTLSRequired = true
+	n := w.notifier(nil)
+	n.channels[models.ChannelEmail].(*emailChannel).tlsConfig = clientTLS
+	w.expireIn(w.secret, 2*day)
+	if r := w.run(n); r.SentEmail != 2 || r.Failed != 0 {
+		t.Fatalf("run = %+v, want 2 e-mails sent over STARTTLS", r)
+	}
+	for _, m := range secure.messages() {
+		if !m.TLS {
+			t.Errorf("an e-mail to %v came in the clear", m.To)
+		}
+	}
+
+	plain := startSMTP(t) // offers no STARTTLS
+	w2 := newWorld(t)
+	w2.useSMTP(plain)
+	w2.cfg.Notifiers.Email.StartTLSRequired = true
+	n2 := w2.notifier(nil)
+	w2.expireIn(w2.secret, 2*day)
+	if r := w2.run(n2); r.SentEmail != 0 || r.Failed != 2 {
+		t.Errorf("run = %+v, want both e-mails refused", r)
+	}
+	if got := len(plain.messages()); got != 0 {
+		t.Errorf("%d e-mails were sent in the clear despite startTLSRequired", got)
+	}
+}
+
+// tls connects with TLS from the first byte (SMTPS).
+func TestEmailImplicitTLS(t *testing.T) {
+	serverTLS, clientTLS := selfSigned(t)
+	smtps := startSMTPWith(t, serverTLS, true)
+	w := newWorld(t)
+	w.useSMTP(smtps)
+	w.cfg.Notifiers.Email.TLS = true
+	n := w.notifier(nil)
+	n.channels[models.ChannelEmail].(*emailChannel).tlsConfig = clientTLS
+	w.expireIn(w.secret, 2*day)
+	if r := w.run(n); r.SentEmail != 2 || r.Failed != 0 {
+		t.Fatalf("run = %+v, want 2 e-mails sent over SMTPS", r)
+	}
+	if got := len(smtps.messages()); got != 2 {
+		t.Errorf("the SMTPS server received %d e-mails, want 2", got)
+	}
+}

@@ -3,9 +3,16 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -218,6 +225,8 @@ type received struct {
 	HTML     string
 	Raw      string
 	Received time.Time
+	// TLS tells whether the message came over an encrypted connection.
+	TLS bool
 }
 
 // smtpServer is a real SMTP server (emersion/go-smtp) on a random port of
@@ -232,10 +241,18 @@ type smtpServer struct {
 	refuse map[string]bool
 }
 
-func startSMTP(t *testing.T) *smtpServer {
+func startSMTP(t *testing.T) *smtpServer { return startSMTPWith(t, nil, false) }
+
+// startSMTPWith starts the server; with a TLS configuration it offers
+// STARTTLS, or, when implicit, speaks TLS from the first byte (SMTPS).
+func startSMTPWith(t *testing.T, tlsConfig *tls.Config, implicit bool) *smtpServer {
 	t.Helper()
 	s := &smtpServer{refuse: map[string]bool{}}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		_, encrypted := c.TLSConnectionState()
+		return &smtpSession{srv: s, tls: encrypted}, nil
+	}))
+	srv.TLSConfig = tlsConfig
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -243,7 +260,11 @@ func startSMTP(t *testing.T) *smtpServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = srv.Serve(ln) }()
+	served := ln
+	if implicit {
+		served = tls.NewListener(ln, tlsConfig)
+	}
+	go func() { _ = srv.Serve(served) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	addr := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port = "127.0.0.1", addr.Port
@@ -258,6 +279,7 @@ func (s *smtpServer) messages() []received {
 
 type smtpSession struct {
 	srv  *smtpServer
+	tls  bool
 	from string
 	to   []string
 }
@@ -289,7 +311,7 @@ func (x *smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	got := received{From: x.from, To: x.to, Header: m.Header, Raw: string(raw), Received: time.Now()}
+	got := received{From: x.from, To: x.to, Header: m.Header, Raw: string(raw), Received: time.Now(), TLS: x.tls}
 	dec := new(mime.WordDecoder)
 	got.Subject, _ = dec.DecodeHeader(m.Header.Get("Subject"))
 	if err := readParts(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body, &got); err != nil {
@@ -299,6 +321,35 @@ func (x *smtpSession) Data(r io.Reader) error {
 	x.srv.msgs = append(x.srv.msgs, got)
 	x.srv.mu.Unlock()
 	return nil
+}
+
+// selfSigned returns a server configuration with a fresh certificate for
+// 127.0.0.1, and a client configuration that trusts it.
+func selfSigned(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	return server, client
 }
 
 // readParts walks a MIME body and keeps its text/plain and text/html parts.
