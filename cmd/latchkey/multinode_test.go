@@ -61,7 +61,7 @@ func startNode(t *testing.T, bin, dir string, env ...string) *node {
 	listening := regexp.MustCompile(`msg=listening listener=(\w+) addr=(\S+)`)
 	want := 0
 	for _, e := range env {
-		if strings.HasSuffix(e, "_ENABLED=true") {
+		if strings.HasPrefix(e, "LATCHKEY_SERVER_") && strings.HasSuffix(e, "_ENABLED=true") {
 			want++
 		}
 	}
@@ -119,7 +119,10 @@ func TestTwoNodesShareOneDatabase(t *testing.T) {
 		"LATCHKEY_DATABASE_DSN=" + dsn,
 		"LATCHKEY_BOOTSTRAP_ADMIN_EMAIL=ops@example.com",
 		"LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD=multi-node password",
-		"LATCHKEY_SERVICES_NOTIFIER_ENABLED=false",
+		// Both nodes run the notifier every second: each notice must
+		// still be delivered once.
+		"LATCHKEY_SERVICES_NOTIFIER_ENABLED=true",
+		"LATCHKEY_SERVICES_NOTIFIER_CLIENT_SECRET_CRONEXPRESSION=* * * * * *",
 	}
 	console := startNode(t, bin, dir, append(common,
 		"LATCHKEY_SERVER_CONSOLE_ENABLED=true", "LATCHKEY_SERVER_CONSOLE_ADDR=127.0.0.1:0",
@@ -213,6 +216,38 @@ func TestTwoNodesShareOneDatabase(t *testing.T) {
 	if st := token(renewed.Secret); st != 200 {
 		t.Fatalf("renewed value refused: %d", st)
 	}
+	// An expiry policy of 1 day makes a new secret due for its "will
+	// expire" notice at the 1-day threshold. Both notifiers scan every
+	// second; the console (ui) channel must hold exactly one notice.
+	if st := a.call(http.MethodPatch, "/domains/"+dom.ID, map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeUnit": "DAYS", "expiryTimeDuration": 1}}, nil); st != 200 {
+		t.Fatalf("patch domain policy: %d", st)
+	}
+	var expiring struct{ ID string }
+	if st := a.call(http.MethodPost, "/domains/"+dom.ID+"/applications/"+app.ID+"/secrets", map[string]any{"name": "expiring"}, &expiring); st != 201 {
+		t.Fatalf("create expiring secret: %d", st)
+	}
+	count := func() int {
+		var list []map[string]any
+		if st := (&api{t: t, base: cbase, token: tok.AccessToken}).call(http.MethodGet, "/management/user/notifications", nil, &list); st != 200 {
+			t.Fatalf("notifications: %d", st)
+		}
+		n := 0
+		for _, item := range list {
+			if b, _ := json.Marshal(item); strings.Contains(string(b), "expiring") {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // several more runs on both nodes
+	if n := count(); n != 1 {
+		t.Fatalf("%d console notices for the expiring secret, want exactly 1", n)
+	}
+
 	for _, n := range []*node{console, gateway} {
 		if strings.Contains(n.logs.String(), "level=ERROR") {
 			t.Errorf("a node logged an error:\n%s", n.logs.String())
