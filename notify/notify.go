@@ -71,6 +71,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"latchkey/config"
+	"latchkey/metrics"
 	"latchkey/models"
 )
 
@@ -103,8 +104,24 @@ type Notifier struct {
 	// use it to line two instances up on the same page.
 	beforeInsert func()
 
+	// Metrics, when set, counts notices sent and failed per channel.
+	Metrics *metrics.Metrics
+
 	mu   sync.Mutex
 	cron *cron.Cron
+}
+
+// count adds a channel's results to the metrics.
+func (n *Notifier) count(channel string, sent, failed int) {
+	if n.Metrics == nil {
+		return
+	}
+	if sent > 0 {
+		n.Metrics.Notifications.WithLabelValues(channel, "sent").Add(float64(sent))
+	}
+	if failed > 0 {
+		n.Metrics.Notifications.WithLabelValues(channel, "failed").Add(float64(failed))
+	}
 }
 
 // New builds a notifier for the configuration: its schedule, thresholds and
@@ -246,6 +263,9 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 		})
 		if err == nil {
 			d.addTo(run)
+			for ch, k := range d.sentByChannel {
+				n.count(ch, k, 0)
+			}
 		}
 		return err
 	}, &run.Scanned)
@@ -486,6 +506,7 @@ func (n *Notifier) deliver(ctx context.Context, run *models.NotificationRun) err
 			defer mu.Unlock()
 			addSent(run, name, o.sent)
 			run.Failed += o.failed
+			n.count(name, o.sent, o.failed)
 			run.Obsolete += o.obsolete
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))

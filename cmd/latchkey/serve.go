@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		n.Metrics = srv.Metrics
 		n.Start(ctx)
 		defer n.Stop()
 	} else {
