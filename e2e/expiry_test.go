@@ -249,6 +249,11 @@ func renewInBrowser(t *testing.T, ctx context.Context, id, desc, tabPattern stri
 // closeReveal confirms "I have stored it" and closes the reveal dialog.
 func closeReveal(t *testing.T, ctx context.Context, step, tabPattern string) {
 	t.Helper()
+	// Interact only once app.js has made the swapped-in dialog modal.
+	waitFor(t, ctx, step+": wait for the modal reveal", `(() => {
+		const d = document.querySelector("dialog#dialog");
+		return d !== null && d.matches(":modal") && d.querySelector("#secret-ok") !== null;
+	})()`)
 	do(t, ctx, step+`: tick "I have stored it"`, chromedp.Click(chromedp.CSS("#secret-stored")))
 	do(t, ctx, step+": wait for OK", chromedp.WaitEnabled(chromedp.CSS("#secret-ok")))
 	load(t, ctx, step, http.StatusOK, tabPattern, chromedp.Click(chromedp.CSS("#secret-ok")))

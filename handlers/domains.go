@@ -101,7 +101,7 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
 		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps, Counts: counts,
-		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(),
+		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))
 }
 
