@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"latchkey/models"
 )
@@ -41,8 +43,10 @@ func NewFailureSummary(store *models.Store) *FailureSummary {
 	return &FailureSummary{store: store, entries: map[failureKey]*failureEntry{}}
 }
 
-// Add counts one failure (throttled: refused by the rate limit).
+// Add counts one failure (throttled: refused by the rate limit). The
+// client id is whatever the caller sent, so it is made safe to store first.
 func (f *FailureSummary) Add(hrid, clientID, addr string, throttled bool) {
+	hrid, clientID = storable(hrid), summaryClientID(clientID)
 	now := f.store.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -76,6 +80,7 @@ func (f *FailureSummary) Flush(ctx context.Context) error {
 	entries := f.entries
 	f.entries = map[failureKey]*failureEntry{}
 	f.mu.Unlock()
+	var errs []error
 	for k, e := range entries {
 		ev := models.AuditEvent{
 			Type: models.EventClientAuthFailed, Outcome: models.OutcomeFailure,
@@ -86,11 +91,32 @@ func (f *FailureSummary) Flush(ctx context.Context) error {
 		if d, err := f.store.DomainByHRID(ctx, k.hrid); err == nil {
 			ev.DomainID = d.ID
 		}
+		// One summary that cannot be written must not lose the others.
 		if err := f.store.Record(ctx, ev); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// summaryClientID is what the audit log may say about a presented client
+// id: never a secret value (clients that swap id and secret send one), and
+// only text the database can hold.
+func summaryClientID(id string) string {
+	if models.LooksLikeSecret(id) || strings.HasPrefix(id, models.SecretPrefix) {
+		return "(a client secret sent as client_id)"
+	}
+	id = storable(id)
+	if utf8.RuneCountInString(id) > 64 {
+		id = string([]rune(id)[:64]) + "…"
+	}
+	return id
+}
+
+// storable replaces invalid UTF-8 and NUL characters, which PostgreSQL
+// refuses.
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func addrList(m map[string]bool) string {

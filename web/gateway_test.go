@@ -621,3 +621,31 @@ func TestGatewayRefusesUnstorableIDs(t *testing.T) {
 		t.Fatalf("jwks with NUL: %d", resp.StatusCode)
 	}
 }
+
+// The failure summary never stores a secret value sent as client_id, and
+// ids PostgreSQL cannot hold neither fail the summary nor lose the others.
+func TestGatewayFailureSummarySafeToStore(t *testing.T) {
+	g := newGatewayEnv(t, func(c *config.Config) { c.Security.Token.MaxAttempts = 100 })
+	// Swapped id and secret: the secret arrives as client_id.
+	resp, body := g.post("/acme/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {g.secret}, "client_secret": {g.app.ClientID}}, "", "")
+	g.wantInvalidClient(resp, body, false)
+	for _, id := range []string{"a\x00b", "\xff", "plain-wrong-id"} {
+		resp, body := g.token(id, "lks_wrong")
+		g.wantInvalidClient(resp, body, false)
+	}
+	if err := g.srv.Flush(g.ctx); err != nil {
+		t.Fatal(err)
+	}
+	page, err := g.store.AuditEvents(g.ctx, models.AuditFilter{Type: models.EventClientAuthFailed, PerPage: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 4 {
+		t.Fatalf("%d summary events, want 4", page.Total)
+	}
+	for _, ev := range page.Events {
+		if strings.Contains(ev.TargetName+ev.ActorEmail+ev.Detail, g.secret[4:49]) {
+			t.Fatal("a secret value reached the audit log")
+		}
+	}
+}
