@@ -37,14 +37,6 @@ func (f FieldErrors) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// orNil returns nil for an empty set so callers can `return errs.orNil()`.
-func (f FieldErrors) orNil() error {
-	if len(f) == 0 {
-		return nil
-	}
-	return f
-}
-
 // AsFieldErrors extracts FieldErrors from err, if it carries them.
 func AsFieldErrors(err error) (FieldErrors, bool) {
 	var f FieldErrors

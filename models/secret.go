@@ -95,8 +95,9 @@ func (e *LimitError) Error() string {
 }
 
 // ErrLastSecret is returned when deleting an application's only secret: an
-// application must always be able to authenticate.
-var ErrLastSecret = errors.New("Cannot remove last secret")
+// application must always be able to authenticate. The text is Gravitee's,
+// word for word, because API clients match it.
+var ErrLastSecret = errors.New("Cannot remove last secret") //lint:ignore ST1005 Gravitee's message
 
 // cleanSecretDescription trims a description and checks its length.
 func cleanSecretDescription(s string) (string, string) {

@@ -17,7 +17,6 @@ import (
 func what(u *models.User, w *world) []string {
 	w.t.Helper()
 	var out []string
-	var ids []uint64
 	secrets, err := w.store.Secrets(w.ctx, w.app.ID)
 	if err != nil {
 		w.t.Fatal(err)
@@ -30,7 +29,6 @@ func what(u *models.User, w *world) []string {
 	for _, r := range rows {
 		if r.Channel == models.ChannelUI && r.Recipient == u.ID && r.Status == models.LedgerSent {
 			out = append(out, fmt.Sprintf("%s/%d", strings.TrimPrefix(r.Event, "CLIENT_SECRET_"), r.Threshold))
-			ids = append(ids, r.ID)
 		}
 	}
 	if n := len(w.notices(u)); n != len(out) {

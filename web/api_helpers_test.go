@@ -304,14 +304,6 @@ func (r *apiResponse) decode(v any) {
 	}
 }
 
-// object returns the body as a JSON object.
-func (r *apiResponse) object() map[string]any {
-	r.t.Helper()
-	var m map[string]any
-	r.decode(&m)
-	return m
-}
-
 // apiErr is the error body.
 type apiErr struct {
 	Message    string            `json:"message"`
