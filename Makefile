@@ -45,8 +45,10 @@ css: $(NODE_STAMP)
 	cp node_modules/htmx.org/dist/htmx.min.js static/htmx.min.js
 	BROWSERSLIST_IGNORE_OLD_DATA=1 $(TAILWIND) -i web/tailwind.css -o static/app.css --minify
 
+# go vet, staticcheck (pinned as a tool in go.mod) and a gofmt check.
 lint:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@unformatted="$$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*' -print0 | xargs -0 -r gofmt -l)"; \
 	if [ -n "$$unformatted" ]; then \
 		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
