@@ -571,9 +571,17 @@ func TestGatewayRecoversFromLostDatabaseConnections(t *testing.T) {
 		}
 		defer admin.Close()
 		sqlDB, _ := admin.SQLDB()
-		if _, err := sqlDB.ExecContext(g.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user AND query NOT ILIKE '%pg_stat_activity%'`); err != nil {
+		u, err := url.Parse(g.cfg.Database.DSN)
+		if err != nil {
 			t.Fatal(err)
+		}
+		var killed int
+		if err := sqlDB.QueryRowContext(g.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE application_name = $1 AND pid <> pg_backend_pid()`, u.Query().Get("application_name")).Scan(&killed); err != nil {
+			t.Fatal(err)
+		}
+		if killed == 0 {
+			t.Fatal("no connection of this test's pool was found to terminate")
 		}
 	} else {
 		// SQLite: close every idle connection; the pool must open new ones.

@@ -63,6 +63,10 @@ func DSN(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// The schema name also names the test's connections, so a test that
+	// kills connections can aim at its own (tests of several packages share
+	// the server at once).
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
