@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -99,18 +97,10 @@ func (e *LimitError) Error() string {
 // word for word, because API clients match it.
 var ErrLastSecret = errors.New("Cannot remove last secret") //lint:ignore ST1005 Gravitee's message
 
-// cleanSecretDescription trims a description and checks its length.
+// cleanSecretDescription trims a description and checks it (see
+// cleanLabel).
 func cleanSecretDescription(s string) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return s, "Description is required."
-	case utf8.RuneCountInString(s) > MaxSecretDescription:
-		return s, fmt.Sprintf("Description must be at most %d characters.", MaxSecretDescription)
-	case hasControl(s):
-		return s, "Description must not contain control characters."
-	}
-	return s, ""
+	return cleanLabel(s, "Description", MaxSecretDescription)
 }
 
 // secretExpiry computes expiresAt for a secret of app (loaded with its

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -29,15 +30,20 @@ var reservedHRIDs = map[string]bool{
 
 // cleanName trims a display name and checks it is present, printable and
 // not longer than MaxNameLength characters.
-func cleanName(s string) (string, string) {
+func cleanName(s string) (string, string) { return cleanLabel(s, "Name", MaxNameLength) }
+
+// cleanLabel trims a required one-line label (a name, a secret's
+// description) and checks it is present, printable and at most max
+// characters; field names the label in the messages.
+func cleanLabel(s, field string, max int) (string, string) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return s, "Name is required."
-	case utf8.RuneCountInString(s) > MaxNameLength:
-		return s, "Name must be at most 64 characters."
+		return s, field + " is required."
+	case utf8.RuneCountInString(s) > max:
+		return s, fmt.Sprintf("%s must be at most %d characters.", field, max)
 	case hasControl(s):
-		return s, "Name must not contain control characters."
+		return s, field + " must not contain control characters."
 	}
 	return s, ""
 }
