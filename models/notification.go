@@ -77,11 +77,15 @@ func (n *Notification) IsRead() bool { return n.ReadAt != nil }
 // first; see package notify for the delivery semantics.
 type NotificationLedger struct {
 	ID uint64 `gorm:"primaryKey"`
-	// The unique key: a renewed secret has a new ExpiresAt and so starts
-	// again; a deleted secret takes its rows with it (foreign key).
-	SecretID  string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:1"`
-	Secret    *ClientSecret `gorm:"foreignKey:SecretID;constraint:OnDelete:CASCADE"`
-	ExpiresAt time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:2"`
+	// The unique key leads with the expiry, so that the rows a run decides
+	// (which pages through secrets by expiry) land next to each other in
+	// the index instead of all over it. The foreign key names the secret's
+	// expiry with its id: a deleted secret takes its rows with it, and a
+	// secret's expiry cannot change while rows for it exist (renewing
+	// deletes them first, which starts its notices again).
+	ExpiresAt time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:1"`
+	SecretID  string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:2"`
+	Secret    *ClientSecret `gorm:"foreignKey:ExpiresAt,SecretID;references:ExpiresAt,ID;constraint:OnDelete:CASCADE"`
 	Event     string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
 	// Threshold is the number of days of the "will expire" threshold that
 	// was crossed (each threshold is its own notice); 0 for "expired".
@@ -129,11 +133,62 @@ type NotificationRun struct {
 // keepRuns is how many NotificationRun rows are kept.
 const keepRuns = 100
 
-// migrateNotifications adds what AutoMigrate cannot express: the index the
-// scan pages through secrets by. client_secrets belongs to secret.go, so the
-// index is created here, by name, idempotently.
+// migrateNotifications runs after AutoMigrate: the first schema's index
+// for the scan, now the unique index idx_client_secrets_expiry, goes.
 func migrateNotifications(db *gorm.DB) error {
-	return db.Exec("CREATE INDEX IF NOT EXISTS idx_client_secrets_expires_at ON client_secrets (expires_at, id)").Error
+	return db.Exec("DROP INDEX IF EXISTS idx_client_secrets_expires_at").Error
+}
+
+// upgradeLedgerKey runs before AutoMigrate. The first schema's ledger key
+// and foreign key led with the secret's id, which scattered a run's inserts
+// all over the index; AutoMigrate cannot change an index's columns or a
+// foreign key, so the old ones are dropped here and AutoMigrate creates
+// the current ones. Rows for an expiry their secret no longer has (it was
+// renewed) are deleted first: they can never be sent, and the new foreign
+// key does not allow them.
+func upgradeLedgerKey(db *gorm.DB) error {
+	// A session of its own: on PostgreSQL db is a pinned connection whose
+	// statement would otherwise carry each query's clauses into the next.
+	db = db.Session(&gorm.Session{})
+	m := db.Migrator()
+	if !m.HasTable(&NotificationLedger{}) || !m.HasIndex(&NotificationLedger{}, "idx_ledger_key") {
+		return nil
+	}
+	first, err := firstIndexColumn(db, "idx_ledger_key")
+	if err != nil || first == "expires_at" {
+		return err
+	}
+	err = db.Exec(`DELETE FROM notification_ledgers WHERE NOT EXISTS (SELECT 1 FROM client_secrets s
+		WHERE s.id = notification_ledgers.secret_id AND s.expires_at = notification_ledgers.expires_at)`).Error
+	if err != nil {
+		return err
+	}
+	if err := m.DropIndex(&NotificationLedger{}, "idx_ledger_key"); err != nil {
+		return err
+	}
+	if m.HasConstraint(&NotificationLedger{}, ledgerSecretFK) {
+		return m.DropConstraint(&NotificationLedger{}, ledgerSecretFK)
+	}
+	return nil
+}
+
+// ledgerSecretFK is the name GORM gives the ledger's foreign key.
+const ledgerSecretFK = "fk_notification_ledgers_secret"
+
+// firstIndexColumn returns the first column of an index of the current
+// schema.
+func firstIndexColumn(db *gorm.DB, index string) (string, error) {
+	var col string
+	var err error
+	if db.Dialector.Name() == "postgres" {
+		err = db.Raw(`SELECT a.attname FROM pg_index i
+			JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE c.relname = ? AND pg_table_is_visible(c.oid)`, index).Row().Scan(&col)
+	} else {
+		err = db.Raw("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", index).Row().Scan(&col)
+	}
+	return col, err
 }
 
 // UnreadNotificationCount counts a user's unread notices (the bell's number).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -138,142 +137,34 @@ func (k NoticeKey) Canonical() NoticeKey {
 	return k
 }
 
-// DecidedNotices reports which of the given secrets' notices already have
-// ledger rows, keyed by canonical NoticeKey (see NoticeKey.Canonical).
-func (s *Store) DecidedNotices(ctx context.Context, secretIDs []string) (map[NoticeKey]bool, error) {
+// DecidedNotices reports which notices already have ledger rows, among the
+// secrets of a page of DueSecrets: those with the given ids, expiring from
+// first to last. It is keyed by canonical NoticeKey (see
+// NoticeKey.Canonical). The expiry range walks the ledger's key, which leads
+// with the expiry; rows of other secrets in the range are left out.
+func (s *Store) DecidedNotices(ctx context.Context, first, last time.Time, secretIDs []string) (map[NoticeKey]bool, error) {
+	want := make(map[string]bool, len(secretIDs))
+	for _, id := range secretIDs {
+		want[id] = true
+	}
+	rows, err := s.db.WithContext(ctx).Model(&NotificationLedger{}).
+		Distinct("secret_id", "expires_at", "event", "threshold").
+		Where("expires_at >= ? AND expires_at <= ?", first.UTC(), last.UTC()).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	out := map[NoticeKey]bool{}
-	ids := uniq(secretIDs)
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var rows []NoticeKey
-		err := s.db.WithContext(ctx).Model(&NotificationLedger{}).
-			Distinct("secret_id", "expires_at", "event", "threshold").
-			Where("secret_id IN ?", ids[:n]).Scan(&rows).Error
-		if err != nil {
+	for rows.Next() {
+		var k NoticeKey
+		if err := rows.Scan(&k.SecretID, &k.ExpiresAt, &k.Event, &k.Threshold); err != nil {
 			return nil, err
 		}
-		for _, k := range rows {
+		if want[k.SecretID] {
 			out[k.Canonical()] = true
 		}
-		ids = ids[n:]
 	}
-	return out, nil
-}
-
-// LedgerEntry is one decision to insert: a notice for one recipient on one
-// channel.
-type LedgerEntry struct {
-	NoticeKey
-	Recipient, Channel string
-	// Notice, set for the console channel, is stored in the transaction
-	// that decides the row, and the row is inserted as sent: a console
-	// notice is delivered exactly once, and costs no second pass.
-	Notice *Notification
-	// Sent inserts the row as sent: the caller delivers it from the
-	// onDecided callback, inside the deciding transaction (the log).
-	Sent bool
-}
-
-// ledgerColumns are written by DecideNotices, in this order.
-const ledgerColumns = "secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, attempts, last_error, created_at, sent_at"
-
-// notificationColumns are written by DecideNotices, in this order.
-const notificationColumns = "id, user_id, event, title, message, link, domain_id, application_id, secret_id, expires_at, created_at"
-
-// insertBatch rows per INSERT keeps statements short (SQLite parses each
-// one) and within the bound-parameter limit.
-const insertBatch = 100
-
-// values returns "(?,…,?),(?,…,?)…" for rows rows of cols columns.
-func values(rows, cols int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
-}
-
-// DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
-// one transaction. A row whose key exists already is left alone (ON
-// CONFLICT DO NOTHING): whichever process inserts a key first owns its
-// delivery, so concurrent runs never decide the same notice twice.
-//
-// Rows with a Notice are inserted as sent together with their notice; rows
-// marked Sent are inserted as sent; the others are pending, for the caller
-// to deliver. onDecided, when not nil, is called inside the transaction
-// with the index of every entry this call inserted and its row's id.
-func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	now := s.now()
-	lease := leaseUntil.UTC()
-	type key struct {
-		secret, event, recipient, channel string
-		threshold                         int
-	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var notices []*Notification
-		for start := 0; start < len(entries); start += insertBatch {
-			batch := entries[start:min(start+insertBatch, len(entries))]
-			args := make([]any, 0, len(batch)*13)
-			index := make(map[key]int, len(batch))
-			for i, e := range batch {
-				status, sentAt := LedgerPending, any(nil)
-				if e.Notice != nil || e.Sent {
-					status, sentAt = LedgerSent, now
-				}
-				index[key{e.SecretID, e.Event, e.Recipient, e.Channel, e.Threshold}] = start + i
-				args = append(args, e.SecretID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
-					status, claim, lease, 0, "", now, sentAt)
-			}
-			// RETURNING lists only the rows inserted, not those skipped
-			// as conflicts (SQLite ≥ 3.35 and PostgreSQL alike). A secret
-			// has one expiry, so the key needs no expires_at here.
-			rows, err := tx.Raw("INSERT INTO notification_ledgers ("+ledgerColumns+") VALUES "+values(len(batch), 13)+
-				" ON CONFLICT DO NOTHING RETURNING id, secret_id, event, threshold, recipient, channel", args...).Rows()
-			if err != nil {
-				return err
-			}
-			type row struct {
-				i  int
-				id uint64
-			}
-			var inserted []row
-			for rows.Next() {
-				var k key
-				var id uint64
-				if err := rows.Scan(&id, &k.secret, &k.event, &k.threshold, &k.recipient, &k.channel); err != nil {
-					rows.Close()
-					return err
-				}
-				if i, ok := index[k]; ok {
-					inserted = append(inserted, row{i, id})
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, r := range inserted {
-				if n := entries[r.i].Notice; n != nil {
-					notices = append(notices, n)
-				}
-				if onDecided != nil {
-					onDecided(r.i, r.id)
-				}
-			}
-		}
-		for start := 0; start < len(notices); start += insertBatch {
-			batch := notices[start:min(start+insertBatch, len(notices))]
-			args := make([]any, 0, len(batch)*11)
-			for _, n := range batch {
-				args = append(args, timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
-					n.DomainID, n.ApplicationID, n.SecretID, n.ExpiresAt.UTC(), now)
-			}
-			if err := tx.Exec("INSERT INTO notifications ("+notificationColumns+") VALUES "+values(len(batch), 11), args...).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return out, rows.Err()
 }
 
 // timeOrderedID returns a UUIDv7: ids of rows inserted together sort
@@ -496,7 +387,8 @@ func (s *Store) PendingNotices(ctx context.Context) (int64, error) {
 // and the command line.
 func (s *Store) LedgerRows(ctx context.Context, secretID string) ([]NotificationLedger, error) {
 	var out []NotificationLedger
-	err := s.db.WithContext(ctx).Where("secret_id = ?", secretID).Order("id").Find(&out).Error
+	err := s.db.WithContext(ctx).Where("(expires_at, secret_id) IN (SELECT expires_at, id FROM client_secrets WHERE id = ?)", secretID).
+		Order("id").Find(&out).Error
 	return out, err
 }
 
@@ -507,5 +399,20 @@ func (s *Store) SetSecretExpiry(ctx context.Context, secretID string, expiresAt 
 	if expiresAt != nil {
 		v = expiresAt.UTC()
 	}
-	return s.db.WithContext(ctx).Model(&ClientSecret{}).Where("id = ?", secretID).Update("expires_at", v).Error
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := resetNotices(tx, secretID); err != nil {
+			return err
+		}
+		return tx.Model(&ClientSecret{}).Where("id = ?", secretID).Update("expires_at", v).Error
+	})
+}
+
+// resetNotices forgets the notices decided for a secret's current expiry,
+// before the expiry changes (the ledger's foreign key allows no rows for
+// an expiry the secret no longer has). Pending deliveries go with them.
+// The secret's own stored expiry is matched, not a time read back and
+// bound again, so that the rows are found whatever the time's text form.
+func resetNotices(tx *gorm.DB, secretID string) error {
+	return tx.Exec(`DELETE FROM notification_ledgers WHERE (expires_at, secret_id) IN
+		(SELECT expires_at, id FROM client_secrets WHERE id = ? AND expires_at IS NOT NULL)`, secretID).Error
 }

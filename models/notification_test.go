@@ -26,9 +26,12 @@ func TestNotificationsReadUnread(t *testing.T) {
 	var ids []uint64
 	var ns []Notification
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 3 {
-		exp := at.Add(time.Duration(i) * time.Hour)
-		if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
+	exp := at.Add(20 * 24 * time.Hour)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	for i, days := range []int{20, 10, 5} {
+		if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
 			t.Fatal(err)
 		}
 		ns = append(ns, Notification{UserID: ann.ID, Event: NoticeWillExpire, Title: fmt.Sprint("n", i), Link: "/x", DomainID: a.DomainID, ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp})
@@ -86,8 +89,11 @@ func TestNotificationsReadUnread(t *testing.T) {
 func TestDecideNoticesOnce(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	_, first := newTestApp(t, s, "App")
+	app, first := newTestApp(t, s, "App")
 	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
 	entries := []LedgerEntry{
 		{NoticeKey: key, Recipient: "u1", Channel: ChannelUI},
@@ -106,9 +112,30 @@ func TestDecideNoticesOnce(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("second decision inserted %d, %v; want only the new key", n, err)
 	}
-	decided, err := s.DecidedNotices(ctx, []string{first.ID})
+	// A secret expiring at the same moment, not asked about, is left out.
+	second, err := s.CreateSecret(ctx, app.ID, "Second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSecretExpiry(ctx, second.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	secondKey := NoticeKey{SecretID: second.ID, ExpiresAt: exp, Event: NoticeExpired}
+	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelUI}}, "c", exp, nil); err != nil {
+		t.Fatal(err)
+	}
+	decided, err := s.DecidedNotices(ctx, exp.Add(-time.Hour), exp, []string{first.ID})
 	if err != nil || !decided[key.Canonical()] || !decided[other.Canonical()] || len(decided) != 2 {
 		t.Errorf("DecidedNotices = %v, %v", decided, err)
+	}
+	if decided, err := s.DecidedNotices(ctx, exp.Add(time.Second), exp.Add(time.Hour), []string{first.ID}); err != nil || len(decided) != 0 {
+		t.Errorf("DecidedNotices after the expiry = %v, %v; want none", decided, err)
+	}
+	// A ledger row must name the secret's current expiry.
+	stale := key
+	stale.ExpiresAt = exp.Add(time.Hour)
+	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelUI}}, "d", exp, nil); err == nil {
+		t.Error("a ledger row for an expiry the secret does not have was accepted")
 	}
 	rows, _ := s.LedgerRows(ctx, first.ID)
 	for _, r := range rows {
@@ -213,8 +240,8 @@ func TestDueSecretsUsesIndex(t *testing.T) {
 	}
 	text := strings.Join(details, "\n")
 	t.Log(text)
-	if !strings.Contains(text, "idx_client_secrets_expires_at") || strings.Contains(text, "TEMP B-TREE") {
-		t.Errorf("query plan does not walk idx_client_secrets_expires_at in order:\n%s", text)
+	if !strings.Contains(text, "idx_client_secrets_expiry") || strings.Contains(text, "TEMP B-TREE") {
+		t.Errorf("query plan does not walk idx_client_secrets_expiry in order:\n%s", text)
 	}
 }
 
@@ -248,5 +275,88 @@ func TestDomainSecretsExpiring(t *testing.T) {
 	}
 	if list, total, _ := s.DomainSecretsExpiring(ctx, a.DomainID, 30*24*time.Hour, 1); len(list) != 1 || total != 2 {
 		t.Errorf("limited list = %d of %d, want 1 of 2", len(list), total)
+	}
+}
+
+// notificationLedgerV1 is the ledger of Latchkey's first schema: its key
+// and foreign key led with the secret's id.
+type notificationLedgerV1 struct {
+	ID         uint64        `gorm:"primaryKey"`
+	SecretID   string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:1"`
+	Secret     *ClientSecret `gorm:"foreignKey:SecretID;constraint:OnDelete:CASCADE"`
+	ExpiresAt  time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:2"`
+	Event      string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
+	Threshold  int           `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`
+	Recipient  string        `gorm:"size:512;not null;uniqueIndex:idx_ledger_key,priority:5"`
+	Channel    string        `gorm:"size:16;not null;uniqueIndex:idx_ledger_key,priority:6"`
+	Status     string        `gorm:"size:16;not null"`
+	Claim      string        `gorm:"size:36;not null"`
+	LeaseUntil time.Time     `gorm:"not null"`
+	Attempts   int           `gorm:"not null;default:0"`
+	LastError  string        `gorm:"size:500;not null;default:''"`
+	CreatedAt  time.Time     `gorm:"not null"`
+	SentAt     *time.Time
+}
+
+func (notificationLedgerV1) TableName() string { return "notification_ledgers" }
+
+// A database made by the first schema gets the current ledger key and
+// foreign key when it is opened, keeping the rows that still apply.
+func TestUpgradeLedgerKey(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	_, first := newTestApp(t, s, "App")
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Migrator().DropTable(&NotificationLedger{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.AutoMigrate(&notificationLedgerV1{}); err != nil {
+		t.Fatal(err)
+	}
+	if col, err := firstIndexColumn(s.db, "idx_ledger_key"); err != nil || col != "secret_id" {
+		t.Fatalf("the old key leads with %q, %v", col, err)
+	}
+	row := func(at time.Time, threshold int) *notificationLedgerV1 {
+		return &notificationLedgerV1{SecretID: first.ID, ExpiresAt: at, Event: NoticeWillExpire, Threshold: threshold,
+			Recipient: LogRecipient, Channel: ChannelLog, Status: LedgerSent, Claim: "run", LeaseUntil: at, CreatedAt: at}
+	}
+	// One row for the secret's expiry, one for an expiry it was renewed
+	// away from.
+	for _, r := range []*notificationLedgerV1{row(exp, 5), row(exp.Add(-time.Hour), 1)} {
+		if err := s.db.Create(r).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if col, err := firstIndexColumn(s.db, "idx_ledger_key"); err != nil || col != "expires_at" {
+		t.Errorf("after the upgrade the key leads with %q, %v", col, err)
+	}
+	rows, err := s.LedgerRows(ctx, first.ID)
+	if err != nil || len(rows) != 1 || rows[0].Threshold != 5 {
+		t.Fatalf("rows after the upgrade = %+v, %v; want the one for the current expiry", rows, err)
+	}
+	// The new foreign key: a row must name the secret's current expiry,
+	// and deleting the secret deletes its rows.
+	stale := NoticeKey{SecretID: first.ID, ExpiresAt: exp.Add(time.Hour), Event: NoticeExpired}
+	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}}, "run", exp, nil); err == nil {
+		t.Error("a row for another expiry was accepted after the upgrade")
+	}
+	if err := s.migrate(ctx); err != nil {
+		t.Fatalf("migrating again: %v", err)
+	}
+	var n int64
+	if err := s.db.Model(&NotificationLedger{}).Count(&n).Error; err != nil || n != 1 {
+		t.Errorf("rows after migrating again = %d, %v", n, err)
+	}
+	if err := s.db.Delete(&ClientSecret{ID: first.ID}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Model(&NotificationLedger{}).Count(&n).Error; err != nil || n != 0 {
+		t.Errorf("rows after deleting the secret = %d, %v; want none", n, err)
 	}
 }

@@ -19,7 +19,7 @@ const MaxSecretDescription = 64
 // ClientSecret is one of an application's secrets. The value itself is never
 // stored: only its digest and a four-character hint (see newSecretValue).
 type ClientSecret struct {
-	ID            string       `gorm:"primaryKey;size:36"`
+	ID            string       `gorm:"primaryKey;size:36;uniqueIndex:idx_client_secrets_expiry,priority:2"`
 	ApplicationID string       `gorm:"size:36;not null;uniqueIndex:idx_secret_app_description,priority:1"`
 	Application   *Application `gorm:"constraint:OnDelete:CASCADE"`
 	// Description is what Gravitee calls the secret's name.
@@ -28,8 +28,11 @@ type ClientSecret struct {
 	Hint        string `gorm:"size:8;not null"`
 	CreatedAt   time.Time
 	RenewedAt   *time.Time
-	ExpiresAt   *time.Time
-	LastUsedAt  *time.Time
+	// ExpiresAt is nil for a secret that never expires. The unique index
+	// (expires_at, id) is what the notifier pages through, and what the
+	// notification ledger's foreign key refers to.
+	ExpiresAt  *time.Time `gorm:"uniqueIndex:idx_client_secrets_expiry,priority:1"`
+	LastUsedAt *time.Time
 }
 
 // Secret statuses.
@@ -207,7 +210,8 @@ func duplicateDescription(d string) FieldErrors {
 }
 
 // RenewSecret replaces a secret's value, keeping its id and description.
-// The old value stops working with the commit.
+// The old value stops working with the commit. Its expiry notices start
+// again: what was decided for the old expiry is forgotten.
 func (s *Store) RenewSecret(ctx context.Context, appID, id string) (*NewSecret, error) {
 	var ns *NewSecret
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -218,6 +222,9 @@ func (s *Store) RenewSecret(ctx context.Context, appID, id string) (*NewSecret, 
 		var cs ClientSecret
 		if err := tx.First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
 			return notFound(err)
+		}
+		if err := resetNotices(tx, cs.ID); err != nil {
+			return err
 		}
 		now := s.now()
 		value := newSecretValue()

@@ -208,6 +208,9 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // migrateTables creates and alters the tables (idempotent).
 func migrateTables(db *gorm.DB) error {
+	if err := upgradeLedgerKey(db); err != nil {
+		return fmt.Errorf("upgrade the notification ledger: %w", err)
+	}
 	err := db.AutoMigrate(
 		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
 		&ApiToken{},

@@ -45,6 +45,7 @@ func benchExpiry(i int) *time.Time {
 var (
 	fixtureOnce sync.Once
 	fixtureDir  string
+	fixtureKeep string // the template's path when LATCHKEY_BENCH_FIXTURE_DIR keeps it
 	fixtureErr  error
 	fixtureTime time.Duration
 )
@@ -55,11 +56,24 @@ func benchFixture(b *testing.B) string {
 	b.Helper()
 	fixtureOnce.Do(func() {
 		start := time.Now()
-		fixtureDir, fixtureErr = os.MkdirTemp("", "latchkey-bench-")
+		if dir := os.Getenv("LATCHKEY_BENCH_FIXTURE_DIR"); dir != "" {
+			// Kept between runs: building the data set takes longer than
+			// the benchmarks. Delete the directory after a schema change.
+			fixtureKeep = filepath.Join(dir, "template.db")
+			if _, err := os.Stat(fixtureKeep); err == nil {
+				return
+			}
+			fixtureErr = os.MkdirAll(dir, 0o700)
+		} else {
+			fixtureDir, fixtureErr = os.MkdirTemp("", "latchkey-bench-")
+		}
 		if fixtureErr != nil {
 			return
 		}
 		path := filepath.Join(fixtureDir, "template.db")
+		if fixtureKeep != "" {
+			path = fixtureKeep
+		}
 		ctx := context.Background()
 		s, err := models.Open(ctx, path, nil)
 		if err != nil {
@@ -79,6 +93,9 @@ func benchFixture(b *testing.B) string {
 	})
 	if fixtureErr != nil {
 		b.Fatal(fixtureErr)
+	}
+	if fixtureKeep != "" {
+		return fixtureKeep
 	}
 	return filepath.Join(fixtureDir, "template.db")
 }

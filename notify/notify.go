@@ -51,8 +51,9 @@
 // that decides it. Webhook receivers can drop repeats by the event id, the
 // same on every attempt (header X-Latchkey-Delivery).
 //
-// Renewing a secret changes its expiresAt, so its notices start again; rows
-// still pending for the old expiry are marked obsolete instead of sent.
+// Renewing a secret deletes its ledger rows, pending ones included, and
+// changes its expiresAt, so its notices start again; a row read for
+// delivery just before the renewal is marked obsolete instead of sent.
 // Deleting a secret deletes its ledger rows (foreign key with ON DELETE
 // CASCADE).
 package notify
@@ -389,7 +390,7 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 				owners[id] = rs
 			}
 		}
-		decided, err := n.store.DecidedNotices(ctx, ids)
+		decided, err := n.store.DecidedNotices(ctx, page[0].ExpiresAt, last.ExpiresAt, ids)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,17 @@ import (
 // u has exactly one console notice per delivered ledger row.
 func what(u *models.User, w *world) []string {
 	w.t.Helper()
+	out := uiRows(u, w)
+	if n := len(w.notices(u)); n != len(out) {
+		w.t.Errorf("%s has %d console notices for %d delivered ledger rows", u.Name, n, len(out))
+	}
+	return out
+}
+
+// uiRows lists, oldest first, the delivered console rows of the ledger for
+// u about the world's secrets as "EVENT/threshold".
+func uiRows(u *models.User, w *world) []string {
+	w.t.Helper()
 	var out []string
 	secrets, err := w.store.Secrets(w.ctx, w.app.ID)
 	if err != nil {
@@ -30,9 +41,6 @@ func what(u *models.User, w *world) []string {
 		if r.Channel == models.ChannelUI && r.Recipient == u.ID && r.Status == models.LedgerSent {
 			out = append(out, fmt.Sprintf("%s/%d", strings.TrimPrefix(r.Event, "CLIENT_SECRET_"), r.Threshold))
 		}
-	}
-	if n := len(w.notices(u)); n != len(out) {
-		w.t.Errorf("%s has %d console notices for %d delivered ledger rows", u.Name, n, len(out))
 	}
 	return out
 }
@@ -215,15 +223,22 @@ func TestRenewResets(t *testing.T) {
 	if _, err := w.store.RenewSecret(w.ctx, w.app.ID, w.secret); err != nil {
 		t.Fatal(err)
 	}
+	// Renewal forgets what was decided for the old expiry; the console
+	// notices already delivered stay, as history.
+	if rows := w.ledger(w.secret); len(rows) != 0 {
+		t.Errorf("the renewed secret still has %d ledger rows", len(rows))
+	}
 	// The renewed secret starts again: 5 days, 1 day, expired.
 	w.run(n)
 	w.clock.Advance(2*day + time.Hour)
 	w.run(n)
 	w.clock.Advance(day)
 	w.run(n)
-	got := what(w.alice, w)
-	if want := []string{"WILL_EXPIRE/5", "WILL_EXPIRE/1", "WILL_EXPIRE/5", "WILL_EXPIRE/1", "EXPIRED/0"}; !slices.Equal(got, want) {
-		t.Errorf("alice has %v, want %v", got, want)
+	if got, want := uiRows(w.alice, w), []string{"WILL_EXPIRE/5", "WILL_EXPIRE/1", "EXPIRED/0"}; !slices.Equal(got, want) {
+		t.Errorf("after renewal alice was sent %v, want %v", got, want)
+	}
+	if got := len(w.notices(w.alice)); got != 5 {
+		t.Errorf("alice has %d console notices, want 2 before and 3 after the renewal", got)
 	}
 }
 

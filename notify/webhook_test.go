@@ -193,8 +193,9 @@ func TestWebhookRetriedNextRun(t *testing.T) {
 }
 
 // A notice still pending when its secret is renewed is not sent: it would
-// announce the old expiry.
-func TestPendingNoticeOfRenewedSecretIsObsolete(t *testing.T) {
+// announce the old expiry. Renewal drops it with the rest of the secret's
+// ledger rows.
+func TestPendingNoticeOfRenewedSecretIsDropped(t *testing.T) {
 	h := startHook(t)
 	w := newWorld(t)
 	w.useWebhook(h.srv.URL)
@@ -203,14 +204,19 @@ func TestPendingNoticeOfRenewedSecretIsObsolete(t *testing.T) {
 	h.mu.Lock()
 	h.fail = 100
 	h.mu.Unlock()
-	w.run(n)
+	if r := w.run(n); r.Failed != 1 {
+		t.Fatalf("run = %+v, want the webhook notice failed", r)
+	}
 	w.expireIn(w.secret, 90*day) // as a renewal under a 90-day policy would
+	if rows := w.ledger(w.secret); len(rows) != 0 {
+		t.Errorf("ledger after renewal = %+v, want no rows", rows)
+	}
 	h.mu.Lock()
 	h.fail = 0
 	h.mu.Unlock()
 	r := w.run(n)
-	if r.Obsolete != 1 || r.Sent != 0 {
-		t.Errorf("run = %+v, want the pending webhook notice obsolete", r)
+	if r.Retried != 0 || r.Sent != 0 || r.Failed != 0 {
+		t.Errorf("run = %+v, want nothing retried or sent", r)
 	}
 	if events, _, _, _ := h.snapshot(); len(events) != 0 {
 		t.Errorf("%d events delivered for the old expiry", len(events))

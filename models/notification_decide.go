@@ -1,0 +1,262 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/gorm"
+)
+
+// Deciding notices: the notifier's writes, which a first run makes by the
+// hundred thousand. Each database gets the way it writes many rows fastest:
+//
+//   - SQLite runs in the process, so a statement costs no round trip, but
+//     every value crossing from Go to C costs a call of its own (around a
+//     microsecond with the driver's conversions). A page of rows therefore
+//     goes in as one JSON document, unpacked by json_each inside SQLite:
+//     one statement and one value per page instead of a dozen values per
+//     row.
+//   - PostgreSQL is a round trip away: rows go insertBatch at a time in
+//     multi-row INSERTs.
+
+// LedgerEntry is one decision to insert: a notice for one recipient on one
+// channel.
+type LedgerEntry struct {
+	NoticeKey
+	Recipient, Channel string
+	// Notice, set for the console channel, is stored in the transaction
+	// that decides the row, and the row is inserted as sent: a console
+	// notice is delivered exactly once, and costs no second pass.
+	Notice *Notification
+	// Sent inserts the row as sent: the caller delivers it from the
+	// onDecided callback, inside the deciding transaction (the log).
+	Sent bool
+}
+
+// sent reports whether the entry's row is inserted as sent.
+func (e *LedgerEntry) sent() bool { return e.Notice != nil || e.Sent }
+
+// DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
+// one transaction. A row whose key exists already is left alone (ON
+// CONFLICT DO NOTHING): whichever process inserts a key first owns its
+// delivery, so concurrent runs never decide the same notice twice.
+//
+// Rows with a Notice are inserted as sent together with their notice; rows
+// marked Sent are inserted as sent; the others are pending, for the caller
+// to deliver. onDecided, when not nil, is called inside the transaction
+// with the index of every entry this call inserted and its row's id.
+func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	d := &decision{entries: entries, claim: claim, lease: leaseUntil.UTC(), now: s.now()}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ledger, notices := sqliteLedger, sqliteNotices
+		if tx.Dialector.Name() == "postgres" {
+			ledger, notices = postgresLedger, postgresNotices
+		}
+		inserted, err := ledger(tx, d)
+		if err != nil {
+			return err
+		}
+		var ns []*Notification
+		for _, r := range inserted {
+			if n := entries[r.i].Notice; n != nil {
+				ns = append(ns, n)
+			}
+		}
+		if len(ns) > 0 {
+			if err := notices(tx, ns, d.now); err != nil {
+				return err
+			}
+		}
+		if onDecided != nil {
+			for _, r := range inserted {
+				onDecided(r.i, r.id)
+			}
+		}
+		return nil
+	})
+}
+
+// decision is what one DecideNotices call inserts.
+type decision struct {
+	entries    []LedgerEntry
+	claim      string
+	lease, now time.Time
+}
+
+// insertedRow is an entry whose ledger row was inserted (not a conflict),
+// with the row's id.
+type insertedRow struct {
+	i  int
+	id uint64
+}
+
+// sqliteTime is a time as the SQLite driver writes it (in UTC, as the
+// store keeps every time): values put in through JSON must be the same
+// text, or they would not match the ones it bound itself (the ledger's
+// foreign key compares expires_at as stored).
+func sqliteTime(t time.Time) string {
+	return t.UTC().Format(sqlite3.SQLiteTimestampFormats[0])
+}
+
+// sqliteLedger inserts the ledger rows with one statement, then reads back
+// which entries it inserted: the rows whose ids are above the highest
+// before it (this transaction holds SQLite's write lock, so no one else
+// inserts meanwhile), joined to their entries by the unique key.
+func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
+	rows := make([][7]string, len(d.entries))
+	for i := range d.entries {
+		e := &d.entries[i]
+		sent := "0"
+		if e.sent() {
+			sent = "1"
+		}
+		rows[i] = [7]string{e.SecretID, sqliteTime(e.ExpiresAt), e.Event, strconv.Itoa(e.Threshold), e.Recipient, e.Channel, sent}
+	}
+	doc, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	var before uint64
+	if err := tx.Raw("SELECT COALESCE(MAX(id), 0) FROM notification_ledgers").Row().Scan(&before); err != nil {
+		return nil, err
+	}
+	// "WHERE true" keeps ON CONFLICT from being read as part of the
+	// SELECT.
+	err = tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
+		SELECT value->>0, value->>1, value->>2, CAST(value->>3 AS INTEGER), value->>4, value->>5,
+			CASE value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE value->>6 WHEN '1' THEN ? END
+		FROM json_each(?) WHERE true
+		ON CONFLICT DO NOTHING`,
+		LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc)).Error
+	if err != nil {
+		return nil, err
+	}
+	// "index id" of each inserted row, in one value. CROSS JOIN keeps
+	// SQLite from walking the new rows and searching the document for each.
+	var pairs sql.NullString
+	err = tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM json_each(?) AS j
+		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.secret_id = j.value->>0
+			AND l.event = j.value->>2 AND l.threshold = CAST(j.value->>3 AS INTEGER)
+			AND l.recipient = j.value->>4 AND l.channel = j.value->>5
+		WHERE l.id > ?`, string(doc), before).Row().Scan(&pairs)
+	if err != nil || !pairs.Valid {
+		return nil, err
+	}
+	out := make([]insertedRow, 0, len(d.entries))
+	for _, p := range strings.Split(pairs.String, ",") {
+		i, id, _ := strings.Cut(p, " ")
+		r, err1 := strconv.Atoi(i)
+		n, err2 := strconv.ParseUint(id, 10, 64)
+		if err1 != nil || err2 != nil || r < 0 || r >= len(d.entries) {
+			return nil, fmt.Errorf("reading the inserted ledger rows: %q", p)
+		}
+		out = append(out, insertedRow{r, n})
+	}
+	return out, nil
+}
+
+// sqliteNotices inserts console notices with one statement.
+func sqliteNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
+	rows := make([][10]string, len(ns))
+	for i, n := range ns {
+		rows[i] = [10]string{timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
+			n.DomainID, n.ApplicationID, n.SecretID, sqliteTime(n.ExpiresAt)}
+	}
+	doc, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	return tx.Exec(`INSERT INTO notifications (`+notificationColumns+`)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+			value->>6, value->>7, value->>8, value->>9, ?
+		FROM json_each(?)`, sqliteTime(now), string(doc)).Error
+}
+
+// ledgerColumns are written by postgresLedger, in this order.
+const ledgerColumns = "secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at, sent_at"
+
+// notificationColumns are written by both notice inserts, in this order.
+const notificationColumns = "id, user_id, event, title, message, link, domain_id, application_id, secret_id, expires_at, created_at"
+
+// insertBatch rows per INSERT on PostgreSQL keeps statements within the
+// bound-parameter limit while saving round trips.
+const insertBatch = 100
+
+// values returns "(?,…,?),(?,…,?)…" for rows rows of cols columns.
+func values(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}
+
+// postgresLedger inserts the ledger rows insertBatch at a time; RETURNING
+// lists the rows inserted, not those skipped as conflicts.
+func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
+	type key struct {
+		secret, event, recipient, channel string
+		threshold                         int
+	}
+	var out []insertedRow
+	for start := 0; start < len(d.entries); start += insertBatch {
+		end := min(start+insertBatch, len(d.entries))
+		args := make([]any, 0, (end-start)*11)
+		index := make(map[key]int, end-start)
+		for i := start; i < end; i++ {
+			e := &d.entries[i]
+			index[key{e.SecretID, e.Event, e.Recipient, e.Channel, e.Threshold}] = i
+			status, sentAt := LedgerPending, any(nil)
+			if e.sent() {
+				status, sentAt = LedgerSent, d.now
+			}
+			args = append(args, e.SecretID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
+				status, d.claim, d.lease, d.now, sentAt)
+		}
+		// A secret has one expiry, so the key needs no expires_at here.
+		rows, err := tx.Raw("INSERT INTO notification_ledgers ("+ledgerColumns+") VALUES "+values(end-start, 11)+
+			" ON CONFLICT DO NOTHING RETURNING id, secret_id, event, threshold, recipient, channel", args...).Rows()
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k key
+			var id uint64
+			if err := rows.Scan(&id, &k.secret, &k.event, &k.threshold, &k.recipient, &k.channel); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if i, ok := index[k]; ok {
+				out = append(out, insertedRow{i, id})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// postgresNotices inserts console notices insertBatch at a time.
+func postgresNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
+	for start := 0; start < len(ns); start += insertBatch {
+		part := ns[start:min(start+insertBatch, len(ns))]
+		args := make([]any, 0, len(part)*11)
+		for _, n := range part {
+			args = append(args, timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
+				n.DomainID, n.ApplicationID, n.SecretID, n.ExpiresAt.UTC(), now)
+		}
+		err := tx.Exec("INSERT INTO notifications ("+notificationColumns+") VALUES "+values(len(part), 11), args...).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
