@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -131,17 +132,27 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	}
 	// "WHERE true" keeps ON CONFLICT from being read as part of the
 	// SELECT.
-	err = tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
+	res := tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
 		SELECT value->>0, value->>1, value->>2, CAST(value->>3 AS INTEGER), value->>4, value->>5,
 			CASE value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE value->>6 WHEN '1' THEN ? END
 		FROM json_each(?) WHERE true
 		ON CONFLICT DO NOTHING`,
-		LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc)).Error
-	if err != nil {
-		return nil, err
+		LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
+	if res.Error != nil {
+		return nil, res.Error
 	}
-	// "index id" of each inserted row, in one value. CROSS JOIN keeps
-	// SQLite from walking the new rows and searching the document for each.
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	if int(res.RowsAffected) == len(d.entries) {
+		// Every entry went in (the usual case: DecidedNotices left out
+		// what was decided before), in the document's order, which is
+		// how json_each yields it and the INSERT takes it.
+		return sqliteInsertedAll(tx, d, before)
+	}
+	// Some were decided meanwhile by another process: "index id" of each
+	// row inserted here, in one value. CROSS JOIN keeps SQLite from
+	// walking the new rows and searching the document for each.
 	var pairs sql.NullString
 	err = tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM json_each(?) AS j
 		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.secret_id = j.value->>0
@@ -164,21 +175,58 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	return out, nil
 }
 
-// sqliteNotices inserts console notices with one statement.
-func sqliteNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
-	rows := make([][10]string, len(ns))
-	for i, n := range ns {
-		rows[i] = [10]string{timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
-			n.DomainID, n.ApplicationID, n.SecretID, sqliteTime(n.ExpiresAt)}
+// sqliteInsertedAll pairs every entry with its new row when all of them
+// were inserted: ids above before, in insertion order. It checks that the
+// rows are as many and in the entries' order, so that an order SQLite did
+// not keep is an error rather than a wrong pairing.
+func sqliteInsertedAll(tx *gorm.DB, d *decision, before uint64) ([]insertedRow, error) {
+	var first, last, n uint64
+	err := tx.Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM notification_ledgers WHERE id > ?", before).
+		Row().Scan(&first, &last, &n)
+	if err != nil {
+		return nil, err
 	}
-	doc, err := json.Marshal(rows)
+	if int(n) != len(d.entries) || last-first+1 != n {
+		return nil, fmt.Errorf("inserted ledger rows %d..%d (%d) for %d entries", first, last, n, len(d.entries))
+	}
+	e0, en := &d.entries[0], &d.entries[len(d.entries)-1]
+	var firstKey, lastKey string
+	if err := tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id = ?", first).Row().Scan(&firstKey); err != nil {
+		return nil, err
+	}
+	if err := tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id = ?", last).Row().Scan(&lastKey); err != nil {
+		return nil, err
+	}
+	if firstKey != e0.SecretID+e0.Recipient+e0.Channel || lastKey != en.SecretID+en.Recipient+en.Channel {
+		return nil, errors.New("ledger rows were not inserted in the entries' order")
+	}
+	out := make([]insertedRow, len(d.entries))
+	for i := range out {
+		out[i] = insertedRow{i, first + uint64(i)}
+	}
+	return out, nil
+}
+
+// sqliteNotices inserts console notices one by one through a prepared
+// statement. Unlike ledger rows, notices are mostly text, which json_each
+// would have to translate twice (to its binary form and back for each
+// row): binding it costs less.
+func sqliteNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
+	stmt, err := tx.Statement.ConnPool.PrepareContext(tx.Statement.Context,
+		"INSERT INTO notifications ("+notificationColumns+") VALUES "+values(1, 11))
 	if err != nil {
 		return err
 	}
-	return tx.Exec(`INSERT INTO notifications (`+notificationColumns+`)
-		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
-			value->>6, value->>7, value->>8, value->>9, ?
-		FROM json_each(?)`, sqliteTime(now), string(doc)).Error
+	defer stmt.Close()
+	at := sqliteTime(now)
+	for _, n := range ns {
+		_, err := stmt.ExecContext(tx.Statement.Context, timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
+			n.DomainID, n.ApplicationID, n.SecretID, sqliteTime(n.ExpiresAt), at)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ledgerColumns are written by postgresLedger, in this order.

@@ -70,6 +70,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
+	"golang.org/x/sync/errgroup"
 
 	"latchkey/config"
 	"latchkey/metrics"
@@ -354,7 +355,43 @@ func (n *Notifier) eventFor(exp, now time.Time) (event string, threshold int, ok
 
 // scan pages through the due secrets and hands each page's new decisions to
 // decide. scanned counts the secrets looked at.
+//
+// Reading runs a page ahead of deciding, in a goroutine of its own, so that
+// the database reads the next page while it writes this one (SQLite's WAL
+// lets a reader go on beside the writer). No page's decisions depend on
+// another's: each secret is in exactly one page, and what was decided
+// before the run is read per page.
 func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]plannedEntry) error, scanned *int) error {
+	g, gctx := errgroup.WithContext(ctx)
+	pages := make(chan []plannedEntry, 1)
+	g.Go(func() error {
+		defer close(pages)
+		return n.read(gctx, now, scanned, func(entries []plannedEntry) error {
+			select {
+			case pages <- entries:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	g.Go(func() error {
+		for entries := range pages {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if err := decide(entries); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// read pages through the due secrets and hands each page's new decisions to
+// page.
+func (n *Notifier) read(ctx context.Context, now time.Time, scanned *int, page func([]plannedEntry) error) error {
 	horizon := now.Add(time.Duration(n.thresholds[0]) * 24 * time.Hour)
 	owners := map[string][]models.Recipient{} // domain id → enabled owners, for this run
 	var cursor *models.DueCursor
@@ -362,19 +399,19 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := n.store.DueSecrets(ctx, horizon, cursor, n.pageSize)
+		due, err := n.store.DueSecrets(ctx, horizon, cursor, n.pageSize)
 		if err != nil {
 			return err
 		}
-		if len(page) == 0 {
+		if len(due) == 0 {
 			return nil
 		}
-		*scanned += len(page)
-		last := page[len(page)-1]
+		*scanned += len(due)
+		last := due[len(due)-1]
 		cursor = &models.DueCursor{ExpiresAt: last.ExpiresAt, ID: last.SecretID}
 
 		var newDomains, ids []string
-		for _, s := range page {
+		for _, s := range due {
 			if _, ok := owners[s.DomainID]; !ok {
 				newDomains = append(newDomains, s.DomainID)
 				owners[s.DomainID] = nil
@@ -390,12 +427,12 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 				owners[id] = rs
 			}
 		}
-		decided, err := n.store.DecidedNotices(ctx, page[0].ExpiresAt, last.ExpiresAt, ids)
+		decided, err := n.store.DecidedNotices(ctx, due[0].ExpiresAt, last.ExpiresAt, ids)
 		if err != nil {
 			return err
 		}
 		var entries []plannedEntry
-		for _, s := range page {
+		for _, s := range due {
 			event, threshold, ok := n.eventFor(s.ExpiresAt, now)
 			if !ok {
 				continue
@@ -407,11 +444,11 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 			entries = n.expand(entries, key, s, recipients(owners[s.DomainID], s.Owner), now)
 		}
 		if len(entries) > 0 {
-			if err := decide(entries); err != nil {
+			if err := page(entries); err != nil {
 				return err
 			}
 		}
-		if len(page) < n.pageSize {
+		if len(due) < n.pageSize {
 			return nil
 		}
 	}
