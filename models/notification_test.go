@@ -360,3 +360,32 @@ func TestUpgradeLedgerKey(t *testing.T) {
 		t.Errorf("rows after deleting the secret = %d, %v; want none", n, err)
 	}
 }
+
+// Ledger values reach the database as they are, whatever they hold (on
+// SQLite they travel inside a JSON document).
+func TestDecideNoticesKeepsValues(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	_, first := newTestApp(t, s, "App")
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 123456000, time.UTC)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	url := `https://hooks.example.com/a?b=1&c=<2>&d="é"\x`
+	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 15}
+	var got []uint64
+	err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: url, Channel: ChannelWebhook}}, "claim-1",
+		exp.Add(time.Hour), func(_ int, id uint64) { got = append(got, id) })
+	if err != nil || len(got) != 1 {
+		t.Fatalf("DecideNotices = %v, %v", got, err)
+	}
+	rows, err := s.LedgerRows(ctx, first.ID)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows = %+v, %v", rows, err)
+	}
+	r := rows[0]
+	if r.ID != got[0] || r.Recipient != url || r.Channel != ChannelWebhook || r.Threshold != 15 || r.Event != NoticeWillExpire ||
+		!r.ExpiresAt.Equal(exp) || r.Status != LedgerPending || r.Claim != "claim-1" || !r.LeaseUntil.Equal(exp.Add(time.Hour)) || r.SentAt != nil {
+		t.Errorf("row = %+v", r)
+	}
+}

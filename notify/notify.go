@@ -28,8 +28,10 @@
 //     with ON CONFLICT DO NOTHING, claimed by the run with a lease, in one
 //     transaction. The unique key makes each decision exactly once: when two
 //     Latchkey processes scan the same secrets at the same moment, the
-//     database lets one insert each row and the other insert nothing (the
-//     insert's RETURNING clause tells each which rows are its own). The
+//     database lets one insert each row and the other insert nothing (each
+//     learns which rows are its own: from the insert's RETURNING clause on
+//     PostgreSQL, from the rows its statement added on SQLite, which lets
+//     one writer in at a time). The
 //     console and the log are delivered right there, in the deciding
 //     transaction: the console notice is stored with its row, and the log
 //     line written for each row this run inserted; both rows are inserted
