@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -465,5 +466,69 @@ func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 	// the threshold's decision is made, so he is not told again now.
 	if len(w.notices(w.bob)) != 0 {
 		t.Errorf("bob got %d notices", len(w.notices(w.bob)))
+	}
+}
+
+// A run stopped half way (its context cancelled while it decides a page)
+// returns, says why in its record, and leaves the rest to the next run,
+// which announces each secret once.
+func TestRunStoppedHalfWay(t *testing.T) {
+	w := newWorld(t)
+	var ids []string
+	for i := range 6 {
+		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.expireIn(ns.ID, time.Duration(i+1)*time.Hour)
+		ids = append(ids, ns.ID)
+	}
+	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := w.notifier(nil)
+	n.pageSize = 2
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	pages := 0
+	n.beforeInsert = func() {
+		if pages++; pages == 2 {
+			cancel()
+		}
+	}
+	done := make(chan struct{})
+	var run *models.NotificationRun
+	var err error
+	go func() {
+		defer close(done)
+		run, err = n.Run(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cancelled run did not return")
+	}
+	if !errors.Is(err, context.Canceled) || run == nil || !strings.Contains(run.Error, "context canceled") {
+		t.Fatalf("cancelled run = %+v, %v", run, err)
+	}
+	if last, err := w.store.LastNotificationRun(w.ctx); err != nil || last == nil || last.ID != run.ID || last.Error == "" {
+		t.Errorf("recorded run = %+v, %v", last, err)
+	}
+	// The first page (two secrets) was decided; the second was stopped.
+	decided := 0
+	for _, id := range ids {
+		if len(w.ledger(id)) > 0 {
+			decided++
+		}
+	}
+	if decided != 2 {
+		t.Errorf("%d secrets decided by the stopped run, want the first page's 2", decided)
+	}
+	n.beforeInsert = nil
+	w.run(n)
+	for _, id := range ids {
+		if got := len(w.ledger(id)); got != 3 {
+			t.Errorf("secret %s has %d ledger rows after both runs, want 3 (alice, bob, log)", id, got)
+		}
 	}
 }
