@@ -143,28 +143,35 @@ func migrateNotifications(db *gorm.DB) error {
 // and foreign key led with the secret's id, which scattered a run's inserts
 // all over the index; AutoMigrate cannot change an index's columns or a
 // foreign key, so the old ones are dropped here and AutoMigrate creates
-// the current ones. Rows for an expiry their secret no longer has (it was
-// renewed) are deleted first: they can never be sent, and the new foreign
-// key does not allow them.
+// the current ones. A ledger whose key is missing (an upgrade stopped half
+// way) is treated the same. Rows for an expiry their secret no longer has
+// (it was renewed) are deleted first: the new foreign key does not allow
+// them, and renewing deletes them from now on anyway. They are history
+// (most were sent) and can never be sent again.
 func upgradeLedgerKey(db *gorm.DB) error {
 	// A session of its own: on PostgreSQL db is a pinned connection whose
 	// statement would otherwise carry each query's clauses into the next.
 	db = db.Session(&gorm.Session{})
 	m := db.Migrator()
-	if !m.HasTable(&NotificationLedger{}) || !m.HasIndex(&NotificationLedger{}, "idx_ledger_key") {
+	if !m.HasTable(&NotificationLedger{}) {
 		return nil
 	}
-	first, err := firstIndexColumn(db, "idx_ledger_key")
-	if err != nil || first == "expires_at" {
-		return err
+	hasKey := m.HasIndex(&NotificationLedger{}, "idx_ledger_key")
+	if hasKey {
+		first, err := firstIndexColumn(db, "idx_ledger_key")
+		if err != nil || first == "expires_at" {
+			return err
+		}
 	}
-	err = db.Exec(`DELETE FROM notification_ledgers WHERE NOT EXISTS (SELECT 1 FROM client_secrets s
+	err := db.Exec(`DELETE FROM notification_ledgers WHERE NOT EXISTS (SELECT 1 FROM client_secrets s
 		WHERE s.id = notification_ledgers.secret_id AND s.expires_at = notification_ledgers.expires_at)`).Error
 	if err != nil {
 		return err
 	}
-	if err := m.DropIndex(&NotificationLedger{}, "idx_ledger_key"); err != nil {
-		return err
+	if hasKey {
+		if err := m.DropIndex(&NotificationLedger{}, "idx_ledger_key"); err != nil {
+			return err
+		}
 	}
 	if m.HasConstraint(&NotificationLedger{}, ledgerSecretFK) {
 		return m.DropConstraint(&NotificationLedger{}, ledgerSecretFK)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 )
@@ -57,6 +58,25 @@ func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim 
 		return nil
 	}
 	d := &decision{entries: entries, claim: claim, lease: leaseUntil.UTC(), now: s.now()}
+	err := s.decide(ctx, d, onDecided)
+	if isForeignKeyViolation(err) {
+		// PostgreSQL: a secret was renewed or deleted after the insert
+		// read it and before its foreign-key check; once more, the
+		// insert leaves that secret out (see the ledger functions).
+		err = s.decide(ctx, d, onDecided)
+	}
+	return err
+}
+
+// isForeignKeyViolation reports a PostgreSQL foreign-key violation, as
+// the driver says it or as GORM translates it.
+func isForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, gorm.ErrForeignKeyViolated) || (errors.As(err, &pgErr) && pgErr.Code == "23503")
+}
+
+func (s *Store) decide(ctx context.Context, d *decision, onDecided func(i int, id uint64)) error {
+	entries := d.entries
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ledger, notices := sqliteLedger, sqliteNotices
 		if tx.Dialector.Name() == "postgres" {
@@ -130,12 +150,16 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	if err := tx.Raw("SELECT COALESCE(MAX(id), 0) FROM notification_ledgers").Row().Scan(&before); err != nil {
 		return nil, err
 	}
+	// Entries of a secret renewed or deleted since it was read are left
+	// out: the join finds it only with the expiry the entry names.
 	// "WHERE true" keeps ON CONFLICT from being read as part of the
 	// SELECT.
 	res := tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
-		SELECT value->>0, value->>1, value->>2, CAST(value->>3 AS INTEGER), value->>4, value->>5,
-			CASE value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE value->>6 WHEN '1' THEN ? END
-		FROM json_each(?) WHERE true
+		SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS INTEGER), j.value->>4, j.value->>5,
+			CASE j.value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE j.value->>6 WHEN '1' THEN ? END
+		FROM json_each(?) AS j
+		CROSS JOIN client_secrets AS s ON s.expires_at = j.value->>1 AND s.id = j.value->>0
+		WHERE true
 		ON CONFLICT DO NOTHING`,
 		LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
 	if res.Error != nil {
@@ -150,9 +174,10 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		// how json_each yields it and the INSERT takes it.
 		return sqliteInsertedAll(tx, d, before)
 	}
-	// Some were decided meanwhile by another process: "index id" of each
-	// row inserted here, in one value. CROSS JOIN keeps SQLite from
-	// walking the new rows and searching the document for each.
+	// Some were decided meanwhile by another process, or their secret
+	// changed: "index id" of each row inserted here, in one value. CROSS
+	// JOIN keeps SQLite from walking the new rows and searching the
+	// document for each.
 	var pairs sql.NullString
 	err = tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM json_each(?) AS j
 		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.secret_id = j.value->>0
@@ -163,6 +188,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		return nil, err
 	}
 	out := make([]insertedRow, 0, len(d.entries))
+	seen := map[uint64]bool{} // an entry given twice is one row, told once
 	for _, p := range strings.Split(pairs.String, ",") {
 		i, id, _ := strings.Cut(p, " ")
 		r, err1 := strconv.Atoi(i)
@@ -170,7 +196,10 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		if err1 != nil || err2 != nil || r < 0 || r >= len(d.entries) {
 			return nil, fmt.Errorf("reading the inserted ledger rows: %q", p)
 		}
-		out = append(out, insertedRow{r, n})
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, insertedRow{r, n})
+		}
 	}
 	return out, nil
 }
@@ -255,7 +284,7 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	var out []insertedRow
 	for start := 0; start < len(d.entries); start += insertBatch {
 		end := min(start+insertBatch, len(d.entries))
-		args := make([]any, 0, (end-start)*11)
+		args := make([]any, 0, (end-start)*12)
 		index := make(map[key]int, end-start)
 		for i := start; i < end; i++ {
 			e := &d.entries[i]
@@ -264,12 +293,18 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 			if e.sent() {
 				status, sentAt = LedgerSent, d.now
 			}
-			args = append(args, e.SecretID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
+			args = append(args, i, e.SecretID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
 				status, d.claim, d.lease, d.now, sentAt)
 		}
-		// A secret has one expiry, so the key needs no expires_at here.
-		rows, err := tx.Raw("INSERT INTO notification_ledgers ("+ledgerColumns+") VALUES "+values(end-start, 11)+
-			" ON CONFLICT DO NOTHING RETURNING id, secret_id, event, threshold, recipient, channel", args...).Rows()
+		// Entries of a secret renewed or deleted since it was read are
+		// left out. A secret has one expiry, so the key returned needs no
+		// expires_at.
+		// The rows go in in the entries' order (ord), next to each other
+		// in the key.
+		rows, err := tx.Raw("INSERT INTO notification_ledgers ("+ledgerColumns+") SELECT "+ledgerColumns+" FROM (VALUES "+
+			strings.TrimSuffix(strings.Repeat(postgresLedgerRow+",", end-start), ",")+") AS v (ord, "+ledgerColumns+")"+
+			" WHERE EXISTS (SELECT 1 FROM client_secrets s WHERE s.id = v.secret_id AND s.expires_at = v.expires_at)"+
+			" ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, secret_id, event, threshold, recipient, channel", args...).Rows()
 		if err != nil {
 			return nil, err
 		}
@@ -291,6 +326,12 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	}
 	return out, nil
 }
+
+// postgresLedgerRow is one row of a VALUES list: its ordinal, then
+// ledgerColumns, typed, since VALUES in a SELECT takes no types from the
+// insert's columns.
+const postgresLedgerRow = "(CAST(? AS integer), ?, CAST(? AS timestamptz), ?, CAST(? AS integer), ?, ?, ?, ?, " +
+	"CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz))"
 
 // postgresNotices inserts console notices insertBatch at a time.
 func postgresNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {

@@ -3,7 +3,9 @@ package models
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,34 +139,64 @@ func (k NoticeKey) Canonical() NoticeKey {
 	return k
 }
 
-// DecidedNotices reports which notices already have ledger rows, among the
-// secrets of a page of DueSecrets: those with the given ids, expiring from
-// first to last. It is keyed by canonical NoticeKey (see
-// NoticeKey.Canonical). The expiry range walks the ledger's key, which leads
-// with the expiry; rows of other secrets in the range are left out.
-func (s *Store) DecidedNotices(ctx context.Context, first, last time.Time, secretIDs []string) (map[NoticeKey]bool, error) {
-	want := make(map[string]bool, len(secretIDs))
-	for _, id := range secretIDs {
-		want[id] = true
+// DecidedNotices reports which notices of the given due secrets already
+// have ledger rows, for the expiry each has, keyed by canonical NoticeKey
+// (see NoticeKey.Canonical). It looks up exactly those (expiry, secret)
+// pairs in the ledger's key, however many other rows lie between them.
+func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[NoticeKey]bool, error) {
+	out := map[NoticeKey]bool{}
+	if len(due) == 0 {
+		return out, nil
 	}
-	rows, err := s.db.WithContext(ctx).Model(&NotificationLedger{}).
-		Distinct("secret_id", "expires_at", "event", "threshold").
-		Where("expires_at >= ? AND expires_at <= ?", first.UTC(), last.UTC()).Rows()
+	db := s.db.WithContext(ctx)
+	q := db.Model(&NotificationLedger{}).Distinct("secret_id", "expires_at", "event", "threshold")
+	if db.Dialector.Name() == "postgres" {
+		at, ids := make([]string, len(due)), make([]string, len(due))
+		for i, d := range due {
+			at[i], ids[i] = d.ExpiresAt.UTC().Format(time.RFC3339Nano), d.SecretID
+		}
+		q = q.Where("(expires_at, secret_id) IN (SELECT * FROM unnest(CAST(? AS timestamptz[]), CAST(? AS text[])))",
+			pgArray(at), pgArray(ids))
+	} else {
+		pairs := make([][2]string, len(due))
+		for i, d := range due {
+			pairs[i] = [2]string{sqliteTime(d.ExpiresAt), d.SecretID}
+		}
+		doc, err := json.Marshal(pairs)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(expires_at, secret_id) IN (SELECT value->>0, value->>1 FROM json_each(?))", string(doc))
+	}
+	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[NoticeKey]bool{}
 	for rows.Next() {
 		var k NoticeKey
 		if err := rows.Scan(&k.SecretID, &k.ExpiresAt, &k.Event, &k.Threshold); err != nil {
 			return nil, err
 		}
-		if want[k.SecretID] {
-			out[k.Canonical()] = true
-		}
+		out[k.Canonical()] = true
 	}
 	return out, rows.Err()
+}
+
+// pgArray writes values as a PostgreSQL array literal, each element quoted.
+func pgArray(values []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // timeOrderedID returns a UUIDv7: ids of rows inserted together sort
@@ -412,7 +444,20 @@ func (s *Store) SetSecretExpiry(ctx context.Context, secretID string, expiresAt 
 // an expiry the secret no longer has). Pending deliveries go with them.
 // The secret's own stored expiry is matched, not a time read back and
 // bound again, so that the rows are found whatever the time's text form.
+//
+// On PostgreSQL the secret's row is locked first: a notifier transaction
+// that has just inserted rows for it holds a key-share lock on it, so the
+// lock waits for that decision to commit and the DELETE then sees its rows
+// (without the lock they would be invisible to it, and the expiry's UPDATE
+// would fail on them). SQLite lets one writer in at a time.
 func resetNotices(tx *gorm.DB, secretID string) error {
+	if tx.Dialector.Name() == "postgres" {
+		var id string
+		err := tx.Raw("SELECT id FROM client_secrets WHERE id = ? FOR UPDATE", secretID).Row().Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
 	return tx.Exec(`DELETE FROM notification_ledgers WHERE (expires_at, secret_id) IN
 		(SELECT expires_at, id FROM client_secrets WHERE id = ? AND expires_at IS NOT NULL)`, secretID).Error
 }

@@ -124,23 +124,40 @@ func TestDecideNoticesOnce(t *testing.T) {
 	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelUI}}, "c", exp, nil); err != nil {
 		t.Fatal(err)
 	}
-	decided, err := s.DecidedNotices(ctx, exp.Add(-time.Hour), exp, []string{first.ID})
+	decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp}})
 	if err != nil || !decided[key.Canonical()] || !decided[other.Canonical()] || len(decided) != 2 {
 		t.Errorf("DecidedNotices = %v, %v", decided, err)
 	}
-	if decided, err := s.DecidedNotices(ctx, exp.Add(time.Second), exp.Add(time.Hour), []string{first.ID}); err != nil || len(decided) != 0 {
-		t.Errorf("DecidedNotices after the expiry = %v, %v; want none", decided, err)
+	if decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp.Add(time.Second)}}); err != nil || len(decided) != 0 {
+		t.Errorf("DecidedNotices for another expiry = %v, %v; want none", decided, err)
 	}
-	// A ledger row must name the secret's current expiry.
+	// An entry for an expiry the secret no longer has (it was renewed
+	// after the run read it) is left out, and the others go in.
 	stale := key
 	stale.ExpiresAt = exp.Add(time.Hour)
-	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelUI}}, "d", exp, nil); err == nil {
-		t.Error("a ledger row for an expiry the secret does not have was accepted")
+	fresh := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+	var got []int
+	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelUI}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelUI}},
+		"d", exp, func(i int, _ uint64) { got = append(got, i) })
+	if err != nil || len(got) != 1 || got[0] != 1 {
+		t.Errorf("deciding a stale and a fresh entry: inserted %v, %v; want only the fresh one", got, err)
+	}
+	// And the database refuses such a row outright.
+	bad := NotificationLedger{SecretID: first.ID, ExpiresAt: stale.ExpiresAt, Event: NoticeExpired, Recipient: "u1", Channel: ChannelUI,
+		Status: LedgerSent, Claim: "d", LeaseUntil: exp, CreatedAt: exp}
+	if err := s.db.Omit("Secret").Create(&bad).Error; err == nil {
+		t.Error("a ledger row for an expiry the secret does not have was stored")
 	}
 	rows, _ := s.LedgerRows(ctx, first.ID)
+	if len(rows) != 4 {
+		t.Errorf("%d ledger rows, want 4", len(rows))
+	}
 	for _, r := range rows {
 		want := "a"
-		if r.Threshold == 1 {
+		switch {
+		case r.Event == NoticeExpired:
+			want = "d"
+		case r.Threshold == 1:
 			want = "b"
 		}
 		if r.Claim != want || r.Status != LedgerPending {
@@ -303,6 +320,14 @@ func (notificationLedgerV1) TableName() string { return "notification_ledgers" }
 // A database made by the first schema gets the current ledger key and
 // foreign key when it is opened, keeping the rows that still apply.
 func TestUpgradeLedgerKey(t *testing.T) {
+	t.Run("whole", func(t *testing.T) { testUpgradeLedgerKey(t, false) })
+	// An upgrade stopped after dropping the old key (a PostgreSQL
+	// migration now runs in one transaction, but one may have stopped
+	// before it did), with a row an old node went on writing meanwhile.
+	t.Run("stopped half way", func(t *testing.T) { testUpgradeLedgerKey(t, true) })
+}
+
+func testUpgradeLedgerKey(t *testing.T, halfDone bool) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	_, first := newTestApp(t, s, "App")
@@ -330,6 +355,14 @@ func TestUpgradeLedgerKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if halfDone {
+		if err := s.db.Migrator().DropIndex(&notificationLedgerV1{}, "idx_ledger_key"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.Create(row(exp.Add(-2*time.Hour), 10)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -342,8 +375,9 @@ func TestUpgradeLedgerKey(t *testing.T) {
 	}
 	// The new foreign key: a row must name the secret's current expiry,
 	// and deleting the secret deletes its rows.
-	stale := NoticeKey{SecretID: first.ID, ExpiresAt: exp.Add(time.Hour), Event: NoticeExpired}
-	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}}, "run", exp, nil); err == nil {
+	bad := NotificationLedger{SecretID: first.ID, ExpiresAt: exp.Add(time.Hour), Event: NoticeExpired, Recipient: LogRecipient,
+		Channel: ChannelLog, Status: LedgerSent, Claim: "run", LeaseUntil: exp, CreatedAt: exp}
+	if err := s.db.Omit("Secret").Create(&bad).Error; err == nil {
 		t.Error("a row for another expiry was accepted after the upgrade")
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -387,5 +421,78 @@ func TestDecideNoticesKeepsValues(t *testing.T) {
 	if r.ID != got[0] || r.Recipient != url || r.Channel != ChannelWebhook || r.Threshold != 15 || r.Event != NoticeWillExpire ||
 		!r.ExpiresAt.Equal(exp) || r.Status != LedgerPending || r.Claim != "claim-1" || !r.LeaseUntil.Equal(exp.Add(time.Hour)) || r.SentAt != nil {
 		t.Errorf("row = %+v", r)
+	}
+}
+
+// An entry given twice is one ledger row and one console notice, reported
+// once, on both databases.
+func TestDecideNoticesDuplicateEntry(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, first := newTestApp(t, s, "App")
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI,
+		Notice: &Notification{UserID: u.ID, Event: NoticeExpired, Title: "t", Message: "m", Link: "/x", DomainID: a.DomainID,
+			ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp}}
+	calls := 0
+	if err := s.DecideNotices(ctx, []LedgerEntry{e, e}, "run", exp, func(int, uint64) { calls++ }); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := s.LedgerRows(ctx, first.ID); len(rows) != 1 || calls != 1 {
+		t.Errorf("%d rows, %d calls; want 1 and 1", len(rows), calls)
+	}
+	if n, err := s.UnreadNotificationCount(ctx, u.ID); err != nil || n != 1 {
+		t.Errorf("console notices = %d, %v; want 1", n, err)
+	}
+}
+
+// A decision racing a renewal: the renewal has locked and changed the
+// secret but not committed when the decision inserts. The decision waits,
+// then leaves the secret out (PostgreSQL: its foreign-key check fails once
+// the renewal commits, and the decision is made again; SQLite: it waits
+// for the write lock), and the renewal commits.
+func TestDecideNoticesRacingRenewal(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	_, first := newTestApp(t, s, "App")
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	renewal := s.db.Begin()
+	if err := resetNotices(renewal, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := renewal.Model(&ClientSecret{}).Where("id = ?", first.ID).Update("expires_at", exp.Add(90*24*time.Hour)).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	calls := 0
+	go func() {
+		key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+		done <- s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}},
+			"run", exp, func(int, uint64) { calls++ })
+	}()
+	time.Sleep(200 * time.Millisecond) // the decision is waiting on the renewal
+	if err := renewal.Commit().Error; err != nil {
+		t.Fatalf("the renewal failed: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil || calls != 0 {
+			t.Errorf("decision = %v with %d rows; want no error and nothing inserted", err, calls)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the decision did not finish")
+	}
+	if rows, err := s.LedgerRows(ctx, first.ID); err != nil || len(rows) != 0 {
+		t.Errorf("ledger rows = %+v, %v; want none", rows, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -118,7 +119,19 @@ func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
 	if !strings.HasPrefix(dsn, "file:") {
 		dsn = "file:" + dsn
 	}
-	db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	// Switching a new file to WAL needs it to itself, and SQLite says
+	// "locked" at once, without waiting out the busy timeout, when other
+	// processes open it at that moment: try again for a while.
+	var db *gorm.DB
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		db, err = gorm.Open(sqlite.Open(dsn), gcfg)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +215,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLockID)
-		return migrateTables(conn)
+		// One transaction (PostgreSQL's DDL is transactional): a
+		// migration stopped half way leaves the schema as it was.
+		return conn.Transaction(func(tx *gorm.DB) error {
+			// Building an index over a large table or cleaning it may
+			// take longer than database.statementTimeout allows queries.
+			if err := tx.Exec("SET LOCAL statement_timeout = 0").Error; err != nil {
+				return err
+			}
+			return migrateTables(tx)
+		})
 	})
 }
 

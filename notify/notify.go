@@ -366,7 +366,8 @@ func (n *Notifier) eventFor(exp, now time.Time) (event string, threshold int, ok
 func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]plannedEntry) error, scanned *int) error {
 	g, gctx := errgroup.WithContext(ctx)
 	pages := make(chan []plannedEntry, 1)
-	g.Go(func() error {
+	g.Go(func() (err error) {
+		defer recoverInto(&err)
 		defer close(pages)
 		return n.read(gctx, now, scanned, func(entries []plannedEntry) error {
 			select {
@@ -377,7 +378,8 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 			}
 		})
 	})
-	g.Go(func() error {
+	g.Go(func() (err error) {
+		defer recoverInto(&err)
 		for entries := range pages {
 			if err := gctx.Err(); err != nil {
 				return err
@@ -389,6 +391,15 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 		return nil
 	})
 	return g.Wait()
+}
+
+// recoverInto turns a panic of a run's goroutine into its error, as the
+// schedule's cron.Recover does for the run itself: a bad notice fails the
+// run, not the server.
+func recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("notifier panic: %v", r)
+	}
 }
 
 // read pages through the due secrets and hands each page's new decisions to
@@ -412,13 +423,12 @@ func (n *Notifier) read(ctx context.Context, now time.Time, scanned *int, page f
 		last := due[len(due)-1]
 		cursor = &models.DueCursor{ExpiresAt: last.ExpiresAt, ID: last.SecretID}
 
-		var newDomains, ids []string
+		var newDomains []string
 		for _, s := range due {
 			if _, ok := owners[s.DomainID]; !ok {
 				newDomains = append(newDomains, s.DomainID)
 				owners[s.DomainID] = nil
 			}
-			ids = append(ids, s.SecretID)
 		}
 		if len(newDomains) > 0 {
 			found, err := n.store.DomainOwners(ctx, newDomains)
@@ -429,7 +439,7 @@ func (n *Notifier) read(ctx context.Context, now time.Time, scanned *int, page f
 				owners[id] = rs
 			}
 		}
-		decided, err := n.store.DecidedNotices(ctx, due[0].ExpiresAt, last.ExpiresAt, ids)
+		decided, err := n.store.DecidedNotices(ctx, due)
 		if err != nil {
 			return err
 		}

@@ -532,3 +532,63 @@ func TestRunStoppedHalfWay(t *testing.T) {
 		}
 	}
 }
+
+// A secret renewed, and one deleted, after the run read them and before it
+// decided them: the run goes on, decides every other secret, and writes
+// nothing for the old expiry or the deleted secret.
+func TestRenewAndDeleteDuringRun(t *testing.T) {
+	w := newWorld(t)
+	var ids []string
+	for i := range 6 {
+		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.expireIn(ns.ID, time.Duration(i+1)*time.Hour)
+		ids = append(ids, ns.ID)
+	}
+	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := w.notifier(nil)
+	n.pageSize = 2
+	calls := 0
+	n.beforeInsert = func() {
+		if calls++; calls != 1 {
+			return
+		}
+		// The first page holds s0 and s1.
+		if _, err := w.store.RenewSecret(w.ctx, w.app.ID, ids[0]); err != nil {
+			t.Error(err)
+		}
+		if _, err := w.store.DeleteSecret(w.ctx, w.app.ID, ids[1], nil); err != nil {
+			t.Error(err)
+		}
+	}
+	r, err := n.Run(w.ctx)
+	if err != nil || r.Error != "" {
+		t.Fatalf("run = %+v, %v", r, err)
+	}
+	if r.Decided != 4*3 {
+		t.Errorf("run decided %d notices, want 12 (s2-s5: alice, bob, log)", r.Decided)
+	}
+	for i, id := range ids {
+		rows := w.ledger(id)
+		switch i {
+		case 0:
+			for _, row := range rows {
+				if row.ExpiresAt.Before(w.clock.Now().Add(2 * time.Hour)) {
+					t.Errorf("the renewed secret has a row for its old expiry: %+v", row)
+				}
+			}
+		case 1:
+			if len(rows) != 0 {
+				t.Errorf("the deleted secret has %d rows", len(rows))
+			}
+		default:
+			if len(rows) != 3 {
+				t.Errorf("s%d has %d rows, want 3", i, len(rows))
+			}
+		}
+	}
+}
