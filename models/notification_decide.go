@@ -49,6 +49,9 @@ func (e *LedgerEntry) sent() bool { return e.Notice != nil || e.Sent }
 // CONFLICT DO NOTHING): whichever process inserts a key first owns its
 // delivery, so concurrent runs never decide the same notice twice.
 //
+// Entries for an expiry their secret no longer has (renewed or deleted
+// since the caller read it) are left out.
+//
 // Rows with a Notice are inserted as sent together with their notice; rows
 // marked Sent are inserted as sent; the others are pending, for the caller
 // to deliver. onDecided, when not nil, is called inside the transaction
