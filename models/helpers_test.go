@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"latchkey/internal/testdb"
 )
@@ -45,6 +46,17 @@ func openTestStore(t testing.TB) (*Store, string, *syncBuffer) {
 }
 
 // newTestApp creates a domain and an application (with its Default secret).
+// newExpiringApp creates an application named "App" whose first secret
+// expires at exp.
+func newExpiringApp(t testing.TB, s *Store, exp time.Time) (*Application, *NewSecret, time.Time) {
+	t.Helper()
+	a, first := newTestApp(t, s, "App")
+	if err := s.SetSecretExpiry(context.Background(), first.ID, &exp); err != nil {
+		t.Fatal(err)
+	}
+	return a, first, exp
+}
+
 func newTestApp(t testing.TB, s *Store, name string) (*Application, *NewSecret) {
 	t.Helper()
 	ctx := context.Background()

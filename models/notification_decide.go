@@ -222,14 +222,13 @@ func sqliteInsertedAll(tx *gorm.DB, d *decision, before uint64) ([]insertedRow, 
 		return nil, fmt.Errorf("inserted ledger rows %d..%d (%d) for %d entries", first, last, n, len(d.entries))
 	}
 	e0, en := &d.entries[0], &d.entries[len(d.entries)-1]
-	var firstKey, lastKey string
-	if err := tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id = ?", first).Row().Scan(&firstKey); err != nil {
+	var ends []string
+	err = tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id IN (?, ?) ORDER BY id", first, last).
+		Scan(&ends).Error
+	if err != nil {
 		return nil, err
 	}
-	if err := tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id = ?", last).Row().Scan(&lastKey); err != nil {
-		return nil, err
-	}
-	if firstKey != e0.SecretID+e0.Recipient+e0.Channel || lastKey != en.SecretID+en.Recipient+en.Channel {
+	if len(ends) == 0 || ends[0] != e0.SecretID+e0.Recipient+e0.Channel || ends[len(ends)-1] != en.SecretID+en.Recipient+en.Channel {
 		return nil, errors.New("ledger rows were not inserted in the entries' order")
 	}
 	out := make([]insertedRow, len(d.entries))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,26 +147,22 @@ func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[Notice
 	if len(due) == 0 {
 		return out, nil
 	}
-	db := s.db.WithContext(ctx)
-	q := db.Model(&NotificationLedger{}).Distinct("secret_id", "expires_at", "event", "threshold")
-	if db.Dialector.Name() == "postgres" {
-		at, ids := make([]string, len(due)), make([]string, len(due))
-		for i, d := range due {
-			at[i], ids[i] = d.ExpiresAt.UTC().Format(time.RFC3339Nano), d.SecretID
-		}
-		q = q.Where("(expires_at, secret_id) IN (SELECT * FROM unnest(CAST(? AS timestamptz[]), CAST(? AS text[])))",
-			pgArray(at), pgArray(ids))
-	} else {
-		pairs := make([][2]string, len(due))
-		for i, d := range due {
-			pairs[i] = [2]string{sqliteTime(d.ExpiresAt), d.SecretID}
-		}
-		doc, err := json.Marshal(pairs)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("(expires_at, secret_id) IN (SELECT value->>0, value->>1 FROM json_each(?))", string(doc))
+	// The pairs travel as one JSON document; the expiry in SQLite's text
+	// form, which PostgreSQL reads as a timestamp too.
+	pairs := make([][2]string, len(due))
+	for i, d := range due {
+		pairs[i] = [2]string{sqliteTime(d.ExpiresAt), d.SecretID}
 	}
+	doc, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, err
+	}
+	db := s.db.WithContext(ctx)
+	in := "(expires_at, secret_id) IN (SELECT value->>0, value->>1 FROM json_each(?))"
+	if db.Dialector.Name() == "postgres" {
+		in = "(expires_at, secret_id) IN (SELECT CAST(p->>0 AS timestamptz), p->>1 FROM jsonb_array_elements(CAST(? AS jsonb)) AS p)"
+	}
+	q := db.Model(&NotificationLedger{}).Distinct("secret_id", "expires_at", "event", "threshold").Where(in, string(doc))
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
@@ -181,22 +176,6 @@ func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[Notice
 		out[k.Canonical()] = true
 	}
 	return out, rows.Err()
-}
-
-// pgArray writes values as a PostgreSQL array literal, each element quoted.
-func pgArray(values []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range values {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // timeOrderedID returns a UUIDv7: ids of rows inserted together sort

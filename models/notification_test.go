@@ -89,11 +89,7 @@ func TestNotificationsReadUnread(t *testing.T) {
 func TestDecideNoticesOnce(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	app, first := newTestApp(t, s, "App")
-	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
-		t.Fatal(err)
-	}
+	app, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
 	entries := []LedgerEntry{
 		{NoticeKey: key, Recipient: "u1", Channel: ChannelUI},
@@ -330,11 +326,7 @@ func TestUpgradeLedgerKey(t *testing.T) {
 func testUpgradeLedgerKey(t *testing.T, halfDone bool) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	_, first := newTestApp(t, s, "App")
-	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
-		t.Fatal(err)
-	}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err := s.db.Migrator().DropTable(&NotificationLedger{}); err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +392,7 @@ func testUpgradeLedgerKey(t *testing.T, halfDone bool) {
 func TestDecideNoticesKeepsValues(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	_, first := newTestApp(t, s, "App")
-	exp := time.Date(2030, 1, 1, 0, 0, 0, 123456000, time.UTC)
-	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
-		t.Fatal(err)
-	}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 123456000, time.UTC))
 	url := `https://hooks.example.com/a?b=1&c=<2>&d="é"\x`
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 15}
 	var got []uint64
@@ -433,11 +421,7 @@ func TestDecideNoticesDuplicateEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first := newTestApp(t, s, "App")
-	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
-		t.Fatal(err)
-	}
+	a, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI,
 		Notice: &Notification{UserID: u.ID, Event: NoticeExpired, Title: "t", Message: "m", Link: "/x", DomainID: a.DomainID,
 			ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp}}
@@ -461,11 +445,7 @@ func TestDecideNoticesDuplicateEntry(t *testing.T) {
 func TestDecideNoticesRacingRenewal(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	_, first := newTestApp(t, s, "App")
-	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
-		t.Fatal(err)
-	}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	renewal := s.db.Begin()
 	if err := resetNotices(renewal, first.ID); err != nil {
 		t.Fatal(err)

@@ -207,41 +207,58 @@ func benchNotifier(b *testing.B, template string) (*Notifier, *models.Store) {
 	return n, s
 }
 
+// runStats measures benchmark runs: the last run's record, their CPU time,
+// and the highest extra memory any of them took.
+type runStats struct {
+	run           *models.NotificationRun
+	heapMB, rssMB float64
+	cpu           time.Duration
+}
+
+// measure runs n once.
+func (st *runStats) measure(b *testing.B, n *Notifier) *models.NotificationRun {
+	b.Helper()
+	p := startPeak()
+	cpu0 := cpuTime()
+	run, err := n.Run(context.Background())
+	st.cpu += cpuTime() - cpu0
+	h, r := p.end()
+	st.heapMB, st.rssMB = max(st.heapMB, h), max(st.rssMB, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.run = run
+	return run
+}
+
+// report prints due secrets scanned, ledger rows decided, CPU time per run
+// and peak extra memory (Go heap and resident set) next to the time per run.
+func (st *runStats) report(b *testing.B) {
+	b.ReportMetric(float64(st.run.Scanned), "due-secrets")
+	b.ReportMetric(float64(st.run.Decided), "notices")
+	b.ReportMetric(float64(st.cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(st.heapMB, "peak-heap-MB")
+	b.ReportMetric(st.rssMB, "peak-rss-MB")
+}
+
 // BenchmarkScan1M runs the expiry job over 1,000,000 secrets in 100,000
 // applications, as the first run after the notifier is switched on: every
 // due secret gets its notices decided and delivered (console and log).
-// Reported: ms per run, due secrets scanned, ledger rows decided, and the
-// peak extra memory (Go heap and resident set). Target: under 2 s and
-// 100 MB.
+// Target: under 2 s and 100 MB.
 func BenchmarkScan1M(b *testing.B) {
 	template := benchFixture(b)
 	b.Logf("fixture: %d secrets built in %v", benchDomains*benchAppsPerDomain*benchSecretsPerApp, fixtureTime.Round(time.Millisecond))
-	var run *models.NotificationRun
-	var heapMB, rssMB float64
-	var cpu time.Duration
+	var st runStats
 	for b.Loop() {
 		b.StopTimer()
 		n, s := benchNotifier(b, template)
 		b.StartTimer()
-		p := startPeak()
-		cpu0 := cpuTime()
-		var err error
-		run, err = n.Run(context.Background())
-		cpu += cpuTime() - cpu0
-		h, r := p.end()
-		heapMB, rssMB = max(heapMB, h), max(rssMB, r)
-		if err != nil {
-			b.Fatal(err)
-		}
+		st.measure(b, n)
 		b.StopTimer()
 		_ = s.Close()
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(run.Scanned), "due-secrets")
-	b.ReportMetric(float64(run.Decided), "notices")
-	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(heapMB, "peak-heap-MB")
-	b.ReportMetric(rssMB, "peak-rss-MB")
+	st.report(b)
 }
 
 // BenchmarkScan1MSteady is a run with nothing new to say: the due secrets
@@ -252,28 +269,13 @@ func BenchmarkScan1MSteady(b *testing.B) {
 	if _, err := n.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	var run *models.NotificationRun
-	var heapMB, rssMB float64
-	var cpu time.Duration
+	var st runStats
 	for b.Loop() {
-		p := startPeak()
-		cpu0 := cpuTime()
-		var err error
-		run, err = n.Run(context.Background())
-		cpu += cpuTime() - cpu0
-		h, r := p.end()
-		heapMB, rssMB = max(heapMB, h), max(rssMB, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if run.Decided != 0 {
+		if run := st.measure(b, n); run.Decided != 0 {
 			b.Fatalf("a repeated run decided %d notices", run.Decided)
 		}
 	}
-	b.ReportMetric(float64(run.Scanned), "due-secrets")
-	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(heapMB, "peak-heap-MB")
-	b.ReportMetric(rssMB, "peak-rss-MB")
+	st.report(b)
 }
 
 // cpuTime is the CPU time (user and system) the process has used: on a
@@ -291,9 +293,7 @@ func cpuTime() time.Duration {
 // secrets and announces the thresholds crossed and the expiries of one day.
 func BenchmarkScan1MNextDay(b *testing.B) {
 	template := benchFixture(b)
-	var run *models.NotificationRun
-	var heapMB, rssMB float64
-	var cpu time.Duration
+	var st runStats
 	for b.Loop() {
 		b.StopTimer()
 		n, s := benchNotifier(b, template)
@@ -303,23 +303,10 @@ func BenchmarkScan1MNextDay(b *testing.B) {
 		}
 		s.Now = func() time.Time { return benchNow }
 		b.StartTimer()
-		p := startPeak()
-		cpu0 := cpuTime()
-		var err error
-		run, err = n.Run(context.Background())
-		cpu += cpuTime() - cpu0
-		h, r := p.end()
-		heapMB, rssMB = max(heapMB, h), max(rssMB, r)
-		if err != nil {
-			b.Fatal(err)
-		}
+		st.measure(b, n)
 		b.StopTimer()
 		_ = s.Close()
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(run.Scanned), "due-secrets")
-	b.ReportMetric(float64(run.Decided), "notices")
-	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(heapMB, "peak-heap-MB")
-	b.ReportMetric(rssMB, "peak-rss-MB")
+	st.report(b)
 }

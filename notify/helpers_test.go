@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -187,6 +188,26 @@ func (w *world) expireIn(secretID string, d time.Duration) time.Time {
 		w.t.Fatal(err)
 	}
 	return at
+}
+
+// expiringSecrets gives the world's application n secrets s0, s1, …
+// expiring one hour apart from an hour from now, in that order, and makes
+// its first secret never expire; it returns their ids.
+func (w *world) expiringSecrets(n int) []string {
+	w.t.Helper()
+	var ids []string
+	for i := range n {
+		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.expireIn(ns.ID, time.Duration(i+1)*time.Hour)
+		ids = append(ids, ns.ID)
+	}
+	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	return ids
 }
 
 // notices returns a user's console notices, oldest first.

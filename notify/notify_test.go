@@ -474,18 +474,7 @@ func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 // which announces each secret once.
 func TestRunStoppedHalfWay(t *testing.T) {
 	w := newWorld(t)
-	var ids []string
-	for i := range 6 {
-		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.expireIn(ns.ID, time.Duration(i+1)*time.Hour)
-		ids = append(ids, ns.ID)
-	}
-	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
-		t.Fatal(err)
-	}
+	ids := w.expiringSecrets(6)
 	n := w.notifier(nil)
 	n.pageSize = 2
 	ctx, cancel := context.WithCancel(w.ctx)
@@ -538,18 +527,7 @@ func TestRunStoppedHalfWay(t *testing.T) {
 // nothing for the old expiry or the deleted secret.
 func TestRenewAndDeleteDuringRun(t *testing.T) {
 	w := newWorld(t)
-	var ids []string
-	for i := range 6 {
-		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.expireIn(ns.ID, time.Duration(i+1)*time.Hour)
-		ids = append(ids, ns.ID)
-	}
-	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
-		t.Fatal(err)
-	}
+	ids := w.expiringSecrets(6)
 	n := w.notifier(nil)
 	n.pageSize = 2
 	calls := 0
