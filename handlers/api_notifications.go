@@ -31,7 +31,7 @@ type APINotification struct {
 	ExpiresAt   int64  `json:"expiresAt"`
 }
 
-func apiNotification(n models.Notification) APINotification {
+func apiNotification(n models.Notice) APINotification {
 	return APINotification{
 		ID: n.ID, Title: n.Title, Message: n.Message, CreatedAt: epochMillis(n.CreatedAt), Status: "UNREAD",
 		Type: n.Event, Link: n.Link, Domain: n.DomainID, Application: n.ApplicationID, Secret: n.SecretID,

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,31 +46,49 @@ const MaxDeliveryAttempts = 10
 // gets one line per notice, whoever the people told are.
 const LogRecipient = "log"
 
-// Notification is one in-console notice for one user, shown under the bell
-// until they mark it read.
+// Notification is one console notice for one user: a ledger row of the
+// console channel, shown under the bell until they mark it read. It holds
+// no text: what a notice says is made up when it is shown, from its ledger
+// row and the secret, application and domain as they are now (see
+// [Notice]). It goes with its ledger row, so a renewed or deleted secret
+// takes its notices off the bell: there is nothing left to do about them.
 type Notification struct {
-	ID     string `gorm:"primaryKey;size:36"`
-	UserID string `gorm:"size:36;not null;index:idx_notification_user,priority:1"`
-	User   *User  `gorm:"constraint:OnDelete:CASCADE"`
-	// Event is NoticeWillExpire or NoticeExpired.
-	Event   string `gorm:"size:40;not null"`
-	Title   string `gorm:"size:300;not null"`
-	Message string `gorm:"size:1000;not null"`
-	// Link is the console path of the secret's tab.
-	Link string `gorm:"size:300;not null"`
-	// The secret it is about. No foreign keys: the notice stays, as
-	// history, when the secret or its application is deleted.
-	DomainID      string `gorm:"size:36;not null"`
-	ApplicationID string `gorm:"size:36;not null"`
-	SecretID      string `gorm:"size:36;not null"`
-	ExpiresAt     time.Time
-	CreatedAt     time.Time `gorm:"not null;index:idx_notification_user,priority:2"`
+	// LedgerID is the ledger row's id, and the notice's.
+	// The inbox index lists a user's notices newest first by the ledger
+	// id, which grows with time.
+	LedgerID  uint64              `gorm:"primaryKey;autoIncrement:false;index:idx_notification_inbox,priority:2"`
+	Ledger    *NotificationLedger `gorm:"constraint:OnDelete:CASCADE"`
+	UserID    string              `gorm:"size:36;not null;index:idx_notification_inbox,priority:1"`
+	User      *User               `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt time.Time           `gorm:"not null"`
 	// ReadAt is when the user marked it read; nil while unread.
 	ReadAt *time.Time
 }
 
+// Notice is a console notice as shown: its notification with what it is
+// about, as the secret, application and domain are named now.
+type Notice struct {
+	// ID is the notification's id, in decimal (as the API and forms name
+	// it).
+	ID     string
+	UserID string
+	// Event is NoticeWillExpire or NoticeExpired; Threshold the days of the
+	// threshold crossed.
+	Event     string
+	Threshold int
+	// Title and Message are the notice's words; Link the console path of
+	// the secret's tab.
+	Title, Message, Link string
+	DomainID             string
+	ApplicationID        string
+	SecretID             string
+	ExpiresAt            time.Time
+	CreatedAt            time.Time
+	ReadAt               *time.Time
+}
+
 // IsRead reports whether the user has marked the notice read.
-func (n *Notification) IsRead() bool { return n.ReadAt != nil }
+func (n *Notice) IsRead() bool { return n.ReadAt != nil }
 
 // NotificationLedger records each decision to tell a recipient on a channel
 // about an event of one secret expiry, and whether it was delivered. Its
@@ -133,71 +152,6 @@ type NotificationRun struct {
 // keepRuns is how many NotificationRun rows are kept.
 const keepRuns = 100
 
-// migrateNotifications runs after AutoMigrate: the first schema's index
-// for the scan, now the unique index idx_client_secrets_expiry, goes.
-func migrateNotifications(db *gorm.DB) error {
-	return db.Exec("DROP INDEX IF EXISTS idx_client_secrets_expires_at").Error
-}
-
-// upgradeLedgerKey runs before AutoMigrate. The first schema's ledger key
-// and foreign key led with the secret's id, which scattered a run's inserts
-// all over the index; AutoMigrate cannot change an index's columns or a
-// foreign key, so the old ones are dropped here and AutoMigrate creates
-// the current ones. A ledger whose key is missing (an upgrade stopped half
-// way) is treated the same. Rows for an expiry their secret no longer has
-// (it was renewed) are deleted first: the new foreign key does not allow
-// them, and renewing deletes them from now on anyway. They are history
-// (most were sent) and can never be sent again.
-func upgradeLedgerKey(db *gorm.DB) error {
-	// A session of its own: on PostgreSQL db is a pinned connection whose
-	// statement would otherwise carry each query's clauses into the next.
-	db = db.Session(&gorm.Session{})
-	m := db.Migrator()
-	if !m.HasTable(&NotificationLedger{}) {
-		return nil
-	}
-	hasKey := m.HasIndex(&NotificationLedger{}, "idx_ledger_key")
-	if hasKey {
-		first, err := firstIndexColumn(db, "idx_ledger_key")
-		if err != nil || first == "expires_at" {
-			return err
-		}
-	}
-	err := db.Exec(`DELETE FROM notification_ledgers WHERE NOT EXISTS (SELECT 1 FROM client_secrets s
-		WHERE s.id = notification_ledgers.secret_id AND s.expires_at = notification_ledgers.expires_at)`).Error
-	if err != nil {
-		return err
-	}
-	if hasKey {
-		if err := m.DropIndex(&NotificationLedger{}, "idx_ledger_key"); err != nil {
-			return err
-		}
-	}
-	if m.HasConstraint(&NotificationLedger{}, ledgerSecretFK) {
-		return m.DropConstraint(&NotificationLedger{}, ledgerSecretFK)
-	}
-	return nil
-}
-
-// ledgerSecretFK is the name GORM gives the ledger's foreign key.
-const ledgerSecretFK = "fk_notification_ledgers_secret"
-
-// firstIndexColumn returns the first column of an index of the current
-// schema.
-func firstIndexColumn(db *gorm.DB, index string) (string, error) {
-	var col string
-	var err error
-	if db.Dialector.Name() == "postgres" {
-		err = db.Raw(`SELECT a.attname FROM pg_index i
-			JOIN pg_class c ON c.oid = i.indexrelid
-			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-			WHERE c.relname = ? AND pg_table_is_visible(c.oid)`, index).Row().Scan(&col)
-	} else {
-		err = db.Raw("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", index).Row().Scan(&col)
-	}
-	return col, err
-}
-
 // UnreadNotificationCount counts a user's unread notices (the bell's number).
 func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int64, error) {
 	var n int64
@@ -205,18 +159,68 @@ func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int
 	return n, err
 }
 
+// noticeRow is a notification joined with what it is about.
+type noticeRow struct {
+	LedgerID                       uint64
+	UserID                         string
+	CreatedAt                      time.Time
+	ReadAt                         *time.Time
+	Event                          string
+	Threshold                      int
+	ExpiresAt                      time.Time
+	SecretID, SecretDescription    string
+	ApplicationID, ApplicationName string
+	DomainID, DomainName           string
+}
+
+// notice makes up the notice's words from the names as they are now, and
+// its remaining time as of when it was given.
+func (r *noticeRow) notice() Notice {
+	t := NoticeText{Event: r.Event, ExpiresAt: r.ExpiresAt, At: r.CreatedAt,
+		SecretDescription: r.SecretDescription, ApplicationName: r.ApplicationName, DomainName: r.DomainName}
+	return Notice{
+		ID: strconv.FormatUint(r.LedgerID, 10), UserID: r.UserID, Event: r.Event, Threshold: r.Threshold,
+		Title: t.Title(), Message: t.Message(), Link: SecretsPath(r.DomainID, r.ApplicationID),
+		DomainID: r.DomainID, ApplicationID: r.ApplicationID, SecretID: r.SecretID,
+		ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt,
+	}
+}
+
+// userNotices lists a user's notices (those matching where too), newest
+// first: the inbox index walked backwards.
+func (s *Store) userNotices(ctx context.Context, userID, where string, offset, limit int) ([]Notice, error) {
+	var rows []noticeRow
+	q := s.db.WithContext(ctx).Table("notifications AS n").
+		Select(`n.ledger_id, n.user_id, n.created_at, n.read_at, l.event, l.threshold, l.expires_at,
+			s.id AS secret_id, s.description AS secret_description, a.id AS application_id, a.name AS application_name,
+			d.id AS domain_id, d.name AS domain_name`).
+		Joins("JOIN notification_ledgers l ON l.id = n.ledger_id").
+		Joins("JOIN client_secrets s ON s.id = l.secret_id").
+		Joins("JOIN applications a ON a.id = s.application_id").
+		Joins("JOIN domains d ON d.id = a.domain_id").
+		Where("n.user_id = ?", userID)
+	if where != "" {
+		q = q.Where(where)
+	}
+	if err := q.Order("n.ledger_id DESC").Offset(offset).Limit(limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Notice, len(rows))
+	for i := range rows {
+		out[i] = rows[i].notice()
+	}
+	return out, nil
+}
+
 // UnreadNotifications returns a user's latest unread notices, newest first,
 // at most limit of them.
-func (s *Store) UnreadNotifications(ctx context.Context, userID string, limit int) ([]Notification, error) {
-	var ns []Notification
-	err := s.db.WithContext(ctx).Where("user_id = ? AND read_at IS NULL", userID).
-		Order("created_at DESC, id").Limit(limit).Find(&ns).Error
-	return ns, err
+func (s *Store) UnreadNotifications(ctx context.Context, userID string, limit int) ([]Notice, error) {
+	return s.userNotices(ctx, userID, "n.read_at IS NULL", 0, limit)
 }
 
 // NotificationPage is one page of a user's notices.
 type NotificationPage struct {
-	Notifications []Notification
+	Notifications []Notice
 	Total         int64
 	Page, PerPage int
 }
@@ -230,12 +234,12 @@ func (s *Store) Notifications(ctx context.Context, userID string, page, perPage 
 	if page < 1 {
 		page = 1
 	}
-	db := s.db.WithContext(ctx).Model(&Notification{}).Where("user_id = ?", userID)
 	p := &NotificationPage{Page: page, PerPage: perPage}
-	if err := db.Count(&p.Total).Error; err != nil {
+	err := s.db.WithContext(ctx).Model(&Notification{}).Where("user_id = ?", userID).Count(&p.Total).Error
+	if err != nil {
 		return nil, err
 	}
-	err := db.Order("created_at DESC, id").Offset((page - 1) * perPage).Limit(perPage).Find(&p.Notifications).Error
+	p.Notifications, err = s.userNotices(ctx, userID, "", (page-1)*perPage, perPage)
 	return p, err
 }
 
@@ -243,15 +247,19 @@ func (s *Store) Notifications(ctx context.Context, userID string, page, perPage 
 // another user is reported as ErrNotFound, like an unknown one. Marking a
 // read notice again changes nothing.
 func (s *Store) MarkNotificationRead(ctx context.Context, userID, id string) error {
+	ledgerID, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return ErrNotFound
+	}
 	var n Notification
 	db := s.db.WithContext(ctx)
-	if err := db.Select("id", "read_at").First(&n, "id = ? AND user_id = ?", id, userID).Error; err != nil {
+	if err := db.Select("ledger_id", "read_at").First(&n, "ledger_id = ? AND user_id = ?", ledgerID, userID).Error; err != nil {
 		return notFound(err)
 	}
 	if n.ReadAt != nil {
 		return nil
 	}
-	return db.Model(&Notification{}).Where("id = ? AND read_at IS NULL", id).Update("read_at", s.now()).Error
+	return db.Model(&Notification{}).Where("ledger_id = ? AND read_at IS NULL", ledgerID).Update("read_at", s.now()).Error
 }
 
 // MarkAllNotificationsRead marks every unread notice of a user read and

@@ -32,17 +32,15 @@ import (
 type LedgerEntry struct {
 	NoticeKey
 	Recipient, Channel string
-	// Notice, set for the console channel, is stored in the transaction
-	// that decides the row, and the row is inserted as sent: a console
-	// notice is delivered exactly once, and costs no second pass.
-	Notice *Notification
 	// Sent inserts the row as sent: the caller delivers it from the
 	// onDecided callback, inside the deciding transaction (the log).
+	// Console rows are always inserted as sent, with their notice: a
+	// console notice is delivered exactly once, and costs no second pass.
 	Sent bool
 }
 
 // sent reports whether the entry's row is inserted as sent.
-func (e *LedgerEntry) sent() bool { return e.Notice != nil || e.Sent }
+func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
 
 // DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
 // one transaction. A row whose key exists already is left alone (ON
@@ -52,9 +50,9 @@ func (e *LedgerEntry) sent() bool { return e.Notice != nil || e.Sent }
 // Entries for an expiry their secret no longer has (renewed or deleted
 // since the caller read it) are left out.
 //
-// Rows with a Notice are inserted as sent together with their notice; rows
-// marked Sent are inserted as sent; the others are pending, for the caller
-// to deliver. onDecided, when not nil, is called inside the transaction
+// Console rows are inserted as sent together with their notice (for a user
+// who still exists); rows marked Sent are inserted as sent; the others are
+// pending, for the caller to deliver. onDecided, when not nil, is called inside the transaction
 // with the index of every entry this call inserted and its row's id.
 func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
 	if len(entries) == 0 {
@@ -79,26 +77,14 @@ func isForeignKeyViolation(err error) bool {
 }
 
 func (s *Store) decide(ctx context.Context, d *decision, onDecided func(i int, id uint64)) error {
-	entries := d.entries
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ledger, notices := sqliteLedger, sqliteNotices
+		ledger := sqliteLedger
 		if tx.Dialector.Name() == "postgres" {
-			ledger, notices = postgresLedger, postgresNotices
+			ledger = postgresLedger
 		}
 		inserted, err := ledger(tx, d)
 		if err != nil {
 			return err
-		}
-		var ns []*Notification
-		for _, r := range inserted {
-			if n := entries[r.i].Notice; n != nil {
-				ns = append(ns, n)
-			}
-		}
-		if len(ns) > 0 {
-			if err := notices(tx, ns, d.now); err != nil {
-				return err
-			}
 		}
 		if onDecided != nil {
 			for _, r := range inserted {
@@ -114,6 +100,16 @@ type decision struct {
 	entries    []LedgerEntry
 	claim      string
 	lease, now time.Time
+}
+
+// console reports whether any entry is of the console channel.
+func (d *decision) console() bool {
+	for i := range d.entries {
+		if d.entries[i].Channel == ChannelUI {
+			return true
+		}
+	}
+	return false
 }
 
 // insertedRow is an entry whose ledger row was inserted (not a conflict),
@@ -170,6 +166,13 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	}
 	if res.RowsAffected == 0 {
 		return nil, nil
+	}
+	if d.console() {
+		// The console rows this statement inserted are those above
+		// before (this transaction holds the write lock).
+		if err := insertNotices(tx, d.now, "l.id > ? AND l.claim = ?", before, d.claim); err != nil {
+			return nil, err
+		}
 	}
 	if int(res.RowsAffected) == len(d.entries) {
 		// Every entry went in (the usual case: DecidedNotices left out
@@ -238,43 +241,12 @@ func sqliteInsertedAll(tx *gorm.DB, d *decision, before uint64) ([]insertedRow, 
 	return out, nil
 }
 
-// sqliteNotices inserts console notices one by one through a prepared
-// statement. Unlike ledger rows, notices are mostly text, which json_each
-// would have to translate twice (to its binary form and back for each
-// row): binding it costs less.
-func sqliteNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
-	stmt, err := tx.Statement.ConnPool.PrepareContext(tx.Statement.Context,
-		"INSERT INTO notifications ("+notificationColumns+") VALUES "+values(1, 11))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	at := sqliteTime(now)
-	for _, n := range ns {
-		_, err := stmt.ExecContext(tx.Statement.Context, timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
-			n.DomainID, n.ApplicationID, n.SecretID, sqliteTime(n.ExpiresAt), at)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ledgerColumns are written by postgresLedger, in this order.
 const ledgerColumns = "secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at, sent_at"
-
-// notificationColumns are written by both notice inserts, in this order.
-const notificationColumns = "id, user_id, event, title, message, link, domain_id, application_id, secret_id, expires_at, created_at"
 
 // insertBatch rows per INSERT on PostgreSQL keeps statements within the
 // bound-parameter limit while saving round trips.
 const insertBatch = 100
-
-// values returns "(?,…,?),(?,…,?)…" for rows rows of cols columns.
-func values(rows, cols int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
-}
 
 // postgresLedger inserts the ledger rows insertBatch at a time; RETURNING
 // lists the rows inserted, not those skipped as conflicts.
@@ -284,6 +256,7 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		threshold                         int
 	}
 	var out []insertedRow
+	var console []uint64 // ids of the console rows inserted
 	for start := 0; start < len(d.entries); start += insertBatch {
 		end := min(start+insertBatch, len(d.entries))
 		args := make([]any, 0, (end-start)*12)
@@ -319,10 +292,18 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 			}
 			if i, ok := index[k]; ok {
 				out = append(out, insertedRow{i, id})
+				if k.channel == ChannelUI {
+					console = append(console, id)
+				}
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for start := 0; start < len(console); start += 1000 {
+		if err := insertNotices(tx, d.now, "l.id IN ?", console[start:min(start+1000, len(console))]); err != nil {
 			return nil, err
 		}
 	}
@@ -334,20 +315,3 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 // insert's columns.
 const postgresLedgerRow = "(CAST(? AS integer), ?, CAST(? AS timestamptz), ?, CAST(? AS integer), ?, ?, ?, ?, " +
 	"CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz))"
-
-// postgresNotices inserts console notices insertBatch at a time.
-func postgresNotices(tx *gorm.DB, ns []*Notification, now time.Time) error {
-	for start := 0; start < len(ns); start += insertBatch {
-		part := ns[start:min(start+insertBatch, len(ns))]
-		args := make([]any, 0, len(part)*11)
-		for _, n := range part {
-			args = append(args, timeOrderedID(), n.UserID, n.Event, n.Title, n.Message, n.Link,
-				n.DomainID, n.ApplicationID, n.SecretID, n.ExpiresAt.UTC(), now)
-		}
-		err := tx.Exec("INSERT INTO notifications ("+notificationColumns+") VALUES "+values(len(part), 11), args...).Error
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -178,17 +177,6 @@ func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[Notice
 	return out, rows.Err()
 }
 
-// timeOrderedID returns a UUIDv7: ids of rows inserted together sort
-// together, so inserting many costs the primary-key index less than random
-// UUIDs would.
-func timeOrderedID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return newID()
-	}
-	return id.String()
-}
-
 // ReclaimPending hands every pending row whose lease has run out to claim,
 // until leaseUntil: rows of a run that crashed between deciding and
 // delivering, and rows whose delivery failed. It returns how many it took.
@@ -337,40 +325,20 @@ func (s *Store) ReleaseDelivery(ctx context.Context, claim string, id uint64) er
 		Update("lease_until", s.now()).Error
 }
 
-// DeliverNotifications stores console notices and marks their ledger rows
-// sent in one transaction, so a console notice is delivered exactly once.
-// ledgerIDs[i] is the row of ns[i]. Rows no longer claimed by claim are
-// skipped with their notices. It returns the ledger ids delivered.
-func (s *Store) DeliverNotifications(ctx context.Context, claim string, ledgerIDs []uint64, ns []Notification) ([]uint64, error) {
-	if len(ns) != len(ledgerIDs) {
-		return nil, errors.New("DeliverNotifications: one ledger id per notification")
-	}
+// DeliverNotifications stores the console notices of ledger rows and marks
+// the rows sent in one transaction, so a console notice is delivered
+// exactly once. Rows no longer claimed by claim are skipped. It returns the
+// ledger ids delivered.
+func (s *Store) DeliverNotifications(ctx context.Context, claim string, ledgerIDs []uint64) ([]uint64, error) {
 	now := s.now()
 	var delivered []uint64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for start := 0; start < len(ns); start += 500 {
-			end := min(start+500, len(ns))
-			still, err := claimed(tx, claim, ledgerIDs[start:end])
-			if err != nil {
+		for start := 0; start < len(ledgerIDs); start += 500 {
+			still, err := claimed(tx, claim, ledgerIDs[start:min(start+500, len(ledgerIDs))])
+			if err != nil || len(still) == 0 {
 				return err
 			}
-			keep := make(map[uint64]bool, len(still))
-			for _, id := range still {
-				keep[id] = true
-			}
-			batch := make([]Notification, 0, len(still))
-			for i := start; i < end; i++ {
-				if keep[ledgerIDs[i]] {
-					n := ns[i]
-					n.ID, n.CreatedAt = newID(), now
-					n.ExpiresAt = n.ExpiresAt.UTC()
-					batch = append(batch, n)
-				}
-			}
-			if len(batch) == 0 {
-				continue
-			}
-			if err := tx.Omit("User").CreateInBatches(batch, 100).Error; err != nil {
+			if err := insertNotices(tx, now, "l.id IN ?", still); err != nil {
 				return err
 			}
 			if err := tx.Model(&NotificationLedger{}).Where("id IN ?", still).
@@ -385,6 +353,16 @@ func (s *Store) DeliverNotifications(ctx context.Context, claim string, ledgerID
 		return nil, err
 	}
 	return delivered, nil
+}
+
+// insertNotices stores the console notices of the ledger rows that match
+// where: one per console row whose user still exists (a user deleted since
+// the row was decided gets nothing).
+func insertNotices(tx *gorm.DB, at time.Time, where string, args ...any) error {
+	return tx.Exec(`INSERT INTO notifications (ledger_id, user_id, created_at)
+		SELECT l.id, l.recipient, ? FROM notification_ledgers AS l
+		WHERE l.channel = ? AND `+where+` AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = l.recipient)`,
+		append([]any{at, ChannelUI}, args...)...).Error
 }
 
 // PendingNotices counts pending ledger rows: decided and not yet delivered.

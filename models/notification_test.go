@@ -23,33 +23,26 @@ func TestNotificationsReadUnread(t *testing.T) {
 	}
 	ann, ben := mk("ann@example.com"), mk("ben@example.com")
 	a, first := newTestApp(t, s, "App")
-	var ids []uint64
-	var ns []Notification
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return at }
 	exp := at.Add(20 * 24 * time.Hour)
 	if err := s.SetSecretExpiry(ctx, first.ID, &exp); err != nil {
 		t.Fatal(err)
 	}
-	for i, days := range []int{20, 10, 5} {
+	// Deciding a console row stores its notice with it.
+	for _, days := range []int{20, 10, 5} {
 		if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
 			t.Fatal(err)
 		}
-		ns = append(ns, Notification{UserID: ann.ID, Event: NoticeWillExpire, Title: fmt.Sprint("n", i), Link: "/x", DomainID: a.DomainID, ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp})
 	}
 	rows, err := s.LedgerRows(ctx, first.ID)
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("ledger rows = %d, %v", len(rows), err)
 	}
 	for _, r := range rows {
-		ids = append(ids, r.ID)
-	}
-	got, err := s.DeliverNotifications(ctx, "run", ids, ns)
-	if err != nil || len(got) != 3 {
-		t.Fatalf("delivered %v, %v", got, err)
-	}
-	// Delivering again under the same claim does nothing: the rows are sent.
-	if got, err := s.DeliverNotifications(ctx, "run", ids, ns); err != nil || len(got) != 0 {
-		t.Fatalf("second delivery = %v, %v; want none", got, err)
+		if r.Status != LedgerSent {
+			t.Errorf("console row %d is %s, want sent", r.ID, r.Status)
+		}
 	}
 	count := func(u *User) int64 {
 		n, err := s.UnreadNotificationCount(ctx, u.ID)
@@ -64,6 +57,19 @@ func TestNotificationsReadUnread(t *testing.T) {
 	unread, err := s.UnreadNotifications(ctx, ann.ID, 2)
 	if err != nil || len(unread) != 2 {
 		t.Fatalf("UnreadNotifications = %d, %v", len(unread), err)
+	}
+	// Newest first; the words name the secret as it is now.
+	n := unread[0]
+	if n.ID != fmt.Sprint(rows[2].ID) || n.Threshold != 5 || n.SecretID != first.ID || n.ApplicationID != a.ID ||
+		n.Link != "/domains/"+a.DomainID+"/applications/"+a.ID+"/secrets" || !n.CreatedAt.Equal(at) ||
+		n.Title != "Client secret “"+first.Description+"” of App expires in 20 days" ||
+		!strings.Contains(n.Message, "in domain ") || !strings.Contains(n.Message, exp.Format(NoticeDateFormat)) {
+		t.Errorf("newest notice = %+v", n)
+	}
+	for _, id := range []string{"", "x", "-1", "99999"} {
+		if err := s.MarkNotificationRead(ctx, ann.ID, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("marking %q: %v, want ErrNotFound", id, err)
+		}
 	}
 	if err := s.MarkNotificationRead(ctx, ben.ID, unread[0].ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ben marking ann's notice: %v, want ErrNotFound", err)
@@ -84,6 +90,66 @@ func TestNotificationsReadUnread(t *testing.T) {
 	if err != nil || p.Total != 3 || len(p.Notifications) != 3 || !p.Notifications[0].IsRead() {
 		t.Errorf("Notifications = %+v, %v", p, err)
 	}
+	// Renewing the secret takes its notices off the bell.
+	if _, err := s.RenewSecret(ctx, a.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Notifications(ctx, ann.ID, 1, 50); err != nil || p.Total != 0 || len(p.Notifications) != 0 {
+		t.Errorf("after renewal: %+v, %v", p, err)
+	}
+}
+
+// DeliverNotifications stores the notices of pending console rows (left
+// by an older version, which decided them pending) once.
+func TestDeliverNotifications(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	row := NotificationLedger{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired, Recipient: u.ID, Channel: ChannelUI,
+		Status: LedgerPending, Claim: "run", LeaseUntil: exp.Add(time.Hour), CreatedAt: exp}
+	if err := s.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.DeliverNotifications(ctx, "other", []uint64{row.ID}); err != nil || len(got) != 0 {
+		t.Fatalf("delivery by another claim = %v, %v; want none", got, err)
+	}
+	if got, err := s.DeliverNotifications(ctx, "run", []uint64{row.ID}); err != nil || len(got) != 1 {
+		t.Fatalf("delivered %v, %v", got, err)
+	}
+	if got, err := s.DeliverNotifications(ctx, "run", []uint64{row.ID}); err != nil || len(got) != 0 {
+		t.Fatalf("second delivery = %v, %v; want none", got, err)
+	}
+	if n, err := s.UnreadNotificationCount(ctx, u.ID); err != nil || n != 1 {
+		t.Errorf("notices = %d, %v; want 1", n, err)
+	}
+	if rows, _ := s.LedgerRows(ctx, first.ID); len(rows) != 1 || rows[0].Status != LedgerSent {
+		t.Errorf("rows = %+v", rows)
+	}
+}
+
+// A console row for a user deleted meanwhile is decided without a notice;
+// the others get theirs.
+func TestDecideNoticesDeletedUser(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: "gone-user", Channel: ChannelUI}, {NoticeKey: key, Recipient: u.ID, Channel: ChannelUI}}, "run", exp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := s.db.Model(&Notification{}).Count(&n).Error; err != nil || n != 1 {
+		t.Errorf("notices = %d, %v; want 1 (ann's)", n, err)
+	}
 }
 
 func TestDecideNoticesOnce(t *testing.T) {
@@ -92,7 +158,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 	app, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
 	entries := []LedgerEntry{
-		{NoticeKey: key, Recipient: "u1", Channel: ChannelUI},
+		{NoticeKey: key, Recipient: "u1", Channel: ChannelEmail},
 		{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog},
 	}
 	n := 0
@@ -104,7 +170,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 	other := key
 	other.Threshold = 1
 	n = 0
-	err = s.DecideNotices(ctx, append(entries, LedgerEntry{NoticeKey: other, Recipient: "u1", Channel: ChannelUI}), "b", exp, count)
+	err = s.DecideNotices(ctx, append(entries, LedgerEntry{NoticeKey: other, Recipient: "u1", Channel: ChannelEmail}), "b", exp, count)
 	if err != nil || n != 1 {
 		t.Fatalf("second decision inserted %d, %v; want only the new key", n, err)
 	}
@@ -117,7 +183,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	secondKey := NoticeKey{SecretID: second.ID, ExpiresAt: exp, Event: NoticeExpired}
-	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelUI}}, "c", exp, nil); err != nil {
+	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelEmail}}, "c", exp, nil); err != nil {
 		t.Fatal(err)
 	}
 	decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp}})
@@ -133,7 +199,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 	stale.ExpiresAt = exp.Add(time.Hour)
 	fresh := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
 	var got []int
-	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelUI}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelUI}},
+	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelEmail}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelEmail}},
 		"d", exp, func(i int, _ uint64) { got = append(got, i) })
 	if err != nil || len(got) != 1 || got[0] != 1 {
 		t.Errorf("deciding a stale and a fresh entry: inserted %v, %v; want only the fresh one", got, err)
@@ -291,102 +357,6 @@ func TestDomainSecretsExpiring(t *testing.T) {
 	}
 }
 
-// notificationLedgerV1 is the ledger of Latchkey's first schema: its key
-// and foreign key led with the secret's id.
-type notificationLedgerV1 struct {
-	ID         uint64        `gorm:"primaryKey"`
-	SecretID   string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:1"`
-	Secret     *ClientSecret `gorm:"foreignKey:SecretID;constraint:OnDelete:CASCADE"`
-	ExpiresAt  time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:2"`
-	Event      string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
-	Threshold  int           `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`
-	Recipient  string        `gorm:"size:512;not null;uniqueIndex:idx_ledger_key,priority:5"`
-	Channel    string        `gorm:"size:16;not null;uniqueIndex:idx_ledger_key,priority:6"`
-	Status     string        `gorm:"size:16;not null"`
-	Claim      string        `gorm:"size:36;not null"`
-	LeaseUntil time.Time     `gorm:"not null"`
-	Attempts   int           `gorm:"not null;default:0"`
-	LastError  string        `gorm:"size:500;not null;default:''"`
-	CreatedAt  time.Time     `gorm:"not null"`
-	SentAt     *time.Time
-}
-
-func (notificationLedgerV1) TableName() string { return "notification_ledgers" }
-
-// A database made by the first schema gets the current ledger key and
-// foreign key when it is opened, keeping the rows that still apply.
-func TestUpgradeLedgerKey(t *testing.T) {
-	t.Run("whole", func(t *testing.T) { testUpgradeLedgerKey(t, false) })
-	// An upgrade stopped after dropping the old key (a PostgreSQL
-	// migration now runs in one transaction, but one may have stopped
-	// before it did), with a row an old node went on writing meanwhile.
-	t.Run("stopped half way", func(t *testing.T) { testUpgradeLedgerKey(t, true) })
-}
-
-func testUpgradeLedgerKey(t *testing.T, halfDone bool) {
-	s, _, _ := openTestStore(t)
-	ctx := context.Background()
-	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err := s.db.Migrator().DropTable(&NotificationLedger{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.AutoMigrate(&notificationLedgerV1{}); err != nil {
-		t.Fatal(err)
-	}
-	if col, err := firstIndexColumn(s.db, "idx_ledger_key"); err != nil || col != "secret_id" {
-		t.Fatalf("the old key leads with %q, %v", col, err)
-	}
-	row := func(at time.Time, threshold int) *notificationLedgerV1 {
-		return &notificationLedgerV1{SecretID: first.ID, ExpiresAt: at, Event: NoticeWillExpire, Threshold: threshold,
-			Recipient: LogRecipient, Channel: ChannelLog, Status: LedgerSent, Claim: "run", LeaseUntil: at, CreatedAt: at}
-	}
-	// One row for the secret's expiry, one for an expiry it was renewed
-	// away from.
-	for _, r := range []*notificationLedgerV1{row(exp, 5), row(exp.Add(-time.Hour), 1)} {
-		if err := s.db.Create(r).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	if halfDone {
-		if err := s.db.Migrator().DropIndex(&notificationLedgerV1{}, "idx_ledger_key"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.db.Create(row(exp.Add(-2*time.Hour), 10)).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if col, err := firstIndexColumn(s.db, "idx_ledger_key"); err != nil || col != "expires_at" {
-		t.Errorf("after the upgrade the key leads with %q, %v", col, err)
-	}
-	rows, err := s.LedgerRows(ctx, first.ID)
-	if err != nil || len(rows) != 1 || rows[0].Threshold != 5 {
-		t.Fatalf("rows after the upgrade = %+v, %v; want the one for the current expiry", rows, err)
-	}
-	// The new foreign key: a row must name the secret's current expiry,
-	// and deleting the secret deletes its rows.
-	bad := NotificationLedger{SecretID: first.ID, ExpiresAt: exp.Add(time.Hour), Event: NoticeExpired, Recipient: LogRecipient,
-		Channel: ChannelLog, Status: LedgerSent, Claim: "run", LeaseUntil: exp, CreatedAt: exp}
-	if err := s.db.Omit("Secret").Create(&bad).Error; err == nil {
-		t.Error("a row for another expiry was accepted after the upgrade")
-	}
-	if err := s.migrate(ctx); err != nil {
-		t.Fatalf("migrating again: %v", err)
-	}
-	var n int64
-	if err := s.db.Model(&NotificationLedger{}).Count(&n).Error; err != nil || n != 1 {
-		t.Errorf("rows after migrating again = %d, %v", n, err)
-	}
-	if err := s.db.Delete(&ClientSecret{ID: first.ID}).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Model(&NotificationLedger{}).Count(&n).Error; err != nil || n != 0 {
-		t.Errorf("rows after deleting the secret = %d, %v; want none", n, err)
-	}
-}
-
 // Ledger values reach the database as they are, whatever they hold (on
 // SQLite they travel inside a JSON document).
 func TestDecideNoticesKeepsValues(t *testing.T) {
@@ -421,10 +391,8 @@ func TestDecideNoticesDuplicateEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI,
-		Notice: &Notification{UserID: u.ID, Event: NoticeExpired, Title: "t", Message: "m", Link: "/x", DomainID: a.DomainID,
-			ApplicationID: a.ID, SecretID: first.ID, ExpiresAt: exp}}
+	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI}
 	calls := 0
 	if err := s.DecideNotices(ctx, []LedgerEntry{e, e}, "run", exp, func(int, uint64) { calls++ }); err != nil {
 		t.Fatal(err)

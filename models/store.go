@@ -233,10 +233,13 @@ func migrateTables(db *gorm.DB) error {
 	if err := upgradeLedgerKey(db); err != nil {
 		return fmt.Errorf("upgrade the notification ledger: %w", err)
 	}
+	if err := upgradeNotifications(db); err != nil {
+		return fmt.Errorf("upgrade the console notices: %w", err)
+	}
 	err := db.AutoMigrate(
 		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
 		&ApiToken{},
-		&Notification{}, &NotificationLedger{}, &NotificationRun{},
+		&NotificationLedger{}, &Notification{}, &NotificationRun{},
 	)
 	if err != nil {
 		return err

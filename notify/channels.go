@@ -34,20 +34,14 @@ func (*uiChannel) accepts(d models.Delivery) bool { return true }
 
 // deliver stores the notices and marks their rows sent in one transaction:
 // a console notice is delivered exactly once. Runs store console notices as
-// they decide them (LedgerEntry.Notice); this serves rows left pending by
-// another path.
+// they decide them; this serves rows left pending by an older version.
 func (c *uiChannel) deliver(ctx context.Context, claim string, ns []notice) []error {
 	ids := make([]uint64, len(ns))
-	rows := make([]models.Notification, len(ns))
 	for i, n := range ns {
 		ids[i] = n.ID
-		rows[i] = models.Notification{
-			UserID: n.Recipient, Event: n.Event, Title: n.Title(), Message: n.Message(), Link: n.Path,
-			DomainID: n.DomainID, ApplicationID: n.ApplicationID, SecretID: n.SecretID, ExpiresAt: n.ExpiresAt,
-		}
 	}
 	results := make([]error, len(ns))
-	delivered, err := c.store.DeliverNotifications(ctx, claim, ids, rows)
+	delivered, err := c.store.DeliverNotifications(ctx, claim, ids)
 	done := make(map[uint64]bool, len(delivered))
 	for _, id := range delivered {
 		done[id] = true

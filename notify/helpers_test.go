@@ -211,7 +211,7 @@ func (w *world) expiringSecrets(n int) []string {
 }
 
 // notices returns a user's console notices, oldest first.
-func (w *world) notices(u *models.User) []models.Notification {
+func (w *world) notices(u *models.User) []models.Notice {
 	w.t.Helper()
 	p, err := w.store.Notifications(w.ctx, u.ID, 1, 500)
 	if err != nil {
@@ -232,6 +232,24 @@ func (w *world) ledger(secretID string) []models.NotificationLedger {
 		w.t.Fatal(err)
 	}
 	return rows
+}
+
+// pendingRow stores a pending ledger row as an older version decided it
+// (it decided console rows pending, to deliver them later).
+func (w *world) pendingRow(key models.NoticeKey, recipient, channel, claim string, leaseUntil time.Time) {
+	w.t.Helper()
+	db, err := w.store.SQLDB()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	_, err = db.ExecContext(w.ctx, `INSERT INTO notification_ledgers
+		(secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		key.SecretID, key.ExpiresAt.UTC(), key.Event, key.Threshold, recipient, channel, models.LedgerPending, claim,
+		leaseUntil.UTC(), w.clock.Now().UTC())
+	if err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // ---- SMTP server --------------------------------------------------------------

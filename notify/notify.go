@@ -57,7 +57,8 @@
 // changes its expiresAt, so its notices start again; a row read for
 // delivery just before the renewal is marked obsolete instead of sent.
 // Deleting a secret deletes its ledger rows (foreign key with ON DELETE
-// CASCADE).
+// CASCADE). A console notice is its ledger row's (models.Notification), so
+// both take the secret's console notices off the bell.
 package notify
 
 import (
@@ -260,7 +261,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 		var d decision
 		err := n.store.DecideNotices(ctx, le, run.ID, leaseUntil, func(i int, id uint64) {
 			e := entries[i]
-			d.add(id, e.Channel, e.Notice != nil || e.Sent)
+			d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
 			if e.Channel == models.ChannelLog && e.Sent {
 				n.logNotice(ctx, e, now)
 			}
@@ -492,14 +493,9 @@ func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s models.Due
 			if len(people) == 0 {
 				continue
 			}
-			nt := newNotice(dueDelivery(key, s), n.publicURL, now)
-			title, message := nt.Title(), nt.Message()
+			// Stored with the decision (see models.DecideNotices).
 			for _, p := range people {
-				e := add(name, p.ID, p.Name+" <"+p.Email+">")
-				e.Notice = &models.Notification{
-					UserID: p.ID, Event: key.Event, Title: title, Message: message, Link: nt.Path,
-					DomainID: s.DomainID, ApplicationID: s.ApplicationID, SecretID: s.SecretID, ExpiresAt: key.ExpiresAt,
-				}
+				add(name, p.ID, p.Name+" <"+p.Email+">")
 			}
 		case *emailChannel:
 			for _, p := range people {

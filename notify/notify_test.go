@@ -224,10 +224,13 @@ func TestRenewResets(t *testing.T) {
 	if _, err := w.store.RenewSecret(w.ctx, w.app.ID, w.secret); err != nil {
 		t.Fatal(err)
 	}
-	// Renewal forgets what was decided for the old expiry; the console
-	// notices already delivered stay, as history.
+	// Renewal forgets what was decided for the old expiry, and takes its
+	// console notices off the bell: there is nothing left to do about them.
 	if rows := w.ledger(w.secret); len(rows) != 0 {
 		t.Errorf("the renewed secret still has %d ledger rows", len(rows))
+	}
+	if got := len(w.notices(w.alice)); got != 0 {
+		t.Errorf("alice still has %d console notices about the renewed expiry", got)
 	}
 	// The renewed secret starts again: 5 days, 1 day, expired.
 	w.run(n)
@@ -238,8 +241,8 @@ func TestRenewResets(t *testing.T) {
 	if got, want := uiRows(w.alice, w), []string{"WILL_EXPIRE/5", "WILL_EXPIRE/1", "EXPIRED/0"}; !slices.Equal(got, want) {
 		t.Errorf("after renewal alice was sent %v, want %v", got, want)
 	}
-	if got := len(w.notices(w.alice)); got != 5 {
-		t.Errorf("alice has %d console notices, want 2 before and 3 after the renewal", got)
+	if got := len(w.notices(w.alice)); got != 3 {
+		t.Errorf("alice has %d console notices, want the 3 about the new expiry", got)
 	}
 }
 
@@ -261,6 +264,17 @@ func TestDeleteResets(t *testing.T) {
 	if rows := w.ledger(ns.ID); len(rows) != 0 {
 		t.Errorf("the deleted secret left %d ledger rows", len(rows))
 	}
+	rotating := func() (c int) {
+		for _, x := range w.notices(w.alice) {
+			if strings.Contains(x.Title, "“rotating”") && x.Event == models.NoticeWillExpire {
+				c++
+			}
+		}
+		return c
+	}
+	if c := rotating(); c != 0 {
+		t.Errorf("alice has %d notices about the deleted secret, want none", c)
+	}
 	// A new secret of the same name is a new secret: it is announced.
 	again, err := w.store.CreateSecret(w.ctx, w.app.ID, "rotating")
 	if err != nil {
@@ -268,14 +282,8 @@ func TestDeleteResets(t *testing.T) {
 	}
 	w.expireIn(again.ID, 4*day)
 	w.run(n)
-	c := 0
-	for _, x := range w.notices(w.alice) {
-		if strings.Contains(x.Title, "“rotating”") && x.Event == models.NoticeWillExpire {
-			c++
-		}
-	}
-	if c != 2 {
-		t.Errorf("alice has %d notices about “rotating”, want 2 (one per secret)", c)
+	if c := rotating(); c != 1 {
+		t.Errorf("alice has %d notices about “rotating”, want 1 (the new secret's)", c)
 	}
 	// Deleting the application takes its ledger rows too.
 	if _, err := w.store.DeleteApplication(w.ctx, w.domain.ID, w.app.ID); err != nil {
@@ -284,9 +292,9 @@ func TestDeleteResets(t *testing.T) {
 	if rows := w.ledger(again.ID); len(rows) != 0 {
 		t.Errorf("the deleted application left %d ledger rows", len(rows))
 	}
-	// The console notices stay, as history.
-	if got := len(w.notices(w.alice)); got != 2 {
-		t.Errorf("alice has %d notices after the deletion, want 2", got)
+	// And its console notices.
+	if got := len(w.notices(w.alice)); got != 0 {
+		t.Errorf("alice has %d notices after the deletion, want none", got)
 	}
 }
 
@@ -442,12 +450,9 @@ func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 	w := newWorld(t)
 	exp := w.expireIn(w.secret, 2*day)
 	key := models.NoticeKey{SecretID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
-	err := w.store.DecideNotices(w.ctx, []models.LedgerEntry{
-		{NoticeKey: key, Recipient: w.alice.ID, Channel: models.ChannelUI},
-		{NoticeKey: key, Recipient: models.LogRecipient, Channel: models.ChannelLog},
-	}, "an-older-run", w.clock.Now().Add(-time.Minute), nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, r := range []string{w.alice.ID + " " + models.ChannelUI, models.LogRecipient + " " + models.ChannelLog} {
+		recipient, channel, _ := strings.Cut(r, " ")
+		w.pendingRow(key, recipient, channel, "an-older-run", w.clock.Now().Add(-time.Minute))
 	}
 	n := w.notifier(nil)
 	r := w.run(n)

@@ -32,7 +32,7 @@ type Page struct {
 	// UnreadNotifications is the number on the bell; NotificationMenu the
 	// latest unread notices its dropdown lists.
 	UnreadNotifications int64
-	NotificationMenu    []models.Notification
+	NotificationMenu    []models.Notice
 }
 
 // CanWrite reports whether the signed-in person may change things; templates

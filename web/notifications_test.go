@@ -20,7 +20,7 @@ type notifyEnv struct {
 	domain  *models.Domain
 	app     *models.Application
 	secret  string
-	notices []models.Notification
+	notices []models.Notice
 }
 
 func newNotifyEnv(t *testing.T) *notifyEnv {
