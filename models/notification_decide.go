@@ -44,59 +44,52 @@ type LedgerEntry struct {
 func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
 
 // DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
-// one transaction. A row whose key exists already is left alone (ON
-// CONFLICT DO NOTHING): whichever process inserts a key first owns its
-// delivery, so concurrent runs never decide the same notice twice.
-//
-// Entries for an expiry their secret no longer has (renewed or deleted
-// since the caller read it) are left out.
-//
-// Console rows are inserted as sent together with their notice (for a user
-// who still exists); rows marked Sent are inserted as sent; the others are
-// pending, for the caller to deliver. onDecided, when not nil, is called inside the transaction
-// with the index of every entry this call inserted and its row's id.
+// one transaction: a Decider used for one page.
 func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
-	if len(entries) == 0 {
-		return nil
+	d := s.NewDecider(ctx, claim, leaseUntil, nil)
+	defer d.Close()
+	if err := d.Decide(entries, onDecided); err != nil {
+		return err
 	}
-	d := &decision{entries: entries, claim: claim, lease: leaseUntil.UTC(), now: s.now()}
-	err := s.decide(ctx, d, onDecided)
-	if isForeignKeyViolation(err) {
-		// PostgreSQL: a secret was renewed or deleted after the insert
-		// read it and before its foreign-key check; once more, the
-		// insert leaves that secret out (see the ledger functions).
-		err = s.decide(ctx, d, onDecided)
-	}
-	return err
+	return d.Commit()
 }
 
-// isForeignKeyViolation reports a PostgreSQL foreign-key violation, as
-// the driver says it or as GORM translates it.
+// isForeignKeyViolation reports a foreign-key violation, as either driver
+// says it or as GORM translates it.
 func isForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.Is(err, gorm.ErrForeignKeyViolated) || (errors.As(err, &pgErr) && pgErr.Code == "23503")
+	var sqliteErr sqlite3.Error
+	return errors.Is(err, gorm.ErrForeignKeyViolated) || (errors.As(err, &pgErr) && pgErr.Code == "23503") ||
+		(errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey)
 }
 
-func (s *Store) decide(ctx context.Context, d *decision, onDecided func(i int, id uint64)) error {
+// decideAlone decides one page in a transaction of its own.
+func (s *Store) decideAlone(ctx context.Context, d *decision, onDecided func(i int, id uint64)) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ledger := sqliteLedger
 		if tx.Dialector.Name() == "postgres" {
 			ledger = postgresLedger
 		}
-		inserted, err := ledger(tx, d)
-		if err != nil {
-			return err
-		}
-		if onDecided != nil {
-			for _, r := range inserted {
-				onDecided(r.i, r.id)
-			}
-		}
-		return nil
+		return d.insert(tx, ledger, onDecided)
 	})
 }
 
-// decision is what one DecideNotices call inserts.
+// insert inserts the decision's rows with ledger and reports them to
+// onDecided.
+func (d *decision) insert(tx *gorm.DB, ledger func(*gorm.DB, *decision) ([]insertedRow, error), onDecided func(i int, id uint64)) error {
+	inserted, err := ledger(tx, d)
+	if err != nil {
+		return err
+	}
+	if onDecided != nil {
+		for _, r := range inserted {
+			onDecided(r.i, r.id)
+		}
+	}
+	return nil
+}
+
+// decision is one page of entries to decide.
 type decision struct {
 	entries    []LedgerEntry
 	claim      string
@@ -150,18 +143,27 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	if err := tx.Raw("SELECT COALESCE(MAX(id), 0) FROM notification_ledgers").Row().Scan(&before); err != nil {
 		return nil, err
 	}
-	// Entries of a secret renewed or deleted since it was read are left
-	// out: the join finds it only with the expiry the entry names.
 	// "WHERE true" keeps ON CONFLICT from being read as part of the
 	// SELECT.
-	res := tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
-		SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS INTEGER), j.value->>4, j.value->>5,
-			CASE j.value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE j.value->>6 WHEN '1' THEN ? END
-		FROM jsonb_each(?) AS j
-		CROSS JOIN client_secrets AS s ON s.expires_at = j.value->>1 AND s.id = j.value->>0
-		WHERE true
-		ON CONFLICT DO NOTHING`,
-		LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
+	insert := func(join string) *gorm.DB {
+		return tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
+			SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS INTEGER), j.value->>4, j.value->>5,
+				CASE j.value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE j.value->>6 WHEN '1' THEN ? END
+			FROM jsonb_each(?) AS j `+join+`
+			WHERE true
+			ON CONFLICT DO NOTHING`,
+			LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
+	}
+	// The foreign key checks each row's secret and expiry. Should one have
+	// been renewed or deleted since it was read, the statement fails and
+	// is undone on its own (the transaction goes on), and it is made again
+	// with a join that finds a secret only with the expiry its entry
+	// names: the entries of that secret are left out. Checking every row
+	// that way from the start would cost a second lookup per row.
+	res := insert("")
+	if isForeignKeyViolation(res.Error) {
+		res = insert("CROSS JOIN client_secrets AS s ON s.expires_at = j.value->>1 AND s.id = j.value->>0")
+	}
 	if res.Error != nil {
 		return nil, res.Error
 	}

@@ -248,6 +248,17 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 		return fmt.Errorf("take over pending notices: %w", err)
 	}
 	run.Retried = int(retried)
+	// onDecided runs inside the transaction: counts are kept apart and
+	// added only once it has committed.
+	var d decision
+	decider := n.store.NewDecider(ctx, run.ID, leaseUntil, func() {
+		d.addTo(run)
+		for ch, k := range d.sentByChannel {
+			n.count(ch, k, 0)
+		}
+		d = decision{}
+	})
+	defer decider.Close()
 	err = n.scan(ctx, now, func(entries []plannedEntry) error {
 		le := make([]models.LedgerEntry, len(entries))
 		for i, e := range entries {
@@ -256,24 +267,18 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 		if n.beforeInsert != nil {
 			n.beforeInsert()
 		}
-		// The callback runs inside the transaction: counts are kept
-		// apart and added only once it has committed.
-		var d decision
-		err := n.store.DecideNotices(ctx, le, run.ID, leaseUntil, func(i int, id uint64) {
+		return decider.Decide(le, func(i int, id uint64) {
 			e := entries[i]
 			d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
 			if e.Channel == models.ChannelLog && e.Sent {
 				n.logNotice(ctx, e, now)
 			}
 		})
-		if err == nil {
-			d.addTo(run)
-			for ch, k := range d.sentByChannel {
-				n.count(ch, k, 0)
-			}
-		}
-		return err
-	}, &run.Scanned)
+	}, decider.Commit, &run.Scanned)
+	if err == nil {
+		err = decider.Commit()
+	}
+	decider.Close()
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
@@ -285,7 +290,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 	return n.deliver(ctx, run)
 }
 
-// decision counts what one DecideNotices call inserted.
+// decision counts what a transaction of the Decider inserted.
 type decision struct {
 	decided       int
 	first, last   uint64
@@ -357,14 +362,15 @@ func (n *Notifier) eventFor(exp, now time.Time) (event string, threshold int, ok
 }
 
 // scan pages through the due secrets and hands each page's new decisions to
-// decide. scanned counts the secrets looked at.
+// decide; caughtUp, when not nil, is called whenever decide has handled
+// every page read so far. scanned counts the secrets looked at.
 //
 // Reading runs a page ahead of deciding, in a goroutine of its own, so that
 // the database reads the next page while it writes this one (SQLite's WAL
 // lets a reader go on beside the writer). No page's decisions depend on
 // another's: each secret is in exactly one page, and what was decided
 // before the run is read per page.
-func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]plannedEntry) error, scanned *int) error {
+func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]plannedEntry) error, caughtUp func() error, scanned *int) error {
 	g, gctx := errgroup.WithContext(ctx)
 	pages := make(chan []plannedEntry, 1)
 	g.Go(func() (err error) {
@@ -387,6 +393,11 @@ func (n *Notifier) scan(ctx context.Context, now time.Time, decide func([]planne
 			}
 			if err := decide(entries); err != nil {
 				return err
+			}
+			if len(pages) == 0 && caughtUp != nil {
+				if err := caughtUp(); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -694,7 +705,7 @@ func (n *Notifier) DryRun(ctx context.Context) ([]Planned, error) {
 				Domain: e.Secret.DomainName, Application: e.Secret.ApplicationName, Secret: e.Secret.Description, ExpiresAt: e.ExpiresAt})
 		}
 		return nil
-	}, &scanned)
+	}, nil, &scanned)
 	return out, err
 }
 

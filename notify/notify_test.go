@@ -475,8 +475,8 @@ func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 }
 
 // A run stopped half way (its context cancelled while it decides a page)
-// returns, says why in its record, and leaves the rest to the next run,
-// which announces each secret once.
+// returns, says why in its record, keeps only whole committed pages, and
+// leaves the rest to the next run, which announces each secret once.
 func TestRunStoppedHalfWay(t *testing.T) {
 	w := newWorld(t)
 	ids := w.expiringSecrets(6)
@@ -508,15 +508,19 @@ func TestRunStoppedHalfWay(t *testing.T) {
 	if last, err := w.store.LastNotificationRun(w.ctx); err != nil || last == nil || last.ID != run.ID || last.Error == "" {
 		t.Errorf("recorded run = %+v, %v", last, err)
 	}
-	// The first page (two secrets) was decided; the second was stopped.
-	decided := 0
+	// What the stopped run committed (at most its first page: pages are
+	// committed together while the next is ready) is whole and is what
+	// its record says; the page it was stopped on is not there at all.
+	rows := 0
 	for _, id := range ids {
-		if len(w.ledger(id)) > 0 {
-			decided++
+		got := len(w.ledger(id))
+		if got != 0 && got != 3 {
+			t.Errorf("secret %s has %d ledger rows after the stopped run, want 0 or 3", id, got)
 		}
+		rows += got
 	}
-	if decided != 2 {
-		t.Errorf("%d secrets decided by the stopped run, want the first page's 2", decided)
+	if rows != run.Decided || rows > 6 {
+		t.Errorf("the stopped run stored %d ledger rows and recorded %d; want the same, at most the first page's 6", rows, run.Decided)
 	}
 	n.beforeInsert = nil
 	w.run(n)
@@ -524,6 +528,9 @@ func TestRunStoppedHalfWay(t *testing.T) {
 		if got := len(w.ledger(id)); got != 3 {
 			t.Errorf("secret %s has %d ledger rows after both runs, want 3 (alice, bob, log)", id, got)
 		}
+	}
+	if got := len(w.notices(w.alice)); got != len(ids) {
+		t.Errorf("alice has %d notices, want one per secret (%d)", got, len(ids))
 	}
 }
 
