@@ -126,19 +126,7 @@ func sqliteTime(t time.Time) string {
 // before it (this transaction holds SQLite's write lock, so no one else
 // inserts meanwhile), joined to their entries by the unique key.
 func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
-	rows := make([][7]string, len(d.entries))
-	for i := range d.entries {
-		e := &d.entries[i]
-		sent := "0"
-		if e.sent() {
-			sent = "1"
-		}
-		rows[i] = [7]string{e.SecretID, sqliteTime(e.ExpiresAt), e.Event, strconv.Itoa(e.Threshold), e.Recipient, e.Channel, sent}
-	}
-	doc, err := json.Marshal(rows)
-	if err != nil {
-		return nil, err
-	}
+	doc := ledgerDoc(d.entries)
 	var before uint64
 	if err := tx.Raw("SELECT COALESCE(MAX(id), 0) FROM notification_ledgers").Row().Scan(&before); err != nil {
 		return nil, err
@@ -188,7 +176,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	// JOIN keeps SQLite from walking the new rows and searching the
 	// document for each.
 	var pairs sql.NullString
-	err = tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM jsonb_each(?) AS j
+	err := tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM jsonb_each(?) AS j
 		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.secret_id = j.value->>0
 			AND l.event = j.value->>2 AND l.threshold = CAST(j.value->>3 AS INTEGER)
 			AND l.recipient = j.value->>4 AND l.channel = j.value->>5
@@ -211,6 +199,55 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		}
 	}
 	return out, nil
+}
+
+// ledgerDoc is the JSON document sqliteLedger unpacks: an array of seven
+// strings per entry (secret, expiry, event, threshold, recipient, channel,
+// sent). Written by hand: encoding/json's reflection cost more than the
+// insert's own parsing, and a page's document is written in one buffer.
+func ledgerDoc(entries []LedgerEntry) []byte {
+	buf := make([]byte, 0, 2+len(entries)*180)
+	buf = append(buf, '[')
+	var exp time.Time
+	var expText string
+	for i := range entries {
+		e := &entries[i]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if i == 0 || !e.ExpiresAt.Equal(exp) { // a secret's entries share it
+			exp, expText = e.ExpiresAt, sqliteTime(e.ExpiresAt)
+		}
+		sent := "0"
+		if e.sent() {
+			sent = "1"
+		}
+		for j, v := range [...]string{e.SecretID, expText, e.Event, strconv.Itoa(e.Threshold), e.Recipient, e.Channel, sent} {
+			if j == 0 {
+				buf = append(buf, '[')
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, v)
+		}
+		buf = append(buf, ']')
+	}
+	return append(buf, ']')
+}
+
+// appendJSONString appends s as a JSON string. Ids, times and names need
+// no escapes; anything else (a webhook URL may hold anything) goes through
+// encoding/json.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // sqliteInsertedAll pairs every entry with its new row when all of them

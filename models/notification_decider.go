@@ -29,26 +29,38 @@ const deciderCacheKiB = 16 << 10
 // On SQLite the pages share transactions: Decide commits once decideBatch
 // entries are waiting, and Commit commits what is waiting sooner (the
 // notifier does when its reader has no next page ready, so a batch never
-// waits for the reader while it holds the write lock). The transactions
-// run on one connection with a larger page cache. On PostgreSQL, where
-// the write lock is not global but a transaction holds locks on the
-// secrets it names, each page commits at once.
+// waits for the reader while it holds the write lock). Each transaction
+// runs on a connection taken from the pool for it, with a larger page
+// cache, and the WAL is checkpointed by another connection after each
+// commit, while the next batch is decided, instead of by the committing
+// one (SQLite's automatic checkpoint), which would copy the batch into the
+// database file before going on. On PostgreSQL, where the write lock is not global but a
+// transaction holds locks on the secrets it names, each page commits at
+// once.
 //
 // A Decider is not safe for concurrent use. Close it when done: it rolls
 // back what was not committed.
 type Decider struct {
-	s           *Store
-	ctx         context.Context
-	claim       string
-	lease       time.Time
-	conn        *sql.Conn // SQLite: the connection it decides on
-	db          *gorm.DB  // on conn
-	tx          *gorm.DB  // the transaction open, if any
-	waiting     int       // entries in tx
-	cacheWas    int
-	committed   func()
-	postgres    bool
-	cacheRaised bool
+	s         *Store
+	ctx       context.Context
+	claim     string
+	lease     time.Time
+	committed func()
+	postgres  bool
+
+	// SQLite, while a transaction is open.
+	conn    *sql.Conn // the connection it decides on
+	db      *gorm.DB  // on conn
+	tx      *gorm.DB  // the transaction
+	waiting int       // entries in tx
+	// restore undoes the connection's settings before it goes back to
+	// the pool.
+	restore []string
+	// checkpoint asks the checkpointer for a checkpoint; checkpointed is
+	// closed when it has stopped.
+	checkpoint      chan struct{}
+	checkpointed    chan struct{}
+	stopCheckpoints context.CancelFunc
 }
 
 // NewDecider starts deciding for the run claim, whose rows are claimed
@@ -102,29 +114,79 @@ func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)
 	return nil
 }
 
-// begin opens a transaction on the Decider's connection, taking one from
-// the pool (and raising its page cache) the first time.
+// begin takes a connection from the pool, raises its page cache, turns off
+// its automatic checkpoints (starting the checkpointer the first time), and
+// opens a transaction on it.
 func (d *Decider) begin() error {
-	if d.conn == nil {
-		sqlDB, err := d.s.db.DB()
-		if err != nil {
+	sqlDB, err := d.s.db.DB()
+	if err != nil {
+		return err
+	}
+	if d.conn, err = sqlDB.Conn(d.ctx); err != nil {
+		return err
+	}
+	d.db = d.s.db.WithContext(d.ctx).Session(&gorm.Session{NewDB: true})
+	d.db.Statement.ConnPool = d.conn
+	for pragma, value := range map[string]int{"cache_size": -deciderCacheKiB, "wal_autocheckpoint": 0} {
+		var was int
+		if err := d.db.Raw("PRAGMA " + pragma).Row().Scan(&was); err != nil {
+			d.release()
 			return err
 		}
-		if d.conn, err = sqlDB.Conn(d.ctx); err != nil {
+		d.restore = append(d.restore, fmt.Sprintf("PRAGMA %s = %d", pragma, was))
+		if err := d.db.Exec(fmt.Sprintf("PRAGMA %s = %d", pragma, value)).Error; err != nil {
+			d.release()
 			return err
 		}
-		d.db = d.s.db.WithContext(d.ctx).Session(&gorm.Session{NewDB: true})
-		d.db.Statement.ConnPool = d.conn
-		if err := d.db.Raw("PRAGMA cache_size").Row().Scan(&d.cacheWas); err != nil {
-			return err
-		}
-		if err := d.db.Exec(fmt.Sprintf("PRAGMA cache_size = %d", -deciderCacheKiB)).Error; err != nil {
-			return err
-		}
-		d.cacheRaised = true
+	}
+	if d.checkpoint == nil {
+		d.startCheckpointer(sqlDB)
 	}
 	d.tx = d.db.Begin()
-	return d.tx.Error
+	if err := d.tx.Error; err != nil {
+		d.tx = nil
+		d.release()
+		return err
+	}
+	return nil
+}
+
+// release gives the connection back to the pool with its settings as they
+// were: between transactions the Decider holds none, so that it never
+// waits for the reader, which may need one, while holding one.
+func (d *Decider) release() {
+	if d.conn == nil {
+		return
+	}
+	// A new context: the run's may be cancelled, and the connection must
+	// not go back to the pool with the Decider's settings.
+	db := d.db.WithContext(context.Background())
+	for _, pragma := range d.restore {
+		db.Exec(pragma)
+	}
+	d.restore = nil
+	_ = d.conn.Close()
+	d.conn, d.db = nil, nil
+}
+
+// startCheckpointer starts the goroutine that checkpoints the WAL after
+// each commit.
+func (d *Decider) startCheckpointer(sqlDB *sql.DB) {
+	d.checkpoint, d.checkpointed = make(chan struct{}, 1), make(chan struct{})
+	// Its own context, cancelled by Close: waiting for a connection of a
+	// pool the Decider has exhausted must not keep Close waiting.
+	ctx, cancel := context.WithCancel(context.Background())
+	d.stopCheckpoints = cancel
+	go func() {
+		defer close(d.checkpointed)
+		for range d.checkpoint {
+			// PASSIVE: copies what no reader still needs, waits for no
+			// one. Failing (or being cancelled) is harmless and not worth
+			// a log line: the next automatic checkpoint of any connection
+			// copies what this one did not.
+			_, _ = sqlDB.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}()
 }
 
 // Commit commits the entries decided so far, if any.
@@ -134,31 +196,35 @@ func (d *Decider) Commit() error {
 	}
 	err := d.tx.Commit().Error
 	d.tx, d.waiting = nil, 0
-	if err == nil && d.committed != nil {
+	d.release()
+	if err != nil {
+		return err
+	}
+	select {
+	case d.checkpoint <- struct{}{}:
+	default: // one is asked for already
+	}
+	if d.committed != nil {
 		d.committed()
 	}
-	return err
+	return nil
 }
 
 func (d *Decider) rollback() {
 	if d.tx != nil {
 		d.tx.Rollback()
 		d.tx, d.waiting = nil, 0
+		d.release()
 	}
 }
 
-// Close rolls back what was not committed and gives the connection back
-// to the pool with its page cache as it was.
+// Close rolls back what was not committed and stops the checkpointer.
 func (d *Decider) Close() {
 	d.rollback()
-	if d.conn == nil {
-		return
+	if d.checkpoint != nil {
+		d.stopCheckpoints()
+		close(d.checkpoint)
+		<-d.checkpointed
+		d.checkpoint = nil
 	}
-	if d.cacheRaised {
-		// A new context: the run's may be cancelled, and the connection
-		// must not go back to the pool with the larger cache.
-		d.db.WithContext(context.Background()).Exec(fmt.Sprintf("PRAGMA cache_size = %d", d.cacheWas))
-	}
-	_ = d.conn.Close()
-	d.conn = nil
 }

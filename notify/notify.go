@@ -268,7 +268,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 			n.beforeInsert()
 		}
 		return decider.Decide(le, func(i int, id uint64) {
-			e := entries[i]
+			e := &entries[i]
 			d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
 			if e.Channel == models.ChannelLog && e.Sent {
 				n.logNotice(ctx, e, now)
@@ -340,8 +340,19 @@ func addSent(run *models.NotificationRun, channel string, n int) {
 // plannedEntry is a decision with the names a dry run prints.
 type plannedEntry struct {
 	models.LedgerEntry
-	Secret  models.DueSecret
-	Display string // the recipient for people: "Name <email>", a URL, "log"
+	// Secret is the due secret, in the page read.
+	Secret *models.DueSecret
+	// Person is the user told on the console and by e-mail; nil for the
+	// webhook and the log.
+	Person *models.Recipient
+}
+
+// display is the recipient for people: "Name <email>", a URL, "log".
+func (e *plannedEntry) display() string {
+	if e.Person != nil {
+		return e.Person.Name + " <" + e.Person.Email + ">"
+	}
+	return e.Recipient
 }
 
 // eventFor tells which notice a secret expiring at exp is due at now.
@@ -455,8 +466,11 @@ func (n *Notifier) read(ctx context.Context, now time.Time, scanned *int, page f
 		if err != nil {
 			return err
 		}
-		var entries []plannedEntry
-		for _, s := range due {
+		// Room for the usual three entries a secret has (two owners on the
+		// console, the log) before the slice must grow.
+		entries := make([]plannedEntry, 0, 3*len(due))
+		for i := range due {
+			s := &due[i]
 			event, threshold, ok := n.eventFor(s.ExpiresAt, now)
 			if !ok {
 				continue
@@ -487,13 +501,12 @@ func recipients(domainOwners []models.Recipient, appOwner *models.Recipient) []m
 	return out
 }
 
-// expand adds one ledger entry per channel and recipient of a notice. The
-// console's entries carry their notice, which is stored with the decision.
-func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s models.DueSecret, people []models.Recipient, now time.Time) []plannedEntry {
-	add := func(channel, recipient, display string) *plannedEntry {
+// expand adds one ledger entry per channel and recipient of a notice.
+func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s *models.DueSecret, people []models.Recipient, now time.Time) []plannedEntry {
+	add := func(channel, recipient string, person *models.Recipient) *plannedEntry {
 		out = append(out, plannedEntry{
 			LedgerEntry: models.LedgerEntry{NoticeKey: key, Recipient: recipient, Channel: channel},
-			Secret:      s, Display: display,
+			Secret:      s, Person: person,
 		})
 		return &out[len(out)-1]
 	}
@@ -501,26 +514,23 @@ func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s models.Due
 		switch ch := n.channels[name]; c := ch.(type) {
 		case nil:
 		case *uiChannel:
-			if len(people) == 0 {
-				continue
-			}
-			// Stored with the decision (see models.DecideNotices).
-			for _, p := range people {
-				add(name, p.ID, p.Name+" <"+p.Email+">")
+			// Stored with the decision (see models.Decider).
+			for i := range people {
+				add(name, people[i].ID, &people[i])
 			}
 		case *emailChannel:
-			for _, p := range people {
-				if p.Email != "" { // people without an address get console notices only
-					add(name, p.ID, p.Name+" <"+p.Email+">")
+			for i := range people {
+				if people[i].Email != "" { // people without an address get console notices only
+					add(name, people[i].ID, &people[i])
 				}
 			}
 		case *webhookChannel:
 			for _, u := range c.urls {
-				add(name, u, u)
+				add(name, u, nil)
 			}
 		case *logChannel:
 			// Logged as it is decided (see logNotice).
-			add(name, models.LogRecipient, models.LogRecipient).Sent = true
+			add(name, models.LogRecipient, nil).Sent = true
 		}
 	}
 	return out
@@ -529,7 +539,7 @@ func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s models.Due
 // logNotice writes a decided log-channel notice. It runs inside the deciding
 // transaction, whose row is inserted as sent: should the commit then fail,
 // the run that decides the notice again logs it again (at least once).
-func (n *Notifier) logNotice(ctx context.Context, e plannedEntry, now time.Time) {
+func (n *Notifier) logNotice(ctx context.Context, e *plannedEntry, now time.Time) {
 	lc, _ := n.channels[models.ChannelLog].(*logChannel)
 	if lc == nil {
 		return
@@ -538,7 +548,7 @@ func (n *Notifier) logNotice(ctx context.Context, e plannedEntry, now time.Time)
 }
 
 // dueDelivery describes a notice about a due secret as a delivery.
-func dueDelivery(key models.NoticeKey, s models.DueSecret) models.Delivery {
+func dueDelivery(key models.NoticeKey, s *models.DueSecret) models.Delivery {
 	return models.Delivery{
 		Event: key.Event, Threshold: key.Threshold, ExpiresAt: key.ExpiresAt,
 		SecretID: s.SecretID, SecretDescription: s.Description,
@@ -701,7 +711,7 @@ func (n *Notifier) DryRun(ctx context.Context) ([]Planned, error) {
 	var scanned int
 	err := n.scan(ctx, n.store.Now().UTC(), func(entries []plannedEntry) error {
 		for _, e := range entries {
-			out = append(out, Planned{Event: e.Event, Threshold: e.Threshold, Channel: e.Channel, Recipient: e.Display,
+			out = append(out, Planned{Event: e.Event, Threshold: e.Threshold, Channel: e.Channel, Recipient: e.display(),
 				Domain: e.Secret.DomainName, Application: e.Secret.ApplicationName, Secret: e.Secret.Description, ExpiresAt: e.ExpiresAt})
 		}
 		return nil

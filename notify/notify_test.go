@@ -474,6 +474,36 @@ func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 	}
 }
 
+// A run on a pool of one connection (database.maxOpenConns: 1) finishes:
+// the reader and the deciding transactions take turns.
+func TestRunWithOneConnection(t *testing.T) {
+	w := newWorld(t)
+	ids := w.expiringSecrets(9)
+	sqlDB, err := w.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	n := w.notifier(nil)
+	n.pageSize = 2
+	done := make(chan *models.NotificationRun)
+	go func() {
+		run, err := n.Run(w.ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- run
+	}()
+	select {
+	case run := <-done:
+		if run == nil || run.Decided != 3*len(ids) {
+			t.Errorf("run = %+v, want %d ledger rows decided", run, 3*len(ids))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not finish on one connection")
+	}
+}
+
 // A run stopped half way (its context cancelled while it decides a page)
 // returns, says why in its record, keeps only whole committed pages, and
 // leaves the rest to the next run, which announces each secret once.
