@@ -25,17 +25,19 @@
 // with its threshold, recipient, channel). A run works in two phases:
 //
 //  1. Decide. Each page of due secrets is turned into ledger rows inserted
-//     with ON CONFLICT DO NOTHING, claimed by the run with a lease, in one
-//     transaction. The unique key makes each decision exactly once: when two
-//     Latchkey processes scan the same secrets at the same moment, the
-//     database lets one insert each row and the other insert nothing (each
-//     learns which rows are its own: from the insert's RETURNING clause on
-//     PostgreSQL, from the rows its statement added on SQLite, which lets
-//     one writer in at a time). The
-//     console and the log are delivered right there, in the deciding
-//     transaction: the console notice is stored with its row, and the log
-//     line written for each row this run inserted; both rows are inserted
-//     as sent. E-mail and webhook rows are inserted pending.
+//     with ON CONFLICT DO NOTHING, claimed by the run with a lease, in a
+//     transaction (its own on PostgreSQL; on SQLite, pages share one while
+//     the next is already read, see models.Decider). The unique key makes
+//     each decision exactly once: when two Latchkey processes scan the same
+//     secrets at the same moment, the database lets one insert each row and
+//     the other insert nothing (each learns which rows are its own: from the
+//     insert's RETURNING clause on PostgreSQL, from the rows its statement
+//     added on SQLite, which lets one writer in at a time). The console and
+//     the log are delivered right there, in the deciding transaction: the
+//     console notice is stored with its row, and the log line written for
+//     each row this run inserted; both rows are inserted as sent. E-mail and
+//     webhook rows are inserted pending. A run stopped while deciding keeps
+//     the transactions it committed; the next run decides the rest.
 //  2. Deliver. The run sends the pending rows it claimed, channel by
 //     channel, each channel in its own goroutine so that a slow or failing
 //     one holds up no other, and marks each row sent. A failed attempt keeps
