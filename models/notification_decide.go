@@ -33,9 +33,10 @@ import (
 type LedgerEntry struct {
 	NoticeKey
 	Recipient, Channel string
-	// Sent inserts the row as sent: the caller delivers it from the
-	// onDecided callback, inside the deciding transaction (the log).
-	// Console rows are always inserted as sent, with their notice: a
+	// Sent inserts the row as sent: the caller delivers it before the
+	// deciding transaction commits (the log). Console rows are always
+	// inserted as sent, with their notice (none for a user deleted since
+	// the caller read the recipients, whose row still counts as sent): a
 	// console notice is delivered exactly once, and costs no second pass.
 	Sent bool
 }
@@ -46,7 +47,7 @@ func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
 // DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
 // one transaction: a Decider used for one page.
 func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
-	d := s.NewDecider(ctx, claim, leaseUntil, nil)
+	d := s.NewDecider(ctx, claim, leaseUntil, DeciderHooks{})
 	defer d.Close()
 	if err := d.Decide(entries, onDecided); err != nil {
 		return err
@@ -63,14 +64,21 @@ func isForeignKeyViolation(err error) bool {
 		(errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey)
 }
 
-// decideAlone decides one page in a transaction of its own.
-func (s *Store) decideAlone(ctx context.Context, d *decision, onDecided func(i int, id uint64)) error {
+// decideAlone decides one page in a transaction of its own; beforeCommit,
+// when not nil, is called just before it commits.
+func (s *Store) decideAlone(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ledger := sqliteLedger
 		if tx.Dialector.Name() == "postgres" {
 			ledger = postgresLedger
 		}
-		return d.insert(tx, ledger, onDecided)
+		if err := d.insert(tx, ledger, onDecided); err != nil {
+			return err
+		}
+		if beforeCommit != nil {
+			beforeCommit()
+		}
+		return nil
 	})
 }
 

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -41,12 +42,12 @@ const deciderCacheKiB = 16 << 10
 // A Decider is not safe for concurrent use. Close it when done: it rolls
 // back what was not committed.
 type Decider struct {
-	s         *Store
-	ctx       context.Context
-	claim     string
-	lease     time.Time
-	committed func()
-	postgres  bool
+	s        *Store
+	ctx      context.Context
+	claim    string
+	lease    time.Time
+	hooks    DeciderHooks
+	postgres bool
 
 	// SQLite, while a transaction is open.
 	conn    *sql.Conn // the connection it decides on
@@ -63,11 +64,22 @@ type Decider struct {
 	stopCheckpoints context.CancelFunc
 }
 
+// DeciderHooks are called around each commit of a Decider; either may be
+// nil.
+type DeciderHooks struct {
+	// BeforeCommit is called just before a transaction commits: every row
+	// reported to onDecided since the last commit is about to be stored.
+	BeforeCommit func()
+	// Committed is called once it has: those rows are stored.
+	Committed func()
+}
+
 // NewDecider starts deciding for the run claim, whose rows are claimed
-// until leaseUntil. committed, when not nil, is called after each commit:
-// every row reported to onDecided before it is then stored.
-func (s *Store) NewDecider(ctx context.Context, claim string, leaseUntil time.Time, committed func()) *Decider {
-	return &Decider{s: s, ctx: ctx, claim: claim, lease: leaseUntil.UTC(), committed: committed,
+// until leaseUntil. Cancelling ctx does not interrupt a page being decided
+// nor roll back what is waiting to be committed: the caller stops between
+// pages and commits (see Commit) what it decided.
+func (s *Store) NewDecider(ctx context.Context, claim string, leaseUntil time.Time, hooks DeciderHooks) *Decider {
+	return &Decider{s: s, ctx: context.WithoutCancel(ctx), claim: claim, lease: leaseUntil.UTC(), hooks: hooks,
 		postgres: s.db.Dialector.Name() == "postgres"}
 }
 
@@ -86,15 +98,15 @@ func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)
 	}
 	dec := &decision{entries: entries, claim: d.claim, lease: d.lease, now: d.s.now()}
 	if d.postgres {
-		err := d.s.decideAlone(d.ctx, dec, onDecided)
+		err := d.s.decideAlone(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		if isForeignKeyViolation(err) {
 			// A secret was renewed or deleted after the insert read it
 			// and before its foreign-key check; once more, the insert
 			// leaves that secret out (see postgresLedger).
-			err = d.s.decideAlone(d.ctx, dec, onDecided)
+			err = d.s.decideAlone(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		}
-		if err == nil && d.committed != nil {
-			d.committed()
+		if err == nil && d.hooks.Committed != nil {
+			d.hooks.Committed()
 		}
 		return err
 	}
@@ -158,11 +170,16 @@ func (d *Decider) release() {
 	if d.conn == nil {
 		return
 	}
-	// A new context: the run's may be cancelled, and the connection must
-	// not go back to the pool with the Decider's settings.
-	db := d.db.WithContext(context.Background())
+	// The connection must not go back to the pool with the Decider's
+	// settings: should restoring them fail, it is closed instead.
+	var failed error
 	for _, pragma := range d.restore {
-		db.Exec(pragma)
+		if err := d.db.Exec(pragma).Error; err != nil {
+			failed = err
+		}
+	}
+	if failed != nil {
+		_ = d.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	d.restore = nil
 	_ = d.conn.Close()
@@ -173,8 +190,8 @@ func (d *Decider) release() {
 // each commit.
 func (d *Decider) startCheckpointer(sqlDB *sql.DB) {
 	d.checkpoint, d.checkpointed = make(chan struct{}, 1), make(chan struct{})
-	// Its own context, cancelled by Close: waiting for a connection of a
-	// pool the Decider has exhausted must not keep Close waiting.
+	// Its own context, cancelled by Close if the last checkpoint takes
+	// long (waiting for a connection of an exhausted pool, say).
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stopCheckpoints = cancel
 	go func() {
@@ -194,6 +211,9 @@ func (d *Decider) Commit() error {
 	if d.tx == nil {
 		return nil
 	}
+	if d.hooks.BeforeCommit != nil {
+		d.hooks.BeforeCommit()
+	}
 	err := d.tx.Commit().Error
 	d.tx, d.waiting = nil, 0
 	d.release()
@@ -204,8 +224,8 @@ func (d *Decider) Commit() error {
 	case d.checkpoint <- struct{}{}:
 	default: // one is asked for already
 	}
-	if d.committed != nil {
-		d.committed()
+	if d.hooks.Committed != nil {
+		d.hooks.Committed()
 	}
 	return nil
 }
@@ -218,13 +238,25 @@ func (d *Decider) rollback() {
 	}
 }
 
-// Close rolls back what was not committed and stops the checkpointer.
+// checkpointWait is how long Close waits for the checkpoint of the last
+// commit before giving up on it (the next automatic checkpoint of any
+// connection makes it then).
+const checkpointWait = 5 * time.Second
+
+// Close rolls back what was not committed and stops the checkpointer once
+// it has checkpointed the last commit.
 func (d *Decider) Close() {
 	d.rollback()
-	if d.checkpoint != nil {
-		d.stopCheckpoints()
-		close(d.checkpoint)
-		<-d.checkpointed
-		d.checkpoint = nil
+	if d.checkpoint == nil {
+		return
 	}
+	close(d.checkpoint)
+	select {
+	case <-d.checkpointed:
+	case <-time.After(checkpointWait):
+		d.stopCheckpoints()
+		<-d.checkpointed
+	}
+	d.stopCheckpoints()
+	d.checkpoint = nil
 }

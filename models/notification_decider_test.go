@@ -38,7 +38,7 @@ func TestDeciderPages(t *testing.T) {
 	}
 	sqlDB.SetMaxOpenConns(1)
 	commits := 0
-	d := s.NewDecider(ctx, "run", exp, func() { commits++ })
+	d := s.NewDecider(ctx, "run", exp, DeciderHooks{Committed: func() { commits++ }})
 	var decided []string
 	page := func(entries ...LedgerEntry) {
 		t.Helper()

@@ -359,11 +359,13 @@ func (s *Store) DeliverNotifications(ctx context.Context, claim string, ledgerID
 
 // insertNotices stores the console notices of the ledger rows that match
 // where: one per console row whose user still exists (a user deleted since
-// the row was decided gets nothing).
+// the row was decided gets nothing). A row that has its notice already
+// (one moved there by the upgrade from the first schema) keeps it.
 func insertNotices(tx *gorm.DB, at time.Time, where string, args ...any) error {
 	return tx.Exec(`INSERT INTO notifications (ledger_id, user_id, created_at)
 		SELECT l.id, l.recipient, ? FROM notification_ledgers AS l
-		WHERE l.channel = ? AND `+where+` AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = l.recipient)`,
+		WHERE l.channel = ? AND `+where+` AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = l.recipient)
+		ON CONFLICT DO NOTHING`,
 		append([]any{at, ChannelUI}, args...)...).Error
 }
 

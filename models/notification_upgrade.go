@@ -106,28 +106,44 @@ func upgradeNotifications(db *gorm.DB) error {
 	return nil
 }
 
-// moveOldNotifications gives each notice of the first schema to its
-// ledger row, keeping whether it was read, and drops the old table.
-// Notices and their rows were written together with the same time, which
-// pairs them exactly; a notice delivered later than its row was decided is
-// paired by the rest of the key (its thresholds share one read state).
-// Notices whose row is gone (their secret was renewed or deleted) go too:
-// there is nothing left to do about them.
+// moveOldNotifications gives the notices of the first schema to their
+// ledger rows, keeping whether they were read, and drops the old table.
+//
+// A notice decided with its row was written with the same time, which
+// pairs the two exactly. The other notices (delivered after their row was
+// decided) go to the delivered console rows of the same secret, expiry,
+// event and user that have no notice yet; a row that several of them could
+// be (they differ by threshold only) counts as read only if all of them
+// were. Pending rows get their notice when they are delivered. Notices
+// whose row is gone (their secret was renewed or deleted) go too: there is
+// nothing left to do about them.
 func moveOldNotifications(db *gorm.DB) error {
 	db = db.Session(&gorm.Session{})
 	if !db.Migrator().HasTable(oldNotifications) {
 		return nil
 	}
-	for _, on := range []string{" AND l.created_at = o.created_at", ""} {
-		err := db.Exec(`INSERT INTO notifications (ledger_id, user_id, created_at, read_at)
-			SELECT l.id, o.user_id, o.created_at, o.read_at FROM `+oldNotifications+` AS o
-			JOIN notification_ledgers AS l ON l.secret_id = o.secret_id AND l.expires_at = o.expires_at
-				AND l.event = o.event AND l.recipient = o.user_id AND l.channel = ?`+on+`
-			WHERE true
-			ON CONFLICT DO NOTHING`, ChannelUI).Error
-		if err != nil {
-			return err
-		}
+	const sameKey = `l.secret_id = o.secret_id AND l.expires_at = o.expires_at AND l.event = o.event
+		AND l.recipient = o.user_id AND l.channel = ? AND l.status = ?`
+	err := db.Exec(`INSERT INTO notifications (ledger_id, user_id, created_at, read_at)
+		SELECT l.id, o.user_id, o.created_at, o.read_at FROM `+oldNotifications+` AS o
+		JOIN notification_ledgers AS l ON `+sameKey+` AND l.created_at = o.created_at
+		WHERE true
+		ON CONFLICT DO NOTHING`, ChannelUI, LedgerSent).Error
+	if err != nil {
+		return err
+	}
+	err = db.Exec(`INSERT INTO notifications (ledger_id, user_id, created_at, read_at)
+		SELECT l.id, l.recipient, MIN(o.created_at), CASE WHEN COUNT(o.read_at) = COUNT(*) THEN MAX(o.read_at) END
+		FROM `+oldNotifications+` AS o
+		JOIN notification_ledgers AS l ON `+sameKey+`
+		WHERE NOT EXISTS (SELECT 1 FROM notifications AS n WHERE n.ledger_id = l.id)
+			AND NOT EXISTS (SELECT 1 FROM notification_ledgers AS p WHERE p.secret_id = o.secret_id
+				AND p.expires_at = o.expires_at AND p.event = o.event AND p.recipient = o.user_id
+				AND p.channel = ? AND p.status = ? AND p.created_at = o.created_at)
+		GROUP BY l.id, l.recipient
+		ON CONFLICT DO NOTHING`, ChannelUI, LedgerSent, ChannelUI, LedgerSent).Error
+	if err != nil {
+		return err
 	}
 	return db.Migrator().DropTable(oldNotifications)
 }

@@ -146,9 +146,9 @@ func TestUpgradeNotifications(t *testing.T) {
 	}
 	decided := exp.Add(-20 * 24 * time.Hour)
 	read := decided.Add(time.Hour)
-	ledger := func(u *User, threshold int) uint64 {
+	ledger := func(u *User, threshold int, status string) uint64 {
 		r := NotificationLedger{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: threshold, Recipient: u.ID,
-			Channel: ChannelUI, Status: LedgerSent, Claim: "run", LeaseUntil: decided, CreatedAt: decided.Add(time.Duration(threshold) * time.Minute)}
+			Channel: ChannelUI, Status: status, Claim: "run", LeaseUntil: decided, CreatedAt: decided.Add(time.Duration(threshold) * time.Minute)}
 		if err := s.db.Omit("Secret").Create(&r).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -161,8 +161,10 @@ func TestUpgradeNotifications(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ann20, ann5, ben20 := ledger(ann, 20), ledger(ann, 5), ledger(ben, 20)
+	ann20, ann10, ann5, ben20 := ledger(ann, 20, LedgerSent), ledger(ann, 10, LedgerSent), ledger(ann, 5, LedgerSent), ledger(ben, 20, LedgerSent)
+	ann1 := ledger(ann, 1, LedgerPending)                  // decided, not delivered yet: no notice
 	old("ann-20", ann, decided.Add(20*time.Minute), &read) // decided with its row: the same time
+	old("ann-10", ann, decided.Add(time.Hour), nil)        // delivered after its row was decided, unread
 	old("ann-5", ann, decided.Add(5*time.Minute), nil)     // unread
 	old("ben-20", ben, decided.Add(time.Hour), nil)        // delivered after its row was decided
 	old("ann-renewed", ann, decided.Add(-time.Hour), nil)  // matched by no row: its expiry was renewed away
@@ -186,7 +188,7 @@ func TestUpgradeNotifications(t *testing.T) {
 		id     uint64
 		user   string
 		isRead bool
-	}{{ann20, ann.ID, true}, {ann5, ann.ID, false}, {ben20, ben.ID, false}}
+	}{{ann20, ann.ID, true}, {ann10, ann.ID, false}, {ann5, ann.ID, false}, {ben20, ben.ID, false}}
 	if len(got) != len(want) {
 		t.Fatalf("notices after the upgrade = %+v, want %d", got, len(want))
 	}
@@ -195,8 +197,15 @@ func TestUpgradeNotifications(t *testing.T) {
 			t.Errorf("notice %d = %+v, want ledger %d of %s, read %v", i, g, w.id, w.user, w.isRead)
 		}
 	}
-	if n, err := s.UnreadNotificationCount(ctx, ann.ID); err != nil || n != 1 {
-		t.Errorf("ann's unread = %d, %v; want 1", n, err)
+	if n, err := s.UnreadNotificationCount(ctx, ann.ID); err != nil || n != 2 {
+		t.Errorf("ann's unread = %d, %v; want 2", n, err)
+	}
+	// The pending row gets its notice when it is delivered.
+	if got, err := s.DeliverNotifications(ctx, "run", []uint64{ann1}); err != nil || len(got) != 1 {
+		t.Errorf("delivering the pending row = %v, %v", got, err)
+	}
+	if n, err := s.UnreadNotificationCount(ctx, ann.ID); err != nil || n != 3 {
+		t.Errorf("ann's unread after the delivery = %d, %v; want 3", n, err)
 	}
 	// The new table works as a fresh one does.
 	if err := s.MarkNotificationRead(ctx, ben.ID, fmt.Sprint(ben20)); err != nil {

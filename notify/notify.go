@@ -251,14 +251,24 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 	}
 	run.Retried = int(retried)
 	// onDecided runs inside the transaction: counts are kept apart and
-	// added only once it has committed.
+	// added once it has committed, and the log lines are written just
+	// before it commits.
 	var d decision
-	decider := n.store.NewDecider(ctx, run.ID, leaseUntil, func() {
-		d.addTo(run)
-		for ch, k := range d.sentByChannel {
-			n.count(ch, k, 0)
-		}
-		d = decision{}
+	var toLog []*plannedEntry
+	decider := n.store.NewDecider(ctx, run.ID, leaseUntil, models.DeciderHooks{
+		BeforeCommit: func() {
+			for _, e := range toLog {
+				n.logNotice(ctx, e, now)
+			}
+			toLog = toLog[:0]
+		},
+		Committed: func() {
+			d.addTo(run)
+			for ch, k := range d.sentByChannel {
+				n.count(ch, k, 0)
+			}
+			d = decision{}
+		},
 	})
 	defer decider.Close()
 	err = n.scan(ctx, now, func(entries []plannedEntry) error {
@@ -269,16 +279,21 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 		if n.beforeInsert != nil {
 			n.beforeInsert()
 		}
+		if err := ctx.Err(); err != nil {
+			return err // stopped: what was decided before is committed
+		}
 		return decider.Decide(le, func(i int, id uint64) {
 			e := &entries[i]
 			d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
 			if e.Channel == models.ChannelLog && e.Sent {
-				n.logNotice(ctx, e, now)
+				toLog = append(toLog, e)
 			}
 		})
 	}, decider.Commit, &run.Scanned)
-	if err == nil {
-		err = decider.Commit()
+	// Whatever stopped the scan (the end, the run cancelled, a failure),
+	// what was decided is kept.
+	if cerr := decider.Commit(); cerr != nil {
+		err = errors.Join(err, cerr)
 	}
 	decider.Close()
 	if err != nil {
@@ -538,9 +553,10 @@ func (n *Notifier) expand(out []plannedEntry, key models.NoticeKey, s *models.Du
 	return out
 }
 
-// logNotice writes a decided log-channel notice. It runs inside the deciding
-// transaction, whose row is inserted as sent: should the commit then fail,
-// the run that decides the notice again logs it again (at least once).
+// logNotice writes a decided log-channel notice. It runs just before the
+// deciding transaction commits, its row inserted as sent: should the
+// commit then fail, the run that decides the notice again logs it again
+// (at least once).
 func (n *Notifier) logNotice(ctx context.Context, e *plannedEntry, now time.Time) {
 	lc, _ := n.channels[models.ChannelLog].(*logChannel)
 	if lc == nil {

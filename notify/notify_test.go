@@ -486,18 +486,21 @@ func TestRunWithOneConnection(t *testing.T) {
 	sqlDB.SetMaxOpenConns(1)
 	n := w.notifier(nil)
 	n.pageSize = 2
-	done := make(chan *models.NotificationRun)
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	type result struct {
+		run *models.NotificationRun
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		run, err := n.Run(w.ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		done <- run
+		run, err := n.Run(ctx)
+		done <- result{run, err}
 	}()
 	select {
-	case run := <-done:
-		if run == nil || run.Decided != 3*len(ids) {
-			t.Errorf("run = %+v, want %d ledger rows decided", run, 3*len(ids))
+	case r := <-done:
+		if r.err != nil || r.run.Decided != 3*len(ids) {
+			t.Errorf("run = %+v, %v; want %d ledger rows decided", r.run, r.err, 3*len(ids))
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the run did not finish on one connection")
@@ -505,8 +508,8 @@ func TestRunWithOneConnection(t *testing.T) {
 }
 
 // A run stopped half way (its context cancelled while it decides a page)
-// returns, says why in its record, keeps only whole committed pages, and
-// leaves the rest to the next run, which announces each secret once.
+// returns, says why in its record, keeps the pages it decided, and leaves
+// the rest to the next run, which announces each secret once.
 func TestRunStoppedHalfWay(t *testing.T) {
 	w := newWorld(t)
 	ids := w.expiringSecrets(6)
@@ -538,19 +541,23 @@ func TestRunStoppedHalfWay(t *testing.T) {
 	if last, err := w.store.LastNotificationRun(w.ctx); err != nil || last == nil || last.ID != run.ID || last.Error == "" {
 		t.Errorf("recorded run = %+v, %v", last, err)
 	}
-	// What the stopped run committed (at most its first page: pages are
-	// committed together while the next is ready) is whole and is what
-	// its record says; the page it was stopped on is not there at all.
-	rows := 0
-	for _, id := range ids {
-		got := len(w.ledger(id))
-		if got != 0 && got != 3 {
-			t.Errorf("secret %s has %d ledger rows after the stopped run, want 0 or 3", id, got)
+	// The first page (two secrets) was decided and kept, though it was
+	// waiting in a transaction with the next; the page the run was stopped
+	// on was not decided.
+	for i, id := range ids {
+		want := 0
+		if i < 2 {
+			want = 3
 		}
-		rows += got
+		if got := len(w.ledger(id)); got != want {
+			t.Errorf("secret %d has %d ledger rows after the stopped run, want %d", i, got, want)
+		}
 	}
-	if rows != run.Decided || rows > 6 {
-		t.Errorf("the stopped run stored %d ledger rows and recorded %d; want the same, at most the first page's 6", rows, run.Decided)
+	if run.Decided != 6 || run.SentUI != 4 || run.SentLog != 2 {
+		t.Errorf("the stopped run recorded %+v, want its first page's 6 rows", run)
+	}
+	if c := countLines(w.logs.String(), "secretId="); c != 2 {
+		t.Errorf("%d log lines after the stopped run, want the first page's 2", c)
 	}
 	n.beforeInsert = nil
 	w.run(n)
@@ -561,6 +568,9 @@ func TestRunStoppedHalfWay(t *testing.T) {
 	}
 	if got := len(w.notices(w.alice)); got != len(ids) {
 		t.Errorf("alice has %d notices, want one per secret (%d)", got, len(ids))
+	}
+	if c := countLines(w.logs.String(), "secretId="); c != len(ids) {
+		t.Errorf("%d log lines after both runs, want one per secret (%d)", c, len(ids))
 	}
 }
 
