@@ -27,12 +27,20 @@ type AuthenticatedClient struct {
 // the cost is one index probe whatever the number of secrets; expiry,
 // deletion (the row is gone) and renewal (the digest changed) are all
 // decided by this same query, with no cache in between.
+//
+// No column is compared with a bare parameter ("column = ?"): SQLite
+// (3.5x) plans such a term by the value bound and marks the statement to
+// be prepared again when the parameter is bound anew, and go-sqlite3
+// (v1.14.5x) clears the bindings before every execution, so the statement
+// would be parsed and planned again on every request. The values are
+// compared as CAST(? AS TEXT), which still uses the digest's index, and
+// the flags as literals.
 const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
-WHERE s.digest = ? AND a.client_id = ? AND d.hrid = ?
-  AND d.enabled = ? AND a.disabled = ?
+WHERE s.digest = CAST(? AS TEXT) AND a.client_id = CAST(? AS TEXT) AND d.hrid = CAST(? AS TEXT)
+  AND d.enabled = TRUE AND a.disabled = FALSE
   AND (s.expires_at IS NULL OR s.expires_at > ?)`
 
 // authStatement is prepared once per Store: the token endpoint runs it on
@@ -90,7 +98,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, true, false, now).
+		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, now).
 			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break

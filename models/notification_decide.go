@@ -24,7 +24,8 @@ import (
 //     goes in as one JSON document, unpacked by jsonb_each inside SQLite:
 //     one statement and one value per page instead of a dozen values per
 //     row. (jsonb_each, unlike json_each, hands each row over in SQLite's
-//     binary JSON, so taking its fields apart does not parse text again.)
+//     binary JSON, so taking its fields apart does not parse text again.
+//     It needs SQLite 3.51.)
 //   - PostgreSQL is a round trip away: rows go insertBatch at a time in
 //     multi-row INSERTs.
 
