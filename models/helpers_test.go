@@ -70,3 +70,24 @@ func newTestApp(t testing.TB, s *Store, name string) (*Application, *NewSecret) 
 	}
 	return a, first
 }
+
+// newTestUser creates a viewer whose name is their e-mail address.
+func newTestUser(t testing.TB, s *Store, email string) *User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// decideNotices decides one page in a transaction of its own: a Decider
+// used once.
+func (s *Store) decideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
+	d := s.NewDecider(ctx, claim, leaseUntil, DeciderHooks{})
+	defer d.Close()
+	if err := d.Decide(entries, onDecided); err != nil {
+		return err
+	}
+	return d.Commit()
+}

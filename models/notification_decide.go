@@ -45,17 +45,6 @@ type LedgerEntry struct {
 // sent reports whether the entry's row is inserted as sent.
 func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
 
-// DecideNotices inserts ledger rows, claimed by claim until leaseUntil, in
-// one transaction: a Decider used for one page.
-func (s *Store) DecideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
-	d := s.NewDecider(ctx, claim, leaseUntil, DeciderHooks{})
-	defer d.Close()
-	if err := d.Decide(entries, onDecided); err != nil {
-		return err
-	}
-	return d.Commit()
-}
-
 // isForeignKeyViolation reports a foreign-key violation, as either driver
 // says it or as GORM translates it.
 func isForeignKeyViolation(err error) bool {
@@ -65,15 +54,11 @@ func isForeignKeyViolation(err error) bool {
 		(errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey)
 }
 
-// decideAlone decides one page in a transaction of its own; beforeCommit,
-// when not nil, is called just before it commits.
-func (s *Store) decideAlone(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
+// postgresDecide decides one page in a transaction of its own (see
+// Decider); beforeCommit, when not nil, is called just before it commits.
+func (s *Store) postgresDecide(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ledger := sqliteLedger
-		if tx.Dialector.Name() == "postgres" {
-			ledger = postgresLedger
-		}
-		if err := d.insert(tx, ledger, onDecided); err != nil {
+		if err := d.insert(tx, postgresLedger, onDecided); err != nil {
 			return err
 		}
 		if beforeCommit != nil {

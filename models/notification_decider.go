@@ -98,12 +98,12 @@ func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)
 	}
 	dec := &decision{entries: entries, claim: d.claim, lease: d.lease, now: d.s.now()}
 	if d.postgres {
-		err := d.s.decideAlone(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
+		err := d.s.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		if isForeignKeyViolation(err) {
 			// A secret was renewed or deleted after the insert read it
 			// and before its foreign-key check; once more, the insert
 			// leaves that secret out (see postgresLedger).
-			err = d.s.decideAlone(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
+			err = d.s.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		}
 		if err == nil && d.hooks.Committed != nil {
 			d.hooks.Committed()

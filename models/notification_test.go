@@ -14,14 +14,7 @@ import (
 func TestNotificationsReadUnread(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	mk := func(email string) *User {
-		u, err := s.CreateUser(ctx, NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	ann, ben := mk("ann@example.com"), mk("ben@example.com")
+	ann, ben := newTestUser(t, s, "ann@example.com"), newTestUser(t, s, "ben@example.com")
 	a, first := newTestApp(t, s, "App")
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return at }
@@ -31,7 +24,7 @@ func TestNotificationsReadUnread(t *testing.T) {
 	}
 	// Deciding a console row stores its notice with it.
 	for _, days := range []int{20, 10, 5} {
-		if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
+		if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -104,10 +97,7 @@ func TestNotificationsReadUnread(t *testing.T) {
 func TestDeliverNotifications(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newTestUser(t, s, "ann@example.com")
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	row := NotificationLedger{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired, Recipient: u.ID, Channel: ChannelUI,
 		Status: LedgerPending, Claim: "run", LeaseUntil: exp.Add(time.Hour), CreatedAt: exp}
@@ -136,13 +126,10 @@ func TestDeliverNotifications(t *testing.T) {
 func TestDecideNoticesDeletedUser(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newTestUser(t, s, "ann@example.com")
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
-	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: "gone-user", Channel: ChannelUI}, {NoticeKey: key, Recipient: u.ID, Channel: ChannelUI}}, "run", exp, nil)
+	err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: "gone-user", Channel: ChannelUI}, {NoticeKey: key, Recipient: u.ID, Channel: ChannelUI}}, "run", exp, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,14 +150,14 @@ func TestDecideNoticesOnce(t *testing.T) {
 	}
 	n := 0
 	count := func(int, uint64) { n++ }
-	err := s.DecideNotices(ctx, entries, "a", exp, count)
+	err := s.decideNotices(ctx, entries, "a", exp, count)
 	if err != nil || n != 2 {
 		t.Fatalf("first decision inserted %d, %v", n, err)
 	}
 	other := key
 	other.Threshold = 1
 	n = 0
-	err = s.DecideNotices(ctx, append(entries, LedgerEntry{NoticeKey: other, Recipient: "u1", Channel: ChannelEmail}), "b", exp, count)
+	err = s.decideNotices(ctx, append(entries, LedgerEntry{NoticeKey: other, Recipient: "u1", Channel: ChannelEmail}), "b", exp, count)
 	if err != nil || n != 1 {
 		t.Fatalf("second decision inserted %d, %v; want only the new key", n, err)
 	}
@@ -183,7 +170,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	secondKey := NoticeKey{SecretID: second.ID, ExpiresAt: exp, Event: NoticeExpired}
-	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelEmail}}, "c", exp, nil); err != nil {
+	if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelEmail}}, "c", exp, nil); err != nil {
 		t.Fatal(err)
 	}
 	decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp}})
@@ -199,7 +186,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 	stale.ExpiresAt = exp.Add(time.Hour)
 	fresh := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
 	var got []int
-	err = s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelEmail}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelEmail}},
+	err = s.decideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelEmail}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelEmail}},
 		"d", exp, func(i int, _ uint64) { got = append(got, i) })
 	if err != nil || len(got) != 1 || got[0] != 1 {
 		t.Errorf("deciding a stale and a fresh entry: inserted %v, %v; want only the fresh one", got, err)
@@ -287,7 +274,7 @@ func TestDueSecretsPaging(t *testing.T) {
 		seen[id] = true
 	}
 	// Once "expired" is decided for a secret's expiry, the scan skips it.
-	if err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: want[0], ExpiresAt: base, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}}, "r", base, nil); err != nil {
+	if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: want[0], ExpiresAt: base, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}}, "r", base, nil); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.DueSecrets(ctx, base.Add(10*time.Hour), nil, 100)
@@ -366,7 +353,7 @@ func TestDecideNoticesKeepsValues(t *testing.T) {
 	url := `https://hooks.example.com/a?b=1&c=<2>&d="é"\x`
 	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 15}
 	var got []uint64
-	err := s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: url, Channel: ChannelWebhook}}, "claim-1",
+	err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: url, Channel: ChannelWebhook}}, "claim-1",
 		exp.Add(time.Hour), func(_ int, id uint64) { got = append(got, id) })
 	if err != nil || len(got) != 1 {
 		t.Fatalf("DecideNotices = %v, %v", got, err)
@@ -387,14 +374,11 @@ func TestDecideNoticesKeepsValues(t *testing.T) {
 func TestDecideNoticesDuplicateEntry(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "ann@example.com", Name: "Ann", Password: "a-long-password-123", Role: RoleViewer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newTestUser(t, s, "ann@example.com")
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI}
 	calls := 0
-	if err := s.DecideNotices(ctx, []LedgerEntry{e, e}, "run", exp, func(int, uint64) { calls++ }); err != nil {
+	if err := s.decideNotices(ctx, []LedgerEntry{e, e}, "run", exp, func(int, uint64) { calls++ }); err != nil {
 		t.Fatal(err)
 	}
 	if rows, _ := s.LedgerRows(ctx, first.ID); len(rows) != 1 || calls != 1 {
@@ -425,7 +409,7 @@ func TestDecideNoticesRacingRenewal(t *testing.T) {
 	calls := 0
 	go func() {
 		key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
-		done <- s.DecideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}},
+		done <- s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}},
 			"run", exp, func(int, uint64) { calls++ })
 	}()
 	time.Sleep(200 * time.Millisecond) // the decision is waiting on the renewal

@@ -129,15 +129,7 @@ func TestUpgradeNotifications(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	a, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	var users []*User
-	for _, email := range []string{"ann@example.com", "ben@example.com"} {
-		u, err := s.CreateUser(ctx, NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		users = append(users, u)
-	}
-	ann, ben := users[0], users[1]
+	ann, ben := newTestUser(t, s, "ann@example.com"), newTestUser(t, s, "ben@example.com")
 	if err := s.db.Migrator().DropTable(&Notification{}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func (n notice) text() models.NoticeText {
 }
 
 // Expired reports whether the notice says the secret has expired.
-func (n notice) Expired() bool { return n.Event == models.NoticeExpired }
+func (n notice) Expired() bool { return n.text().Expired() }
 
 // ExpiryDate is the expiry written for people.
 func (n notice) ExpiryDate() string { return n.text().ExpiryDate() }

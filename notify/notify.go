@@ -260,7 +260,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun) error {
 			for _, e := range toLog {
 				n.logNotice(ctx, e, now)
 			}
-			toLog = toLog[:0]
+			toLog = nil // lets the batch's pages go
 		},
 		Committed: func() {
 			d.addTo(run)
