@@ -157,4 +157,3 @@ func required(form map[string][]string, name string) (string, *oauthError) {
 	}
 	return v, oe
 }
-

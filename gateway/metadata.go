@@ -64,4 +64,3 @@ func (g *Gateway) Discovery(c echo.Context) error {
 		IDTokenSigningAlgValuesSupported: []string{models.AlgES256},
 	})
 }
-
