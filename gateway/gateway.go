@@ -101,6 +101,17 @@ func readForm(c echo.Context) (map[string][]string, *oauthError) {
 	return c.Request().PostForm, nil
 }
 
+// authenticatedClient is authenticate for a handler: when authentication
+// fails it writes the OAuth error and returns a nil client (with a nil
+// error, unless writing failed or the failure is internal).
+func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, error) {
+	client, basic, oe, err := g.authenticate(c, hrid, form)
+	if err == nil && oe != nil {
+		err = writeOAuthError(c, oe, basic)
+	}
+	return client, basic, err
+}
+
 // authenticate finds the client the request authenticates as, applying the
 // failure throttle. It returns the oauthError to send when it fails.
 func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {

@@ -34,12 +34,9 @@ func (g *Gateway) Introspect(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	client, basic, oe, err := g.authenticate(c, hrid, form)
-	if err != nil {
+	client, basic, err := g.authenticatedClient(c, hrid, form)
+	if client == nil {
 		return err
-	}
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
 	}
 	token, oe := required(form, "token")
 	if oe != nil {

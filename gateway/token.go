@@ -49,12 +49,9 @@ func (g *Gateway) Token(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	client, basic, oe, err := g.authenticate(c, hrid, form)
-	if err != nil {
+	client, basic, err := g.authenticatedClient(c, hrid, form)
+	if client == nil {
 		return err
-	}
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
 	}
 	if grant != "client_credentials" {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",

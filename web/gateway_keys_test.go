@@ -6,51 +6,29 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
-	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/google/uuid"
-
-	"latchkey/internal/testdb"
 )
-
-// sql rewrites ? placeholders for PostgreSQL.
-func (g *gatewayEnv) sql(query string) string {
-	if !testdb.Postgres() {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // addSigningKey stores a new key for the domain behind the running
 // server's back, as another node rotating keys would, created after every
 // key the domain has so it is the newest.
 func (g *gatewayEnv) addSigningKey() string {
 	g.t.Helper()
+	// $n placeholders: PostgreSQL's, and SQLite reads them as parameters
+	// bound in order.
 	db, err := g.store.SQLDB()
 	if err != nil {
 		g.t.Fatal(err)
 	}
 	var newest time.Time
-	if err := db.QueryRowContext(g.ctx, g.sql(`SELECT created_at FROM signing_keys WHERE domain_id = ? ORDER BY created_at DESC LIMIT 1`), g.domain.ID).Scan(&newest); err != nil {
+	if err := db.QueryRowContext(g.ctx, `SELECT created_at FROM signing_keys WHERE domain_id = $1 ORDER BY created_at DESC LIMIT 1`, g.domain.ID).Scan(&newest); err != nil {
 		g.t.Fatal(err)
 	}
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -62,7 +40,7 @@ func (g *gatewayEnv) addSigningKey() string {
 		g.t.Fatal(err)
 	}
 	id := uuid.NewString()
-	if _, err := db.ExecContext(g.ctx, g.sql(`INSERT INTO signing_keys (id, domain_id, algorithm, private_key, created_at) VALUES (?, ?, ?, ?, ?)`),
+	if _, err := db.ExecContext(g.ctx, `INSERT INTO signing_keys (id, domain_id, algorithm, private_key, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		id, g.domain.ID, "ES256", base64.StdEncoding.EncodeToString(der), newest.Add(time.Second)); err != nil {
 		g.t.Fatal(err)
 	}
@@ -76,7 +54,7 @@ func (g *gatewayEnv) deleteSigningKey(id string) {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	if res, err := db.ExecContext(g.ctx, g.sql(`DELETE FROM signing_keys WHERE id = ?`), id); err != nil {
+	if res, err := db.ExecContext(g.ctx, `DELETE FROM signing_keys WHERE id = $1`, id); err != nil {
 		g.t.Fatal(err)
 	} else if n, _ := res.RowsAffected(); n != 1 {
 		g.t.Fatalf("deleted %d keys with id %s", n, id)
@@ -86,16 +64,8 @@ func (g *gatewayEnv) deleteSigningKey(id string) {
 // jwksKids returns the key ids the JWKS document publishes, in its order.
 func (g *gatewayEnv) jwksKids() []string {
 	g.t.Helper()
-	resp, body := g.do(mustRequest(http.MethodGet, g.gw.URL+"/acme/oauth/jwks"))
-	if resp.StatusCode != http.StatusOK {
-		g.t.Fatalf("jwks: %d %s", resp.StatusCode, body)
-	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal([]byte(body), &set); err != nil {
-		g.t.Fatal(err)
-	}
 	var kids []string
-	for _, k := range set.Keys {
+	for _, k := range g.jwks().Keys {
 		kids = append(kids, k.KeyID)
 	}
 	return kids
@@ -106,15 +76,10 @@ func (g *gatewayEnv) jwksKids() []string {
 func (g *gatewayEnv) signedToken() (raw, kid string) {
 	g.t.Helper()
 	resp, body := g.token(g.app.ClientID, g.secret)
-	if resp.StatusCode != http.StatusOK {
-		g.t.Fatalf("token: %d %s", resp.StatusCode, body)
-	}
 	var tr struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal([]byte(body), &tr); err != nil {
-		g.t.Fatal(err)
-	}
+	g.decodeOK("token", resp, body, &tr)
 	g.verify(tr.AccessToken)
 	tok, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
@@ -127,15 +92,10 @@ func (g *gatewayEnv) signedToken() (raw, kid string) {
 func (g *gatewayEnv) active(token string) bool {
 	g.t.Helper()
 	resp, body := g.post("/acme/oauth/introspect", url.Values{"token": {token}}, g.app.ClientID, g.secret)
-	if resp.StatusCode != http.StatusOK {
-		g.t.Fatalf("introspect: %d %s", resp.StatusCode, body)
-	}
 	var out struct {
 		Active bool `json:"active"`
 	}
-	if err := json.Unmarshal([]byte(body), &out); err != nil {
-		g.t.Fatal(err)
-	}
+	g.decodeOK("introspect", resp, body, &out)
 	return out.Active
 }
 
