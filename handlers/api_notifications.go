@@ -62,12 +62,3 @@ func (h *Handler) APIAcknowledgeNotification(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
-
-// RegisterNotificationAPI adds the two notification endpoints of the
-// Management API, authenticated like the rest of it (bearer tokens, see
-// APIAuth). Reading and acknowledging one's own notices needs no write
-// access: viewers and read-only tokens may do both.
-func RegisterNotificationAPI(e *echo.Echo, h *Handler) {
-	e.GET("/management/user/notifications", h.APIListNotifications, h.APIAuth)
-	e.POST("/management/user/notifications/:notification/acknowledge", h.APIAcknowledgeNotification, h.APIAuth)
-}

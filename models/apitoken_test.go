@@ -7,33 +7,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"latchkey/internal/testdb"
 )
 
 // Table tests for API tokens: value format, creation rules, what stops a
 // token working, and the throttled last-use write.
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTokenStore(t *testing.T) (*Store, *testClock, *User, *User) {
+func newTokenStore(t *testing.T) (*Store, *testdb.Clock, *User, *User) {
 	t.Helper()
 	s, _, _ := openTestStore(t)
-	clock := &testClock{t: time.Date(2026, time.May, 4, 10, 0, 0, 0, time.UTC)}
-	s.Now = clock.now
+	clock := testdb.NewClock(time.Date(2026, time.May, 4, 10, 0, 0, 0, time.UTC))
+	s.Now = clock.Now
 	ctx := context.Background()
 	admin, err := s.CreateUser(ctx, NewUser{Email: "admin@example.com", Name: "Admin", Password: "admin-password-123", Role: RoleAdmin})
 	if err != nil {
@@ -98,14 +83,14 @@ func TestCreateApiTokenRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.now().AddDate(0, 0, DefaultApiTokenDays) {
+	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.Now().AddDate(0, 0, DefaultApiTokenDays) {
 		t.Errorf("token = %+v", nt.ApiToken)
 	}
 	year, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "yearly", ExpiresInDays: "365"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *year.ExpiresAt != clock.now().AddDate(0, 0, 365) {
+	if *year.ExpiresAt != clock.Now().AddDate(0, 0, 365) {
 		t.Errorf("365 days: %v", year.ExpiresAt)
 	}
 	stored, err := s.ApiTokenByID(ctx, admin.ID, nt.ID)
@@ -169,10 +154,10 @@ func TestAuthenticateApiToken(t *testing.T) {
 	wantRefused(altered(personal.Value), "altered")
 
 	// Issued tokens last an hour, personal ones their days.
-	clock.advance(IssuedTokenLifetime)
+	clock.Advance(IssuedTokenLifetime)
 	wantRefused(issued.Value, "issued token at its expiry")
 	wantOK(personal.Value, "personal token within its days")
-	clock.advance(47 * time.Hour)
+	clock.Advance(47 * time.Hour)
 	wantRefused(personal.Value, "personal token at its expiry")
 
 	// Revoked.
@@ -188,7 +173,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	if err != nil || again.RevokedAt == nil {
 		t.Errorf("revoking twice: %v %+v", err, again)
 	}
-	if st := again.Status(clock.now()); st != ApiTokenRevoked {
+	if st := again.Status(clock.Now()); st != ApiTokenRevoked {
 		t.Errorf("status = %s", st)
 	}
 
@@ -206,7 +191,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	wantRefused(vt.Value, "disabled owner")
 
 	// A password change ends issued tokens only.
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	issued, err = s.IssueApiToken(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +200,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if err := s.ChangePassword(ctx, admin.ID, "admin-password-123", "another-password-456", "another-password-456"); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +248,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 	if lastUsed() != nil {
 		t.Fatal("a new token has been used")
 	}
-	first := clock.now()
+	first := clock.Now()
 	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +256,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 		t.Fatalf("lastUsedAt = %v, want %v", got, first)
 	}
 	// Within the minute: no write.
-	clock.advance(59 * time.Second)
+	clock.Advance(59 * time.Second)
 	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +264,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 		t.Errorf("lastUsedAt moved to %v within the minute", got)
 	}
 	// A minute on: written again, once, even by concurrent requests.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Add(1)
@@ -291,8 +276,8 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := lastUsed(); got == nil || !got.Equal(clock.now()) {
-		t.Errorf("lastUsedAt = %v, want %v", got, clock.now())
+	if got := lastUsed(); got == nil || !got.Equal(clock.Now()) {
+		t.Errorf("lastUsedAt = %v, want %v", got, clock.Now())
 	}
 }
 
@@ -303,7 +288,7 @@ func TestIssuedTokensAreCleanedUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(IssuedTokenLifetime + issuedTokenRetention + time.Minute)
+	clock.Advance(IssuedTokenLifetime + issuedTokenRetention + time.Minute)
 	if _, err := s.IssueApiToken(ctx, admin); err != nil {
 		t.Fatal(err)
 	}

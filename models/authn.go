@@ -20,6 +20,10 @@ type AuthenticatedClient struct {
 	Scopes              string
 	AccessTokenLifetime int
 	DomainID            string
+	// SigningKeyID is the id of the domain's newest signing key, the one
+	// that signs its tokens, read by the same query; empty when the domain
+	// has no key yet.
+	SigningKeyID string
 }
 
 // clientBySecretSQL finds the one active secret with this digest, of this
@@ -35,7 +39,12 @@ type AuthenticatedClient struct {
 // would be parsed and planned again on every request. The values are
 // compared as CAST(? AS TEXT), which still uses the digest's index, and
 // the flags as literals.
-const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id
+//
+// The domain's newest signing key id comes with the same row, so the token
+// endpoint learns which key signs without a second query, and a key added
+// or removed by another node is seen on the next request.
+const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id,
+  (SELECT k.id FROM signing_keys k WHERE k.domain_id = d.id ORDER BY k.created_at DESC, k.id DESC LIMIT 1)
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
@@ -92,6 +101,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 		return nil, s.auth.err
 	}
 	var c AuthenticatedClient
+	var kid sql.NullString
 	digest, now := SecretDigest(secret), s.now()
 	var err error
 	// A read-only lookup is safe to repeat: retries ride over pooled
@@ -99,7 +109,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, now).
-			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID)
+			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break
 		}
@@ -110,6 +120,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	if err != nil {
 		return nil, err
 	}
+	c.SigningKeyID = kid.String
 	return &c, nil
 }
 

@@ -1,41 +1,21 @@
 package models
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"latchkey/internal/testdb"
 )
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // openTestStore opens a fresh database (a SQLite file in a temporary folder,
 // or a PostgreSQL schema when LATCHKEY_TEST_DSN is set) and returns it with
 // its DSN and the captured GORM log.
-func openTestStore(t testing.TB) (*Store, string, *syncBuffer) {
+func openTestStore(t testing.TB) (*Store, string, *testdb.LogBuffer) {
 	t.Helper()
 	path := testdb.DSN(t)
-	logs := &syncBuffer{}
+	logs := &testdb.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := Open(context.Background(), path, log)
 	if err != nil {

@@ -60,12 +60,26 @@ func newSigningKey(domainID string) (*SigningKey, error) {
 	return &SigningKey{ID: newID(), DomainID: domainID, Algorithm: AlgES256, PrivateKey: base64.StdEncoding.EncodeToString(der)}, nil
 }
 
-// SigningKeys returns a domain's signing keys, newest first, creating the
-// first one if the domain has none (domains created before keys existed).
-func (s *Store) SigningKeys(ctx context.Context, domainID string) ([]SigningKey, error) {
-	var keys []SigningKey
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("domain_id = ?", domainID).Order("created_at DESC").Find(&keys).Error; err != nil || len(keys) > 0 {
+// signingKeyOrder puts a domain's newest key first: the newest key signs.
+// The id breaks ties between keys created in the same instant, so every
+// node picks the same one.
+const signingKeyOrder = "created_at DESC, id DESC"
+
+// SigningKeyIDs returns the ids of a domain's signing keys, newest first,
+// creating the first key if the domain has none (domains created before
+// keys existed). It reads the database every time: keys come and go
+// (rotation), and only their material, which never changes for an id, may
+// be cached (see SigningKeyByID).
+func (s *Store) SigningKeyIDs(ctx context.Context, domainID string) ([]string, error) {
+	var ids []string
+	// The common case, a domain with keys, is one indexed read without a
+	// transaction.
+	err := s.db.WithContext(ctx).Model(&SigningKey{}).Where("domain_id = ?", domainID).Order(signingKeyOrder).Pluck("id", &ids).Error
+	if err != nil || len(ids) > 0 {
+		return ids, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&SigningKey{}).Where("domain_id = ?", domainID).Order(signingKeyOrder).Pluck("id", &ids).Error; err != nil || len(ids) > 0 {
 			return err
 		}
 		k, err := newSigningKey(domainID)
@@ -75,10 +89,25 @@ func (s *Store) SigningKeys(ctx context.Context, domainID string) ([]SigningKey,
 		if err := tx.Omit("Domain").Create(k).Error; err != nil {
 			return err
 		}
-		keys = []SigningKey{*k}
+		ids = []string{k.ID}
 		return nil
 	})
-	return keys, err
+	return ids, err
+}
+
+// SigningKeyByID returns the signing key with this id, or ErrNotFound. A
+// key's material and domain never change once created, so callers may keep
+// what it returns for as long as the key is among its domain's
+// SigningKeyIDs.
+func (s *Store) SigningKeyByID(ctx context.Context, id string) (*SigningKey, error) {
+	if !storableText(id) {
+		return nil, ErrNotFound
+	}
+	var k SigningKey
+	if err := s.db.WithContext(ctx).Omit("Domain").First(&k, "id = ?", id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &k, nil
 }
 
 // DomainByHRID returns the domain with this URL identifier, or ErrNotFound.

@@ -37,44 +37,6 @@ var t0 = time.Date(2030, 1, 10, 5, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
-// clock is a settable time shared by a store and its notifier.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // world is a database with people, a domain and an application, and a
 // notifier on a hand-moved clock.
 type world struct {
@@ -82,9 +44,9 @@ type world struct {
 	ctx   context.Context
 	path  string
 	store *models.Store
-	clock *clock
+	clock *testdb.Clock
 	cfg   *config.Config
-	logs  *syncBuffer
+	logs  *testdb.LogBuffer
 	log   *slog.Logger
 
 	// alice and carol own the domain (carol is disabled), bob owns the
@@ -101,7 +63,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, ctx: ctx, path: testdb.DSN(t), clock: &clock{now: t0}, logs: &syncBuffer{}}
+	w := &world{t: t, ctx: ctx, path: testdb.DSN(t), clock: testdb.NewClock(t0), logs: &testdb.LogBuffer{}}
 	w.log = slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	w.store = w.open()
 	w.cfg = config.Default()

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -379,25 +378,6 @@ type (
 		ExpiresAt, LastUsedAt          *int64
 	}
 )
-
-// apiClock is a settable clock for the store, safe for the server's
-// goroutines.
-type apiClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *apiClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *apiClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // domainPath, appPath and secretPath build resource paths.
 func domainPath(ref string) string { return apiPrefix + "/domains/" + ref }

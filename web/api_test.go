@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -371,8 +372,8 @@ func TestAPIViewerAndReadOnlyTokensCannotWrite(t *testing.T) {
 
 func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	e := newEnv(t)
-	clock := &apiClock{t: time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)}
-	e.store.Now = clock.now
+	clock := testdb.NewClock(time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC))
+	e.store.Now = clock.Now
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	viewer := e.createUser("viewer@example.com", "Vic Viewer", viewerPassword, models.RoleViewer)
 	domains := apiPrefix + "/domains"
@@ -395,11 +396,11 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	}
 
 	// An issued token lives an hour.
-	clock.advance(61 * time.Minute)
+	clock.Advance(61 * time.Minute)
 	wantRefused(issued, "issued token after an hour")
 	e.api(personal.Value).get(domains).want(http.StatusOK)
 	// A personal token lives as long as chosen.
-	clock.advance(23 * time.Hour)
+	clock.Advance(23 * time.Hour)
 	wantRefused(personal.Value, "personal token after its day")
 
 	// Revoked: refused at once.
@@ -424,7 +425,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	// A password change ends issued tokens (like sessions), not personal ones.
 	third := e.personalToken(admin.ID, "third", false)
 	issued = e.apiToken(admin.Email, adminPassword)
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if err := e.store.ChangePassword(e.ctx, admin.ID, adminPassword, "a-new-password-456", "a-new-password-456"); err != nil {
 		t.Fatal(err)
 	}
@@ -675,8 +676,8 @@ func TestAPIAuthToken(t *testing.T) {
 
 func TestAPISecretPolicies(t *testing.T) {
 	e := newEnv(t)
-	clock := &apiClock{t: time.Date(2026, time.January, 31, 12, 0, 0, 0, time.UTC)}
-	e.store.Now = clock.now
+	clock := testdb.NewClock(time.Date(2026, time.January, 31, 12, 0, 0, 0, time.UTC))
+	e.store.Now = clock.Now
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	// A personal token: the clock moves days ahead.
 	api := e.api(e.personalToken(admin.ID, "tests", false).Value)
@@ -753,11 +754,11 @@ func TestAPISecretPolicies(t *testing.T) {
 	appURL := appPathAPI(d.ID, a.ID)
 	var secrets []apiSecret
 	api.get(appURL + "/secrets").want(http.StatusOK).decode(&secrets)
-	now := clock.now()
+	now := clock.Now()
 	if s := secrets[0]; s.ExpiresAt == nil || *s.ExpiresAt != now.Add(864000*time.Second).UnixMilli() || s.Status != models.SecretExpiringSoon {
 		t.Errorf("Default = %+v, want expiring in 10 days, EXPIRING_SOON", s)
 	}
-	clock.advance(864000 * time.Second)
+	clock.Advance(864000 * time.Second)
 	api.get(appURL + "/secrets").want(http.StatusOK).decode(&secrets)
 	if secrets[0].Status != models.SecretExpired {
 		t.Errorf("status after expiry = %s", secrets[0].Status)
@@ -772,7 +773,7 @@ func TestAPISecretPolicies(t *testing.T) {
 	wantAPIExpiry(t, "app months", a.Settings.SecretExpirationSettings, true, 30*86400, models.UnitMonths, 1)
 	var s apiSecret
 	api.post(secretsURLOf(appURL, secrets[0].ID)+"/_renew", nil).want(http.StatusOK).decode(&s)
-	now = clock.now()
+	now = clock.Now()
 	if s.ExpiresAt == nil || *s.ExpiresAt != now.AddDate(0, 1, 0).UnixMilli() || s.Status != models.SecretActive {
 		t.Errorf("renewed under 1 MONTHS from %v: expiresAt %v", now, apiDeref(s.ExpiresAt))
 	}
@@ -789,7 +790,7 @@ func TestAPISecretPolicies(t *testing.T) {
 		t.Error("override still enabled")
 	}
 	api.post(appURL+"/secrets", map[string]any{"name": "domain-rules"}).want(http.StatusCreated).decode(&s)
-	if s.ExpiresAt == nil || *s.ExpiresAt != clock.now().Add(864000*time.Second).UnixMilli() {
+	if s.ExpiresAt == nil || *s.ExpiresAt != clock.Now().Add(864000*time.Second).UnixMilli() {
 		t.Errorf("domain rules: expiresAt %v", apiDeref(s.ExpiresAt))
 	}
 	setApp(map[string]any{"enabled": true, "expiryTimeSeconds": -1}, invalidRequest()).wantError(http.StatusBadRequest, "must not be negative")
@@ -904,23 +905,23 @@ func TestAPIPatchIsPartialAndListsPage(t *testing.T) {
 
 func TestAPIAudits(t *testing.T) {
 	e := newEnv(t)
-	clock := &apiClock{t: time.Date(2026, time.June, 1, 8, 0, 0, 0, time.UTC)}
-	e.store.Now = clock.now
+	clock := testdb.NewClock(time.Date(2026, time.June, 1, 8, 0, 0, 0, time.UTC))
+	e.store.Now = clock.Now
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	api := e.api(e.personalToken(admin.ID, "tests", false).Value) // outlives the clock's moves
 	// The clock moves between steps so the newest-first order is exact.
 	var d apiDomain
 	api.post(apiPrefix+"/domains", map[string]any{"name": "Acme"}).want(http.StatusCreated).decode(&d)
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	var a, b apiApp
 	api.post(domainPath(d.ID)+"/applications", map[string]any{"name": "Billing"}).want(http.StatusCreated).decode(&a)
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	api.post(domainPath(d.ID)+"/applications", map[string]any{"name": "Payroll"}).want(http.StatusCreated).decode(&b)
-	clock.advance(time.Hour)
-	mid := clock.now()
+	clock.Advance(time.Hour)
+	mid := clock.Now()
 	var s apiSecret
 	api.post(appPathAPI(d.ID, a.ID)+"/secrets", map[string]any{"name": "ci"}).want(http.StatusCreated).decode(&s)
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	api.post(appPathAPI(d.ID, a.ID)+"/secrets", map[string]any{"name": "ci"}).want(http.StatusBadRequest) // audited as a failure
 	// Events of another domain stay out.
 	other := e.createDomain("Globex", "globex")

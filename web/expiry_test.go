@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -20,32 +20,6 @@ import (
 
 // --- Fixture and helpers -----------------------------------------------------
 
-// expClock is a settable clock for store.Now, safe to read from the
-// server's goroutines.
-type expClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *expClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *expClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *expClock) advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
 // expT0 is the fixed time the fixture's clock starts at.
 var expT0 = time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
 
@@ -56,7 +30,7 @@ type expFixture struct {
 	*env
 	c     *client
 	admin *models.User
-	clock *expClock
+	clock *testdb.Clock
 	d     *models.Domain
 	a     *models.Application
 	def   *models.NewSecret
@@ -65,8 +39,8 @@ type expFixture struct {
 func newExpFixture(t *testing.T, opts ...func(*config.Config)) *expFixture {
 	t.Helper()
 	e := newEnv(t, opts...)
-	clock := &expClock{t: expT0}
-	e.store.Now = clock.now
+	clock := testdb.NewClock(expT0)
+	e.store.Now = clock.Now
 	c, admin := e.admin()
 	d := e.createDomain("Acme", "acme")
 	a, def, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
@@ -606,7 +580,7 @@ func TestSecretExpiryFollowsPolicies(t *testing.T) {
 
 	// An hour later the application overrides with NONE: a renewal never
 	// expires, although the domain enables expiry.
-	t1 := f.clock.advance(time.Hour)
+	t1 := f.clock.Advance(time.Hour)
 	f.c.submit(dialog, dialog, url.Values{"unit": {"NONE"}}).wantRedirect(tab)
 	wantExpiry(t, "two-days after the application policy changed", f.storedSecretExpiry(f.a.ID, twoDays.ID), expAt(expT0.AddDate(0, 0, 2)))
 	f.renewSecretUI(twoDays.ID)
@@ -631,7 +605,7 @@ func TestSecretExpiryFollowsPolicies(t *testing.T) {
 	// Back to the domain rules, which meanwhile say 1 MONTHS: on 31 January
 	// that is 3 March (Go's normalisation of "31 February").
 	jan31 := time.Date(2027, time.January, 31, 9, 30, 0, 0, time.UTC)
-	f.clock.set(jan31)
+	f.clock.Set(jan31)
 	f.c.submit(domainSettings, domainSettings, url.Values{"enabled": {"true"}, "unit": {"MONTHS"}, "duration": {"1"}}).
 		wantRedirect(expDomainPath(f.d))
 	f.c.submit(dialog, dialog, url.Values{"useDomainRules": {"true"}, "unit": {"HOURS"}, "duration": {"1"}}).wantRedirect(tab)
@@ -679,7 +653,7 @@ func TestSecretStatusesAndCounts(t *testing.T) {
 
 	// Three hours later "short" has expired; "twenty-days" is within the
 	// 20-day window, "three-weeks" is not.
-	f.clock.set(expT0.Add(3 * time.Hour))
+	f.clock.Set(expT0.Add(3 * time.Hour))
 	page := f.c.get(expTabPath(f.a)).wantStatus(http.StatusOK)
 	for _, tc := range []struct {
 		id, status, class string
@@ -736,7 +710,7 @@ func TestSecretStatusesAndCounts(t *testing.T) {
 	wantCounts("/domains/"+quiet.ID, "No secrets expiring")
 
 	// At the moment of expiry a secret counts as expired.
-	f.clock.set(expT0.AddDate(0, 0, 20))
+	f.clock.Set(expT0.AddDate(0, 0, 20))
 	page = f.c.get(expTabPath(f.a)).wantStatus(http.StatusOK)
 	if got := page.text(expRow(twenty.ID) + " .secret-status"); got != "Expired" {
 		t.Errorf("status at the expiry instant = %q, want Expired", got)
@@ -779,7 +753,7 @@ func TestExpiryPolicyChangesAreAudited(t *testing.T) {
 		{"enabled": {"true"}, "unit": {"YEARS"}, "duration": {"1"}},
 		{"unit": {"YEARS"}, "duration": {"1"}},
 	} {
-		f.clock.advance(time.Minute) // events are listed newest first
+		f.clock.Advance(time.Minute) // events are listed newest first
 		f.c.submit(settings, settings, form).wantRedirect(expDomainPath(f.d))
 	}
 	evs := f.policyEvents(f.d.ID, models.EventDomainSecretSettingsUpdated)
@@ -809,7 +783,7 @@ func TestExpiryPolicyChangesAreAudited(t *testing.T) {
 		{"unit": {"HOURS"}, "duration": {"1"}},
 		{"useDomainRules": {"true"}, "unit": {"HOURS"}, "duration": {"1"}},
 	} {
-		f.clock.advance(time.Minute)
+		f.clock.Advance(time.Minute)
 		f.c.submit(dialog, dialog, form).wantRedirect(tab)
 	}
 	evs = f.policyEvents(f.d.ID, models.EventAppSecretSettingsUpdated)

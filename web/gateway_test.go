@@ -99,14 +99,7 @@ func (g *gatewayEnv) wantInvalidClient(resp *http.Response, body string, basic b
 // verify checks an access token against the published JWKS with go-jose.
 func (g *gatewayEnv) verify(raw string) map[string]any {
 	g.t.Helper()
-	resp, body := g.do(mustRequest(http.MethodGet, g.gw.URL+"/acme/oauth/jwks"))
-	if resp.StatusCode != http.StatusOK {
-		g.t.Fatalf("jwks: %d %s", resp.StatusCode, body)
-	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal([]byte(body), &set); err != nil {
-		g.t.Fatal(err)
-	}
+	set := g.jwks()
 	for _, k := range set.Keys {
 		if !k.IsPublic() {
 			g.t.Fatal("JWKS publishes a private key")
@@ -129,6 +122,27 @@ func (g *gatewayEnv) verify(raw string) map[string]any {
 		g.t.Fatalf("claims: %v", err)
 	}
 	return claims
+}
+
+// jwks returns the JWKS document the gateway publishes for acme.
+func (g *gatewayEnv) jwks() jose.JSONWebKeySet {
+	g.t.Helper()
+	resp, body := g.do(mustRequest(http.MethodGet, g.gw.URL+"/acme/oauth/jwks"))
+	var set jose.JSONWebKeySet
+	g.decodeOK("jwks", resp, body, &set)
+	return set
+}
+
+// decodeOK fails the test unless the answer is a 200, and decodes its JSON
+// body into v.
+func (g *gatewayEnv) decodeOK(what string, resp *http.Response, body string, v any) {
+	g.t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		g.t.Fatalf("%s: %d %s", what, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		g.t.Fatalf("%s: %v", what, err)
+	}
 }
 
 func mustRequest(method, u string) *http.Request {

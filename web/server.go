@@ -1,5 +1,8 @@
-// Package web assembles Latchkey's HTTP servers: routes, middleware
-// (sessions, CSRF, authentication, security headers) and the error handler.
+// Package web assembles Latchkey's HTTP servers: every route of both
+// listeners (routes.go), middleware (sessions, CSRF, authentication,
+// security headers) and the error handlers. It imports handlers, gateway,
+// throttle and what they build on; only cmd/ (and the benchmarks) import
+// web.
 package web
 
 import (
@@ -13,10 +16,11 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"latchkey/config"
+	"latchkey/gateway"
 	"latchkey/handlers"
 	"latchkey/metrics"
 	"latchkey/models"
-	"latchkey/static"
+	"latchkey/throttle"
 )
 
 // Server holds the two HTTP handlers of one Latchkey process and the
@@ -32,7 +36,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 
 	lastUsed *models.LastUsedRecorder
-	failures *handlers.FailureSummary
+	failures *gateway.FailureSummary
 	log      *slog.Logger
 }
 
@@ -90,7 +94,7 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 	h := &handlers.Handler{
 		Store:    store,
 		Sessions: sess,
-		Logins:   newFailureLimiter(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
+		Logins:   throttle.New(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
 		Log:      log,
 	}
 	sqlDB, err := store.SQLDB()
@@ -100,11 +104,11 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 	srv := &Server{
 		Metrics:  metrics.New(store, sqlDB),
 		lastUsed: models.NewLastUsedRecorder(store),
-		failures: handlers.NewFailureSummary(store),
+		failures: gateway.NewFailureSummary(store),
 		log:      log,
 	}
-	gw := handlers.NewGateway(store, srv.lastUsed,
-		newFailureLimiter(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
+	gw := gateway.New(store, srv.lastUsed,
+		throttle.New(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
 		srv.failures, cfg.Server.GatewayURL, log, srv.Metrics)
 	var metricsHandler http.Handler
 	if cfg.Metrics.Enabled && cfg.Metrics.Addr == "" {
@@ -115,7 +119,7 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		return nil, err
 	}
 	srv.Console = console(h, sess, store, log, metricsHandler, proxies)
-	srv.Gateway = gateway(h, gw, log, metricsHandler, proxies)
+	srv.Gateway = gatewayServer(h, gw, log, metricsHandler, proxies)
 	return srv, nil
 }
 
@@ -143,95 +147,27 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	e := newEcho(log, "console", proxies)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
 	e.Use(securityHeaders, cleanInput, csrfProtection(), sess.loadUser(store))
-
-	e.GET("/healthz", h.Healthz)
-	if metricsHandler != nil {
-		e.GET("/metrics", echo.WrapHandler(metricsHandler))
-	}
-	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	e.GET("/setup", h.SetupForm)
-	e.POST("/setup", h.Setup)
-	e.GET("/login", h.LoginForm)
-	e.POST("/login", h.Login)
-	e.POST("/logout", h.Logout)
-
-	// Pages for every signed-in user; writes need the admin role. Route-level
-	// middleware (not groups) keeps unknown paths a plain 404 for everyone.
-	r := routes{e, []echo.MiddlewareFunc{requireLogin}}
-	w := routes{e, []echo.MiddlewareFunc{requireLogin, requireAdmin}}
-	r.GET("/", h.Home)
-	r.GET("/account", h.Account)
-	r.POST("/account/password", h.ChangePassword)
-	r.GET("/audit", h.AuditLog)
-
-	r.GET("/domains", h.ListDomains)
-	w.GET("/domains/new", h.NewDomain)
-	w.POST("/domains", h.CreateDomain)
-	r.GET("/domains/:domain", h.ShowDomain)
-	w.GET("/domains/:domain/edit", h.EditDomain)
-	w.POST("/domains/:domain", h.UpdateDomain)
-	w.GET("/domains/:domain/delete", h.ConfirmDeleteDomain)
-	w.POST("/domains/:domain/delete", h.DeleteDomain)
-
-	r.GET("/domains/:domain/settings/client-secrets", h.DomainSecretSettings)
-	w.POST("/domains/:domain/settings/client-secrets", h.SaveDomainSecretSettings)
-
-	w.GET("/domains/:domain/applications/new", h.NewApplication)
-	w.POST("/domains/:domain/applications", h.CreateApplication)
-	r.GET("/domains/:domain/applications/:app", h.ShowApplication)
-	r.GET("/domains/:domain/applications/:app/secrets", h.ShowSecrets)
-	w.GET("/domains/:domain/applications/:app/secrets/new", h.NewSecret)
-	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
-	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
-	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
-	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
-	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
-	w.GET("/domains/:domain/applications/:app/secrets/:secret/delete", h.ConfirmDeleteSecret)
-	w.POST("/domains/:domain/applications/:app/secrets/:secret/delete", h.DeleteSecret)
-	w.GET("/domains/:domain/applications/:app/edit", h.EditApplication)
-	w.POST("/domains/:domain/applications/:app", h.UpdateApplication)
-	w.GET("/domains/:domain/applications/:app/delete", h.ConfirmDeleteApplication)
-	w.POST("/domains/:domain/applications/:app/delete", h.DeleteApplication)
-
-	w.GET("/users", h.ListUsers)
-	w.GET("/users/new", h.NewUser)
-	w.POST("/users", h.CreateUser)
-	w.GET("/users/:user/edit", h.EditUser)
-	w.POST("/users/:user", h.UpdateUser)
-	notificationRoutes(e, h)
-	apiRoutes(e, h)
+	consoleRoutes(e, h, metricsHandler)
 	return e
 }
 
-func gateway(h *handlers.Handler, gw *handlers.Gateway, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
 	e := newEcho(log, "gateway", proxies)
 	e.HTTPErrorHandler = jsonErrorHandler(log)
-	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			c.Response().Header().Set("Cache-Control", "no-store")
-			c.Response().Header().Set("X-Content-Type-Options", "nosniff")
-			return next(c)
-		}
-	})
-	e.GET("/healthz", h.Healthz)
-	if metricsHandler != nil {
-		e.GET("/metrics", echo.WrapHandler(metricsHandler))
-	}
-	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
-	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
-	e.GET("/:hrid/oauth/jwks", gw.JWKS)
-	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
+	e.Use(gatewayHeaders)
+	gatewayRoutes(e, h, gw, metricsHandler)
 	return e
 }
 
-// routes registers handlers with a fixed middleware chain.
-type routes struct {
-	e  *echo.Echo
-	mw []echo.MiddlewareFunc
+// gatewayHeaders sets the headers every gateway response carries: OAuth
+// responses hold tokens and must not be cached.
+func gatewayHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+		return next(c)
+	}
 }
-
-func (r routes) GET(path string, h echo.HandlerFunc)  { r.e.GET(path, h, r.mw...) }
-func (r routes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.mw...) }
 
 // Flush writes pending last-used times and failure summaries now, without
 // waiting for the next background tick.

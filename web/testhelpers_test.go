@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -36,28 +35,10 @@ type env struct {
 	store *models.Store
 	srv   *web.Server
 	ts    *httptest.Server
-	logs  *syncBuffer
+	logs  *testdb.LogBuffer
 	// allowErrorLogs turns off the end-of-test check that nothing was
 	// logged at error level.
 	allowErrorLogs bool
-}
-
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // newEnv starts a console. opts adjust the default configuration first.
@@ -69,7 +50,7 @@ func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 	for _, o := range opts {
 		o(cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testdb.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	store, err := models.Open(ctx, cfg.Database.DSN, log)
 	if err != nil {

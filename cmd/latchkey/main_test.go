@@ -8,29 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // inTempDir runs the test in an empty working directory with no LATCHKEY_
 // variables set, so ./latchkey.yml and ./data are the test's own.
@@ -117,7 +100,7 @@ func TestServeLogsSetupLinkAndShutsDownGracefully(t *testing.T) {
 	t.Setenv("LATCHKEY_SERVER_GATEWAY_ADDR", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &lockedBuffer{}
+	logs := &testdb.LogBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, logs) }()
 
@@ -173,7 +156,7 @@ func TestBootstrapAdminFromEnvironment(t *testing.T) {
 	t.Setenv("LATCHKEY_SERVER_CONSOLE_ADDR", "127.0.0.1:0")
 	t.Setenv("LATCHKEY_SERVER_GATEWAY_ENABLED", "false")
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &testdb.LogBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, logs) }()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(logs.String(), "listening"); {

@@ -20,7 +20,7 @@ import (
 // node is one `latchkey serve` process of the test.
 type node struct {
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *testdb.LogBuffer
 	addr map[string]string // listener → host:port
 }
 
@@ -38,7 +38,7 @@ func buildBinary(t *testing.T) string {
 // startNode runs `latchkey serve` with env and waits for its listeners.
 func startNode(t *testing.T, bin, dir string, env ...string) *node {
 	t.Helper()
-	n := &node{logs: &lockedBuffer{}, addr: map[string]string{}}
+	n := &node{logs: &testdb.LogBuffer{}, addr: map[string]string{}}
 	n.cmd = exec.Command(bin, "serve")
 	n.cmd.Dir = dir
 	n.cmd.Env = append(os.Environ(), env...)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -115,7 +116,7 @@ func serveFor(t *testing.T, d time.Duration, done func() bool) string {
 	t.Setenv("LATCHKEY_SERVER_GATEWAY_ENABLED", "false")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &lockedBuffer{}
+	logs := &testdb.LogBuffer{}
 	stopped := make(chan error, 1)
 	go func() { stopped <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, logs) }()
 	for deadline := time.Now().Add(d); time.Now().Before(deadline) && !done(); {

@@ -1,7 +1,10 @@
 // Package testdb gives each test its own empty database: a SQLite file in
 // the test's temporary folder, or, when LATCHKEY_TEST_DSN names a
 // PostgreSQL server, a fresh schema on it (dropped when the test ends), so
-// the same tests run against both databases.
+// the same tests run against both databases. It also holds the helpers
+// every package's tests share: a settable Clock and a LogBuffer. It is
+// imported only by tests, and imports no Latchkey package (models' own
+// tests use it).
 package testdb
 
 import (

@@ -1,4 +1,4 @@
-package handlers
+package gateway
 
 import (
 	"encoding/base64"

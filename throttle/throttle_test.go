@@ -1,13 +1,13 @@
-package web
+package throttle
 
 import (
 	"testing"
 	"time"
 )
 
-func TestFailureLimiter(t *testing.T) {
+func TestLimiter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	l := newFailureLimiter(3, 15*time.Minute)
+	l := New(3, 15*time.Minute)
 	l.now = func() time.Time { return now }
 
 	for i := 0; i < 2; i++ {

@@ -1,4 +1,9 @@
-package handlers
+// Package gateway serves the OAuth 2.0 endpoints of every domain: the token
+// endpoint (client_credentials), JWKS, OpenID metadata and introspection,
+// with client authentication, its failure throttle and the failure
+// summaries written to the audit log. It imports models, metrics and
+// throttle; never handlers or web (web registers its routes).
+package gateway
 
 import (
 	"errors"
@@ -7,17 +12,14 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4/jwt"
-	gojwt "github.com/golang-jwt/jwt/v5"
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"latchkey/metrics"
 	"latchkey/models"
+	"latchkey/throttle"
 )
 
 // Gateway serves the OAuth 2.0 endpoints of every domain under /{hrid}/.
@@ -26,7 +28,7 @@ type Gateway struct {
 	LastUsed *models.LastUsedRecorder
 	// Failures throttles failed client authentication per client and per
 	// address.
-	Failures Limiter
+	Failures *throttle.Limiter
 	// Summary counts failures for the audit log.
 	Summary *FailureSummary
 	// BaseURL is the gateway's public base URL (server.gatewayURL).
@@ -38,8 +40,8 @@ type Gateway struct {
 	keys *keyCache
 }
 
-// NewGateway builds the gateway handlers.
-func NewGateway(store *models.Store, lastUsed *models.LastUsedRecorder, failures Limiter, summary *FailureSummary, baseURL string, log *slog.Logger, m *metrics.Metrics) *Gateway {
+// New builds the gateway handlers.
+func New(store *models.Store, lastUsed *models.LastUsedRecorder, failures *throttle.Limiter, summary *FailureSummary, baseURL string, log *slog.Logger, m *metrics.Metrics) *Gateway {
 	return &Gateway{Store: store, LastUsed: lastUsed, Failures: failures, Summary: summary,
 		BaseURL: strings.TrimSuffix(baseURL, "/"), Log: log, Metrics: m, keys: newKeyCache(store)}
 }
@@ -67,30 +69,6 @@ func (g *Gateway) Observe(endpoint string) echo.MiddlewareFunc {
 }
 
 func (g *Gateway) issuer(hrid string) string { return g.BaseURL + "/" + hrid + "/oidc" }
-
-// oauthTokenResponse is RFC 6749 §5.1's success body.
-type oauthTokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
-}
-
-// accessClaims are the claims of an access token, as signed (golang-jwt,
-// which marshals the claims once: the token endpoint's hot path) and as
-// read back by introspection (go-jose).
-type accessClaims struct {
-	jwt.Claims
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
-}
-
-// signedClaims is accessClaims in golang-jwt's form.
-type signedClaims struct {
-	gojwt.RegisteredClaims
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
-}
 
 // writeOAuthError answers with an RFC 6749 §5.2 error body.
 func writeOAuthError(c echo.Context, e *oauthError, basic bool) error {
@@ -121,6 +99,17 @@ func readForm(c echo.Context) (map[string][]string, *oauthError) {
 		return nil, invalidRequest("Malformed request body.")
 	}
 	return c.Request().PostForm, nil
+}
+
+// authenticatedClient is authenticate for a handler: when authentication
+// fails it writes the OAuth error and returns a nil client (with a nil
+// error, unless writing failed or the failure is internal).
+func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, error) {
+	client, basic, oe, err := g.authenticate(c, hrid, form)
+	if err == nil && oe != nil {
+		err = writeOAuthError(c, oe, basic)
+	}
+	return client, basic, err
 }
 
 // authenticate finds the client the request authenticates as, applying the
@@ -178,83 +167,4 @@ func required(form map[string][]string, name string) (string, *oauthError) {
 		oe = invalidRequest("Missing " + name + ".")
 	}
 	return v, oe
-}
-
-// Token is POST /{hrid}/oauth/token: the client_credentials grant.
-func (g *Gateway) Token(c echo.Context) error {
-	hrid := c.Param("hrid")
-	form, oe := readForm(c)
-	if oe != nil {
-		return writeOAuthError(c, oe, false)
-	}
-	grant, oe := required(form, "grant_type")
-	if oe != nil {
-		return writeOAuthError(c, oe, false)
-	}
-	client, basic, oe, err := g.authenticate(c, hrid, form)
-	if err != nil {
-		return err
-	}
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
-	}
-	if grant != "client_credentials" {
-		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
-			Description: "Only the client_credentials grant is supported."}, basic)
-	}
-	if client.ApplicationType != models.AppTypeService {
-		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
-			Description: "Only service applications may use the client_credentials grant."}, basic)
-	}
-	requested, oe := single(form, "scope")
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
-	}
-	scope, ok := grantScope(client.Scopes, requested)
-	if !ok {
-		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope",
-			Description: "The requested scope is not allowed for this client."}, basic)
-	}
-	keys, err := g.keys.get(c.Request().Context(), client.DomainID)
-	if err != nil {
-		return err
-	}
-	now := g.Store.Now().Truncate(time.Second)
-	claims := signedClaims{
-		RegisteredClaims: gojwt.RegisteredClaims{
-			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: gojwt.ClaimStrings{client.ClientID},
-			IssuedAt: gojwt.NewNumericDate(now), NotBefore: gojwt.NewNumericDate(now),
-			ExpiresAt: gojwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
-			ID:        uuid.NewString(),
-		},
-		ClientID: client.ClientID, Scope: scope,
-	}
-	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, claims)
-	tok.Header["kid"] = keys.kid
-	token, err := tok.SignedString(keys.signing)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set("Pragma", "no-cache")
-	return c.JSON(http.StatusOK, oauthTokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
-}
-
-// grantScope checks the requested scopes against the allowed ones. No
-// requested scope grants every allowed scope.
-func grantScope(allowed, requested string) (string, bool) {
-	allow := strings.Fields(allowed)
-	if strings.TrimSpace(requested) == "" {
-		return strings.Join(allow, " "), true
-	}
-	var granted []string
-	for _, s := range strings.Fields(requested) {
-		if !slices.Contains(allow, s) {
-			return "", false
-		}
-		if !slices.Contains(granted, s) {
-			granted = append(granted, s)
-		}
-	}
-	return strings.Join(granted, " "), true
 }

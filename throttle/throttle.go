@@ -1,15 +1,19 @@
-package web
+// Package throttle counts failures per key (an account, a client, an
+// address) and blocks a key after too many within a window. The console's
+// login and the gateway's client authentication both use it. It imports
+// only the standard library.
+package throttle
 
 import (
 	"sync"
 	"time"
 )
 
-// failureLimiter blocks a key (an account, a client address) after max
+// Limiter blocks a key (an account, a client address) after max
 // failures within window, counted from the first failure. It lives in memory:
 // each node throttles on its own, which bounds guessing per node without a
 // database write per failure.
-type failureLimiter struct {
+type Limiter struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
@@ -23,12 +27,13 @@ type failures struct {
 	first time.Time
 }
 
-func newFailureLimiter(max int, window time.Duration) *failureLimiter {
-	return &failureLimiter{max: max, window: window, now: time.Now, entries: map[string]*failures{}}
+// New returns a Limiter that blocks a key after max failures within window.
+func New(max int, window time.Duration) *Limiter {
+	return &Limiter{max: max, window: window, now: time.Now, entries: map[string]*failures{}}
 }
 
 // Blocked reports whether any of the keys is blocked, and for how long.
-func (l *failureLimiter) Blocked(keys ...string) (bool, time.Duration) {
+func (l *Limiter) Blocked(keys ...string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -48,7 +53,7 @@ func (l *failureLimiter) Blocked(keys ...string) (bool, time.Duration) {
 }
 
 // Fail counts one failure for each key.
-func (l *failureLimiter) Fail(keys ...string) {
+func (l *Limiter) Fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -66,7 +71,7 @@ func (l *failureLimiter) Fail(keys ...string) {
 }
 
 // Reset forgets the failures of each key.
-func (l *failureLimiter) Reset(keys ...string) {
+func (l *Limiter) Reset(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
@@ -74,7 +79,7 @@ func (l *failureLimiter) Reset(keys ...string) {
 	}
 }
 
-func (l *failureLimiter) prune(now time.Time) {
+func (l *Limiter) prune(now time.Time) {
 	for k, f := range l.entries {
 		if now.Sub(f.first) >= l.window {
 			delete(l.entries, k)

@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	gojwt "github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
+)
+
+// oauthTokenResponse is RFC 6749 §5.1's success body.
+type oauthTokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// accessClaims are the claims of an access token, as signed (golang-jwt,
+// which marshals the claims once: the token endpoint's hot path) and as
+// read back by introspection (go-jose).
+type accessClaims struct {
+	jwt.Claims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+}
+
+// signedClaims is accessClaims in golang-jwt's form.
+type signedClaims struct {
+	gojwt.RegisteredClaims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+}
+
+// Token is POST /{hrid}/oauth/token: the client_credentials grant.
+func (g *Gateway) Token(c echo.Context) error {
+	hrid := c.Param("hrid")
+	form, oe := readForm(c)
+	if oe != nil {
+		return writeOAuthError(c, oe, false)
+	}
+	grant, oe := required(form, "grant_type")
+	if oe != nil {
+		return writeOAuthError(c, oe, false)
+	}
+	client, basic, err := g.authenticatedClient(c, hrid, form)
+	if client == nil {
+		return err
+	}
+	if grant != "client_credentials" {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+			Description: "Only the client_credentials grant is supported."}, basic)
+	}
+	if client.ApplicationType != models.AppTypeService {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+			Description: "Only service applications may use the client_credentials grant."}, basic)
+	}
+	requested, oe := single(form, "scope")
+	if oe != nil {
+		return writeOAuthError(c, oe, basic)
+	}
+	scope, ok := grantScope(client.Scopes, requested)
+	if !ok {
+		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope",
+			Description: "The requested scope is not allowed for this client."}, basic)
+	}
+	key, err := g.keys.signer(c.Request().Context(), client)
+	if err != nil {
+		return err
+	}
+	now := g.Store.Now().Truncate(time.Second)
+	claims := signedClaims{
+		RegisteredClaims: gojwt.RegisteredClaims{
+			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: gojwt.ClaimStrings{client.ClientID},
+			IssuedAt: gojwt.NewNumericDate(now), NotBefore: gojwt.NewNumericDate(now),
+			ExpiresAt: gojwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
+			ID:        uuid.NewString(),
+		},
+		ClientID: client.ClientID, Scope: scope,
+	}
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, claims)
+	tok.Header["kid"] = key.id
+	token, err := tok.SignedString(key.private)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, oauthTokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
+}
+
+// grantScope checks the requested scopes against the allowed ones. No
+// requested scope grants every allowed scope.
+func grantScope(allowed, requested string) (string, bool) {
+	allow := strings.Fields(allowed)
+	if strings.TrimSpace(requested) == "" {
+		return strings.Join(allow, " "), true
+	}
+	var granted []string
+	for _, s := range strings.Fields(requested) {
+		if !slices.Contains(allow, s) {
+			return "", false
+		}
+		if !slices.Contains(granted, s) {
+			granted = append(granted, s)
+		}
+	}
+	return strings.Join(granted, " "), true
+}

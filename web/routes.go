@@ -1,0 +1,151 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/gateway"
+	"latchkey/handlers"
+	"latchkey/static"
+)
+
+// consoleRoutes registers every route of the console listener: pages, their
+// forms and the Management API. Middleware is per route (not groups), so an
+// unknown path is a plain 404 for everyone, and authentication (401) comes
+// before the role check (403). metricsHandler is nil when /metrics is not
+// served here.
+func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handler) {
+	e.GET("/healthz", h.Healthz)
+	if metricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(metricsHandler))
+	}
+	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	e.GET("/setup", h.SetupForm)
+	e.POST("/setup", h.Setup)
+	e.GET("/login", h.LoginForm)
+	e.POST("/login", h.Login)
+	e.POST("/logout", h.Logout)
+
+	// Pages for every signed-in user; writes need the admin role.
+	r := routes{e, []echo.MiddlewareFunc{requireLogin}}
+	w := routes{e, []echo.MiddlewareFunc{requireLogin, requireAdmin}}
+	r.GET("/", h.Home)
+	r.GET("/account", h.Account)
+	r.POST("/account/password", h.ChangePassword)
+	r.GET("/audit", h.AuditLog)
+
+	r.GET("/domains", h.ListDomains)
+	w.GET("/domains/new", h.NewDomain)
+	w.POST("/domains", h.CreateDomain)
+	r.GET("/domains/:domain", h.ShowDomain)
+	w.GET("/domains/:domain/edit", h.EditDomain)
+	w.POST("/domains/:domain", h.UpdateDomain)
+	w.GET("/domains/:domain/delete", h.ConfirmDeleteDomain)
+	w.POST("/domains/:domain/delete", h.DeleteDomain)
+
+	r.GET("/domains/:domain/settings/client-secrets", h.DomainSecretSettings)
+	w.POST("/domains/:domain/settings/client-secrets", h.SaveDomainSecretSettings)
+
+	w.GET("/domains/:domain/applications/new", h.NewApplication)
+	w.POST("/domains/:domain/applications", h.CreateApplication)
+	r.GET("/domains/:domain/applications/:app", h.ShowApplication)
+	r.GET("/domains/:domain/applications/:app/secrets", h.ShowSecrets)
+	w.GET("/domains/:domain/applications/:app/secrets/new", h.NewSecret)
+	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
+	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
+	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
+	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
+	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
+	w.GET("/domains/:domain/applications/:app/secrets/:secret/delete", h.ConfirmDeleteSecret)
+	w.POST("/domains/:domain/applications/:app/secrets/:secret/delete", h.DeleteSecret)
+	w.GET("/domains/:domain/applications/:app/edit", h.EditApplication)
+	w.POST("/domains/:domain/applications/:app", h.UpdateApplication)
+	w.GET("/domains/:domain/applications/:app/delete", h.ConfirmDeleteApplication)
+	w.POST("/domains/:domain/applications/:app/delete", h.DeleteApplication)
+
+	w.GET("/users", h.ListUsers)
+	w.GET("/users/new", h.NewUser)
+	w.POST("/users", h.CreateUser)
+	w.GET("/users/:user/edit", h.EditUser)
+	w.POST("/users/:user", h.UpdateUser)
+
+	// Every signed-in person has notices of their own, so the Notifications
+	// page and its forms need no admin role.
+	r.GET("/notifications", h.ListNotifications)
+	r.POST("/notifications/read-all", h.MarkAllNotificationsRead)
+	r.POST("/notifications/:notification/read", h.MarkNotificationRead)
+
+	// The Account page's API token forms: every signed-in person, viewers
+	// included (their tokens are read-only), with the console's CSRF check.
+	r.POST("/account/tokens", h.CreateAPIToken)
+	r.GET("/account/tokens/:token/revoke", h.ConfirmRevokeAPIToken)
+	r.POST("/account/tokens/:token/revoke", h.RevokeAPIToken)
+
+	apiRoutes(e, h)
+}
+
+// apiRoutes registers the Management API: bearer tokens only, no session,
+// no CSRF (see handlers.APIAuth). Invalid UTF-8 and NUL characters are
+// refused for the whole console (cleanInput), API paths included.
+func apiRoutes(e *echo.Echo, h *handlers.Handler) {
+	e.GET("/management/openapi.json", h.OpenAPI)
+	e.POST("/management/auth/token", h.IssueAPIToken)
+
+	read := routes{e, []echo.MiddlewareFunc{h.APIAuth}}
+	write := routes{e, []echo.MiddlewareFunc{h.APIAuth, handlers.APIRequireWrite}}
+	const (
+		domains = handlers.APIPrefix + "/domains"
+		domain  = domains + "/:domain"
+		apps    = domain + "/applications"
+		app     = apps + "/:application"
+		secrets = app + "/secrets"
+		secret  = secrets + "/:secret"
+	)
+	read.GET(domains, h.APIListDomains)
+	write.POST(domains, h.APICreateDomain)
+	read.GET(domain, h.APIGetDomain)
+	write.PATCH(domain, h.APIPatchDomain)
+	write.DELETE(domain, h.APIDeleteDomain)
+	read.GET(domain+"/audits", h.APIListAudits)
+
+	read.GET(apps, h.APIListApplications)
+	write.POST(apps, h.APICreateApplication)
+	read.GET(app, h.APIGetApplication)
+	write.PATCH(app, h.APIPatchApplication)
+	write.DELETE(app, h.APIDeleteApplication)
+
+	read.GET(secrets, h.APIListSecrets)
+	write.POST(secrets, h.APICreateSecret)
+	write.POST(secret+"/_renew", h.APIRenewSecret)
+	write.DELETE(secret, h.APIDeleteSecret)
+
+	// Reading and acknowledging one's own notices needs no write access:
+	// viewers and read-only tokens may do both.
+	read.GET("/management/user/notifications", h.APIListNotifications)
+	read.POST("/management/user/notifications/:notification/acknowledge", h.APIAcknowledgeNotification)
+}
+
+// gatewayRoutes registers every route of the gateway listener: the OAuth
+// endpoints of each domain under /{hrid}/.
+func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway, metricsHandler http.Handler) {
+	e.GET("/healthz", h.Healthz)
+	if metricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(metricsHandler))
+	}
+	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
+	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
+	e.GET("/:hrid/oauth/jwks", gw.JWKS)
+	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
+}
+
+// routes registers handlers with a fixed middleware chain.
+type routes struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+func (r routes) GET(path string, h echo.HandlerFunc)    { r.e.GET(path, h, r.mw...) }
+func (r routes) POST(path string, h echo.HandlerFunc)   { r.e.POST(path, h, r.mw...) }
+func (r routes) PATCH(path string, h echo.HandlerFunc)  { r.e.PATCH(path, h, r.mw...) }
+func (r routes) DELETE(path string, h echo.HandlerFunc) { r.e.DELETE(path, h, r.mw...) }
