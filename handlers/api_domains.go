@@ -239,14 +239,13 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 		in.Enabled = *body.Enabled
 	}
 	ctx := c.Request().Context()
-	d, err := h.Store.CreateDomain(ctx, in)
+	d, err := h.Store.CreateDomain(ctx, actor(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return apiFieldErrors(fe, nil)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainCreated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	if policy != nil {
 		if err := h.apiSaveDomainPolicy(c, d, *policy); err != nil {
 			return err
@@ -262,16 +261,11 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 // apiSaveDomainPolicy stores an already validated domain policy and audits
 // the change as the console does.
 func (h *Handler) apiSaveDomainPolicy(c echo.Context, d *models.Domain, in models.ExpiryInput) error {
-	old, updated, err := h.Store.UpdateDomainSecretPolicy(c.Request().Context(), d.ID, in)
+	_, _, err := h.Store.UpdateDomainSecretPolicy(c.Request().Context(), actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return apiFieldErrors(fe, map[string]string{"unit": "secretSettings.expiryTimeUnit", "duration": "secretSettings.expiryTimeDuration"})
 	}
-	if err != nil {
-		return err
-	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainSecretSettingsUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name,
-		Detail: old.String() + " → " + updated.String()})
-	return nil
+	return err
 }
 
 // APIGetDomain is GET .../domains/{domain}.
@@ -313,13 +307,12 @@ func (h *Handler) APIPatchDomain(c echo.Context) error {
 		setIf(&in.HRID, body.HRID)
 		setIf(&in.Description, body.Description)
 		setIf(&in.Enabled, body.Enabled)
-		if d, err = h.Store.UpdateDomain(ctx, d.ID, in); err != nil {
+		if d, err = h.Store.UpdateDomain(ctx, actor(c), d.ID, in); err != nil {
 			if fe, ok := models.AsFieldErrors(err); ok {
 				return apiFieldErrors(fe, nil)
 			}
 			return err
 		}
-		h.audit(c, models.AuditEvent{Type: models.EventDomainUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	}
 	if policy != nil {
 		if err := h.apiSaveDomainPolicy(c, d, *policy); err != nil {
@@ -346,9 +339,8 @@ func (h *Handler) APIDeleteDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Store.DeleteDomain(c.Request().Context(), d.ID); err != nil {
+	if _, err := h.Store.DeleteDomain(c.Request().Context(), actor(c), d.ID); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainDeleted, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	return c.NoContent(http.StatusNoContent)
 }
