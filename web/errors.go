@@ -149,7 +149,14 @@ func httpAPIError(he *echo.HTTPError) *handlers.APIError {
 // problem: the change, if any, is committed with its event, and nobody is
 // there to tell.
 func clientGone(err error, c echo.Context) bool {
-	return c.Request().Context().Err() != nil && (errors.Is(err, context.Canceled) || models.ErrorCode(err) == "")
+	if c.Request().Context().Err() == nil {
+		return false
+	}
+	switch models.ErrorCode(err) {
+	case "", models.CodeUnavailable: // a connection cut short, a cancelled query
+		return true
+	}
+	return errors.Is(err, context.Canceled)
 }
 
 // consoleErrorHandler renders errors as pages (or as JSON for the
