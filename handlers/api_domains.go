@@ -112,7 +112,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 	if app {
 		units = models.AppExpiryUnits
 	}
-	if _, fe := mi.Parse(app); fe != nil {
+	if _, fe := mi.ParseAPI(app, durField); fe != nil {
 		out := map[string]string{}
 		unitField := field("expiryTimeUnit")
 		if _, bad := fe["unit"]; bad {
@@ -123,14 +123,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 			}
 		}
 		if msg, bad := fe["duration"]; bad {
-			switch {
-			case msg == "Enter a duration.":
-				out[durField] = durField + " is required when enabled is true."
-			case strings.HasPrefix(msg, "The duration "):
-				out[durField] = durField + strings.TrimPrefix(msg, "The duration")
-			default:
-				out[durField] = durField + ": " + msg
-			}
+			out[durField] = msg
 		}
 		return models.ExpiryInput{}, fieldError(out)
 	}
