@@ -15,6 +15,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,12 @@ func decodeJSON(c echo.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// encoding/json reports an unknown field with an untyped error:
+		// find the field by walking the body against dst's type instead
+		// of reading the error's text.
+		if name, ok := unknownField(body, reflect.TypeOf(dst)); ok {
+			return apiError(http.StatusBadRequest, "Unknown field %s: see /management/openapi.json for the fields this endpoint accepts.", strconv.Quote(name))
+		}
 		return jsonProblem(err)
 	}
 	// One object only: trailing data means the body is not what the caller
@@ -176,11 +183,79 @@ func jsonProblem(err error) error {
 		}
 		field := strings.TrimPrefix(typ.Field, ".")
 		return fieldError(map[string]string{field: fmt.Sprintf("%s must be %s, not %s.", field, jsonKind(typ.Type.String()), article(typ.Value))})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return apiError(http.StatusBadRequest, "Unknown field %s: see /management/openapi.json for the fields this endpoint accepts.", name)
 	}
 	return apiError(http.StatusBadRequest, "Malformed JSON.")
+}
+
+// unknownField returns the first object key in body, in document order,
+// that no field of t (a struct, or a pointer, slice or map leading to
+// one) accepts, as encoding/json matches keys (case-insensitively).
+func unknownField(body []byte, t reflect.Type) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	name, found, _ := walkUnknown(dec, t)
+	return name, found
+}
+
+// walkUnknown reads one JSON value from dec, checking objects' keys
+// against t; err reports malformed JSON (left to the decoder's own error).
+func walkUnknown(dec *json.Decoder, t reflect.Type) (string, bool, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return "", false, nil
+	}
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		elem = t.Elem()
+	}
+	for dec.More() {
+		child := elem
+		if delim == '{' {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", false, err
+			}
+			key, _ := tok.(string)
+			if t != nil && t.Kind() == reflect.Struct {
+				f, ok := jsonField(t, key)
+				if !ok {
+					return key, true, nil
+				}
+				child = f
+			}
+		}
+		if name, found, err := walkUnknown(dec, child); found || err != nil {
+			return name, found, err
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", false, err
+}
+
+// jsonField finds the type of the struct field that decodes key.
+func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, key) {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // jsonKind names the JSON type a Go type is decoded from.

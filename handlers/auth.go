@@ -53,10 +53,11 @@ func (h *Handler) Login(c echo.Context) error {
 		return render(c, http.StatusUnauthorized, views.Login(v))
 	}
 	h.Logins.Reset(keys[0])
-	if err := h.Sessions.Login(c, u); err != nil {
+	// The sign-in is on the record before its session exists.
+	if err := h.Store.SignedIn(c.Request().Context(), actor(c), u, ""); err != nil {
 		return err
 	}
-	if err := h.Store.SignedIn(c.Request().Context(), actor(c), u, ""); err != nil {
+	if err := h.Sessions.Login(c, u); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
