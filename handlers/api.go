@@ -1,10 +1,10 @@
 package handlers
 
 // The Management API: Gravitee-compatible JSON under /management, for
-// automation. Its handlers (api_*.go) call the same models functions and
-// record the same audit events as the console's; this file holds what they
-// share: errors, JSON decoding, bearer authentication and the OpenAPI
-// document.
+// automation. Its handlers (api_*.go) call the same models functions as the
+// console's, which record the same audit events; this file holds what they
+// share: request-parsing errors, JSON decoding, bearer authentication and
+// the OpenAPI document. Errors become answers in web/errors.go.
 
 import (
 	"bytes"

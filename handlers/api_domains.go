@@ -251,8 +251,8 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toDomainJSON(d))
 }
 
-// apiSaveDomainPolicy stores an already validated domain policy and audits
-// the change as the console does.
+// apiSaveDomainPolicy stores an already validated domain policy (the models
+// audit the change as for the console).
 func (h *Handler) apiSaveDomainPolicy(c echo.Context, d *models.Domain, in models.ExpiryInput) error {
 	_, _, err := h.Store.UpdateDomainSecretPolicy(c.Request().Context(), actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
