@@ -161,7 +161,7 @@ func (s *Store) CreateApiToken(ctx context.Context, actor Actor, userID string, 
 		return nil, errs
 	}
 	var nt *NewApiToken
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var u User
 		if err := tx.First(&u, "id = ?", userID).Error; err != nil {
 			return notFound(err)
