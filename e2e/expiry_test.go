@@ -32,19 +32,19 @@ func TestExpiryPoliciesFlow(t *testing.T) {
 	)
 
 	// --- Arrange: an administrator, a domain, an application. -------------
-	admin, err := srv.Store.CreateUser(t.Context(), models.NewUser{
+	admin, err := srv.Store.CreateUser(t.Context(), models.Actor{}, models.NewUser{
 		Email: "grace@example.com", Name: "Grace Hopper", Password: password, Role: models.RoleAdmin,
 	})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	d, err := srv.Store.CreateDomain(t.Context(), models.DomainInput{
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{
 		Name: "Identity Team", Enabled: true, OwnerIDs: []string{admin.ID},
 	})
 	if err != nil {
 		t.Fatalf("CreateDomain: %v", err)
 	}
-	a, _, err := srv.Store.CreateApplication(t.Context(), d.ID, models.ApplicationInput{
+	a, _, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{
 		Name: "Ledger", Type: models.AppTypeService, OwnerID: admin.ID,
 	})
 	if err != nil {

@@ -27,17 +27,17 @@ func TestNotificationsFlow(t *testing.T) {
 
 	// --- Arrange: an owner, one secret expiring in 3 days, one expired, --
 	// --- and a run of the notifier. ---------------------------------------
-	admin, err := srv.Store.CreateUser(t.Context(), models.NewUser{
+	admin, err := srv.Store.CreateUser(t.Context(), models.Actor{}, models.NewUser{
 		Email: "grace@example.com", Name: "Grace Hopper", Password: password, Role: models.RoleAdmin,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := srv.Store.CreateDomain(t.Context(), models.DomainInput{Name: "Payments Team", Enabled: true, OwnerIDs: []string{admin.ID}})
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{Name: "Payments Team", Enabled: true, OwnerIDs: []string{admin.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first, err := srv.Store.CreateApplication(t.Context(), d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
+	a, first, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestNotificationsFlow(t *testing.T) {
 	if err := srv.Store.SetSecretExpiry(t.Context(), first.ID, &soon); err != nil {
 		t.Fatal(err)
 	}
-	old, err := srv.Store.CreateSecret(t.Context(), a.ID, "legacy")
+	old, err := srv.Store.CreateSecret(t.Context(), models.Actor{}, a.ID, "legacy")
 	if err != nil {
 		t.Fatal(err)
 	}

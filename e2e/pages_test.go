@@ -41,13 +41,13 @@ func TestConsolePagesLoadCleanly(t *testing.T) {
 	ctx := newBrowser(t)
 	admin := signIn(t, srv, ctx)
 
-	d, err := srv.Store.CreateDomain(t.Context(), models.DomainInput{
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{
 		Name: "Payments Team", Description: "Cards and invoices", Enabled: true, OwnerIDs: []string{admin.ID},
 	})
 	if err != nil {
 		t.Fatalf("CreateDomain: %v", err)
 	}
-	a, _, err := srv.Store.CreateApplication(t.Context(), d.ID, models.ApplicationInput{
+	a, _, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{
 		Name: "Billing Portal", Type: models.AppTypeWeb, OwnerID: admin.ID,
 	})
 	if err != nil {

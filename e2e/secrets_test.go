@@ -34,19 +34,19 @@ func TestSecretsFlow(t *testing.T) {
 	)
 
 	// --- Arrange: an administrator, a domain, an application. -------------
-	admin, err := srv.Store.CreateUser(t.Context(), models.NewUser{
+	admin, err := srv.Store.CreateUser(t.Context(), models.Actor{}, models.NewUser{
 		Email: "katherine@example.com", Name: "Katherine Johnson", Password: password, Role: models.RoleAdmin,
 	})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	d, err := srv.Store.CreateDomain(t.Context(), models.DomainInput{
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{
 		Name: "Payments Team", Enabled: true, OwnerIDs: []string{admin.ID},
 	})
 	if err != nil {
 		t.Fatalf("CreateDomain: %v", err)
 	}
-	a, first, err := srv.Store.CreateApplication(t.Context(), d.ID, models.ApplicationInput{
+	a, first, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{
 		Name: "Billing API", Type: models.AppTypeService, OwnerID: admin.ID,
 	})
 	if err != nil {

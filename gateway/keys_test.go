@@ -19,7 +19,7 @@ func TestKeyCacheDropsRemovedKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	d, err := store.CreateDomain(ctx, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: true})
+	d, err := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}

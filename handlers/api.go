@@ -1,10 +1,10 @@
 package handlers
 
 // The Management API: Gravitee-compatible JSON under /management, for
-// automation. Its handlers (api_*.go) call the same models functions and
-// record the same audit events as the console's; this file holds what they
-// share: errors, JSON decoding, bearer authentication and the OpenAPI
-// document.
+// automation. Its handlers (api_*.go) call the same models functions as the
+// console's, which record the same audit events; this file holds what they
+// share: request-parsing errors, JSON decoding, bearer authentication and
+// the OpenAPI document. Errors become answers in web/errors.go.
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,16 +78,7 @@ func apiError(status int, format string, args ...any) *APIError {
 // fieldError is a 400 naming the fields at fault; the message joins the
 // fields' messages, which each say what to fix.
 func fieldError(fields map[string]string) *APIError {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	msgs := make([]string, 0, len(keys))
-	for _, k := range keys {
-		msgs = append(msgs, fields[k])
-	}
-	return &APIError{Status: http.StatusBadRequest, Message: strings.Join(msgs, " "), Fields: fields}
+	return &APIError{Status: http.StatusBadRequest, Message: models.JoinMessages(fields), Fields: fields}
 }
 
 // apiFieldErrors renames the models' field names to the API's (the console
@@ -102,53 +93,6 @@ func apiFieldErrors(fe models.FieldErrors, names map[string]string) *APIError {
 		out[k] = msg
 	}
 	return fieldError(out)
-}
-
-// APIErrorFor maps any error met while serving the Management API to the
-// answer; internal reports an unexpected error, whose text is only logged
-// (the caller gets a generic message). Bad input never maps to a 500.
-func APIErrorFor(err error) (ae *APIError, internal bool) {
-	var (
-		limit *models.LimitError
-		he    *echo.HTTPError
-		mbe   *http.MaxBytesError
-	)
-	switch {
-	case errors.As(err, &ae):
-		return ae, false
-	case errors.Is(err, models.ErrNotFound):
-		return apiError(http.StatusNotFound, "The requested resource does not exist."), false
-	case errors.As(err, &limit):
-		return apiError(http.StatusBadRequest, "%s", limit.Error()), false
-	case errors.Is(err, models.ErrLastSecret):
-		return apiError(http.StatusBadRequest, "%s", models.ErrLastSecret.Error()), false
-	case errors.As(err, &mbe):
-		return apiError(http.StatusRequestEntityTooLarge, "The request body is too large: the limit is 1 MiB."), false
-	case errors.As(err, &he):
-		return httpAPIError(he), he.Code >= 500
-	}
-	if fe, ok := models.AsFieldErrors(err); ok {
-		return apiFieldErrors(fe, nil), false
-	}
-	return apiError(http.StatusInternalServerError, "Latchkey could not complete this request. The problem has been logged; try again in a moment."), true
-}
-
-// httpAPIError words echo's own errors (routing, body limit) for the API.
-func httpAPIError(he *echo.HTTPError) *APIError {
-	switch he.Code {
-	case http.StatusNotFound:
-		return apiError(he.Code, "No such endpoint. The API is described at /management/openapi.json.")
-	case http.StatusMethodNotAllowed:
-		return apiError(he.Code, "This endpoint does not accept this method.")
-	case http.StatusRequestEntityTooLarge:
-		return apiError(he.Code, "The request body is too large: the limit is 1 MiB.")
-	case http.StatusUnsupportedMediaType:
-		return apiError(he.Code, "Send the request body as JSON, with Content-Type: application/json.")
-	}
-	if msg, ok := he.Message.(string); ok && he.Code < 500 {
-		return apiError(he.Code, "%s", msg)
-	}
-	return apiError(he.Code, "%s", http.StatusText(he.Code))
 }
 
 // --- JSON ---------------------------------------------------------------
@@ -170,6 +114,12 @@ func decodeJSON(c echo.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// encoding/json reports an unknown field with an untyped error:
+		// find the field by walking the body against dst's type instead
+		// of reading the error's text.
+		if name, ok := unknownField(body, reflect.TypeOf(dst)); ok {
+			return apiError(http.StatusBadRequest, "Unknown field %s: see /management/openapi.json for the fields this endpoint accepts.", strconv.Quote(name))
+		}
 		return jsonProblem(err)
 	}
 	// One object only: trailing data means the body is not what the caller
@@ -233,11 +183,79 @@ func jsonProblem(err error) error {
 		}
 		field := strings.TrimPrefix(typ.Field, ".")
 		return fieldError(map[string]string{field: fmt.Sprintf("%s must be %s, not %s.", field, jsonKind(typ.Type.String()), article(typ.Value))})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return apiError(http.StatusBadRequest, "Unknown field %s: see /management/openapi.json for the fields this endpoint accepts.", name)
 	}
 	return apiError(http.StatusBadRequest, "Malformed JSON.")
+}
+
+// unknownField returns the first object key in body, in document order,
+// that no field of t (a struct, or a pointer, slice or map leading to
+// one) accepts, as encoding/json matches keys (case-insensitively).
+func unknownField(body []byte, t reflect.Type) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	name, found, _ := walkUnknown(dec, t)
+	return name, found
+}
+
+// walkUnknown reads one JSON value from dec, checking objects' keys
+// against t; err reports malformed JSON (left to the decoder's own error).
+func walkUnknown(dec *json.Decoder, t reflect.Type) (string, bool, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return "", false, nil
+	}
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		elem = t.Elem()
+	}
+	for dec.More() {
+		child := elem
+		if delim == '{' {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", false, err
+			}
+			key, _ := tok.(string)
+			if t != nil && t.Kind() == reflect.Struct {
+				f, ok := jsonField(t, key)
+				if !ok {
+					return key, true, nil
+				}
+				child = f
+			}
+		}
+		if name, found, err := walkUnknown(dec, child); found || err != nil {
+			return name, found, err
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", false, err
+}
+
+// jsonField finds the type of the struct field that decodes key.
+func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, key) {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // jsonKind names the JSON type a Go type is decoded from.
@@ -407,7 +425,7 @@ func (h *Handler) IssueAPIToken(c echo.Context) error {
 	// The audit trail gets what was typed, as text a database can store.
 	typed := strings.ToValidUTF8(strings.ReplaceAll(email, "\x00", "\uFFFD"), "\uFFFD")
 	if blocked, wait := h.Logins.Blocked(keys...); blocked {
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
+		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
 		secs := int(wait.Seconds() + 0.999)
 		e := apiError(http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again in %d second(s).", secs)
 		e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
@@ -424,15 +442,14 @@ func (h *Handler) IssueAPIToken(c echo.Context) error {
 	}
 	if u == nil {
 		h.Logins.Fail(keys...)
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API"})
+		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API"})
 		return unauthorized("Email or password is not correct.", basicRealm)
 	}
 	h.Logins.Reset(keys[0])
-	nt, err := h.Store.IssueApiToken(c.Request().Context(), u)
+	nt, err := h.Store.IssueApiToken(c.Request().Context(), actor(c), u)
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventLogin, ActorID: u.ID, ActorEmail: u.Email, Detail: "Management API token"})
 	return c.JSON(http.StatusOK, apiTokenResponse{
 		AccessToken: nt.Value, TokenType: "bearer",
 		ExpiresAt: epochMillis(*nt.ExpiresAt), ExpiresIn: int64(models.IssuedTokenLifetime / time.Second),

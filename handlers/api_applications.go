@@ -176,15 +176,13 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 			return err
 		}
 	}
-	a, first, err := h.Store.CreateApplication(c.Request().Context(), d.ID, in)
+	a, first, err := h.Store.CreateApplication(c.Request().Context(), actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return appFieldErrors(fe)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApplicationCreated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
-	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &first.ClientSecret))
 	out := toApplicationJSON(a)
 	out.Settings.OAuth.ClientSecret = first.Value
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a))
@@ -246,16 +244,15 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 				return err
 			}
 		}
-		if a, err = h.Store.UpdateApplication(ctx, d.ID, a.ID, in); err != nil {
+		if a, err = h.Store.UpdateApplication(ctx, actor(c), d.ID, a.ID, in); err != nil {
 			if fe, ok := models.AsFieldErrors(err); ok {
 				return appFieldErrors(fe)
 			}
 			return err
 		}
-		h.audit(c, models.AuditEvent{Type: models.EventApplicationUpdated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
 	}
 	if policy != nil {
-		old, updated, err := h.Store.UpdateAppSecretPolicy(ctx, d.ID, a.ID, *policy)
+		_, _, err := h.Store.UpdateAppSecretPolicy(ctx, actor(c), d.ID, a.ID, *policy)
 		if fe, ok := models.AsFieldErrors(err); ok {
 			return apiFieldErrors(fe, map[string]string{
 				"unit":     "settings.secretExpirationSettings.expiryTimeUnit",
@@ -265,8 +262,6 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		h.audit(c, models.AuditEvent{Type: models.EventAppSecretSettingsUpdated, DomainID: d.ID, ApplicationID: a.ID,
-			TargetID: a.ID, TargetName: a.Name, Detail: appPolicyLabel(old) + " → " + appPolicyLabel(updated)})
 	}
 	if a, err = h.Store.ApplicationByID(ctx, d.ID, a.ID); err != nil {
 		return err
@@ -281,9 +276,8 @@ func (h *Handler) APIDeleteApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Store.DeleteApplication(c.Request().Context(), d.ID, a.ID); err != nil {
+	if _, err := h.Store.DeleteApplication(c.Request().Context(), actor(c), d.ID, a.ID); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApplicationDeleted, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -112,7 +112,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 	if app {
 		units = models.AppExpiryUnits
 	}
-	if _, fe := mi.Parse(app); fe != nil {
+	if _, fe := mi.ParseAPI(app, durField); fe != nil {
 		out := map[string]string{}
 		unitField := field("expiryTimeUnit")
 		if _, bad := fe["unit"]; bad {
@@ -123,14 +123,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 			}
 		}
 		if msg, bad := fe["duration"]; bad {
-			switch {
-			case msg == "Enter a duration.":
-				out[durField] = durField + " is required when enabled is true."
-			case strings.HasPrefix(msg, "The duration "):
-				out[durField] = durField + strings.TrimPrefix(msg, "The duration")
-			default:
-				out[durField] = durField + ": " + msg
-			}
+			out[durField] = msg
 		}
 		return models.ExpiryInput{}, fieldError(out)
 	}
@@ -239,14 +232,13 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 		in.Enabled = *body.Enabled
 	}
 	ctx := c.Request().Context()
-	d, err := h.Store.CreateDomain(ctx, in)
+	d, err := h.Store.CreateDomain(ctx, actor(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return apiFieldErrors(fe, nil)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainCreated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	if policy != nil {
 		if err := h.apiSaveDomainPolicy(c, d, *policy); err != nil {
 			return err
@@ -259,19 +251,14 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toDomainJSON(d))
 }
 
-// apiSaveDomainPolicy stores an already validated domain policy and audits
-// the change as the console does.
+// apiSaveDomainPolicy stores an already validated domain policy (the models
+// audit the change as for the console).
 func (h *Handler) apiSaveDomainPolicy(c echo.Context, d *models.Domain, in models.ExpiryInput) error {
-	old, updated, err := h.Store.UpdateDomainSecretPolicy(c.Request().Context(), d.ID, in)
+	_, _, err := h.Store.UpdateDomainSecretPolicy(c.Request().Context(), actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return apiFieldErrors(fe, map[string]string{"unit": "secretSettings.expiryTimeUnit", "duration": "secretSettings.expiryTimeDuration"})
 	}
-	if err != nil {
-		return err
-	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainSecretSettingsUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name,
-		Detail: old.String() + " → " + updated.String()})
-	return nil
+	return err
 }
 
 // APIGetDomain is GET .../domains/{domain}.
@@ -313,13 +300,12 @@ func (h *Handler) APIPatchDomain(c echo.Context) error {
 		setIf(&in.HRID, body.HRID)
 		setIf(&in.Description, body.Description)
 		setIf(&in.Enabled, body.Enabled)
-		if d, err = h.Store.UpdateDomain(ctx, d.ID, in); err != nil {
+		if d, err = h.Store.UpdateDomain(ctx, actor(c), d.ID, in); err != nil {
 			if fe, ok := models.AsFieldErrors(err); ok {
 				return apiFieldErrors(fe, nil)
 			}
 			return err
 		}
-		h.audit(c, models.AuditEvent{Type: models.EventDomainUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	}
 	if policy != nil {
 		if err := h.apiSaveDomainPolicy(c, d, *policy); err != nil {
@@ -346,9 +332,8 @@ func (h *Handler) APIDeleteDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Store.DeleteDomain(c.Request().Context(), d.ID); err != nil {
+	if _, err := h.Store.DeleteDomain(c.Request().Context(), actor(c), d.ID); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainDeleted, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,27 +33,6 @@ func (h *Handler) toSecretJSON(cs *models.ClientSecret) secretJSON {
 // secretCreateJSON is the body of POST .../secrets.
 type secretCreateJSON struct {
 	Name string `json:"name"`
-}
-
-// secretAPIProblem turns a secret rule's violation into the API's answer,
-// with the message for the audit trail; ok is false for other errors. The
-// console calls a secret's name its description; the API says name, except
-// in Gravitee's own duplicate message, kept word for word.
-func secretAPIProblem(err error) (ae *APIError, msg string, ok bool) {
-	fe, isFE := models.AsFieldErrors(err)
-	if !isFE {
-		var limit *models.LimitError
-		if errors.As(err, &limit) || errors.Is(err, models.ErrLastSecret) {
-			ae, _ = APIErrorFor(err)
-			return ae, ae.Message, true
-		}
-		return nil, "", false
-	}
-	if m, has := fe["description"]; has && strings.HasPrefix(m, "Description ") {
-		fe["description"] = "Name " + strings.TrimPrefix(m, "Description ")
-	}
-	ae = apiFieldErrors(fe, map[string]string{"description": "name"})
-	return ae, ae.Message, true
 }
 
 // apiSecret loads the domain, application and secret named in the path; a
@@ -97,20 +75,16 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	d, a, err := h.apiApp(c)
+	_, a, err := h.apiApp(c)
 	if err != nil {
 		return err
 	}
-	ns, err := h.Store.CreateSecret(c.Request().Context(), a.ID, body.Name)
-	if ae, msg, ok := secretAPIProblem(err); ok {
-		h.audit(c, models.AuditEvent{Type: models.EventSecretCreated, DomainID: d.ID, ApplicationID: a.ID,
-			TargetName: body.Name, Outcome: models.OutcomeFailure, Detail: msg})
-		return ae
-	}
+	// A refusal (limit, duplicate, bad name) is answered by web/'s error
+	// mapper, in the API's words; the models recorded it.
+	ns, err := h.Store.CreateSecret(c.Request().Context(), actor(c), a.ID, body.Name)
 	if err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &ns.ClientSecret))
 	out := h.toSecretJSON(&ns.ClientSecret)
 	out.Secret = ns.Value
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a)+"/secrets/"+ns.ID)
@@ -121,15 +95,14 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 // "secret", shown this once) under the same id and name; the old value
 // stops working at once and expiresAt follows the current policy.
 func (h *Handler) APIRenewSecret(c echo.Context) error {
-	d, a, cs, err := h.apiSecret(c)
+	_, a, cs, err := h.apiSecret(c)
 	if err != nil {
 		return err
 	}
-	ns, err := h.Store.RenewSecret(c.Request().Context(), a.ID, cs.ID)
+	ns, err := h.Store.RenewSecret(c.Request().Context(), actor(c), a.ID, cs.ID)
 	if err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretRenewed, d, a, &ns.ClientSecret))
 	out := h.toSecretJSON(&ns.ClientSecret)
 	out.Secret = ns.Value
 	return c.JSON(http.StatusOK, out)
@@ -138,20 +111,12 @@ func (h *Handler) APIRenewSecret(c echo.Context) error {
 // APIDeleteSecret is DELETE .../secrets/{secret}: 204, or 400 for the
 // application's last secret. Unlike the console, no typed confirmation.
 func (h *Handler) APIDeleteSecret(c echo.Context) error {
-	d, a, cs, err := h.apiSecret(c)
+	_, a, cs, err := h.apiSecret(c)
 	if err != nil {
 		return err
 	}
-	_, err = h.Store.DeleteSecret(c.Request().Context(), a.ID, cs.ID, nil)
-	if ae, msg, ok := secretAPIProblem(err); ok {
-		ev := secretEvent(models.EventSecretDeleted, d, a, cs)
-		ev.Outcome, ev.Detail = models.OutcomeFailure, msg
-		h.audit(c, ev)
-		return ae
-	}
-	if err != nil {
+	if _, err := h.Store.DeleteSecret(c.Request().Context(), actor(c), a.ID, cs.ID, nil); err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretDeleted, d, a, cs))
 	return c.NoContent(http.StatusNoContent)
 }

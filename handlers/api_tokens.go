@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -32,7 +31,7 @@ func (h *Handler) renderAccount(c echo.Context, status int, form views.TokenForm
 func (h *Handler) CreateAPIToken(c echo.Context) error {
 	u := CurrentUser(c)
 	form := views.TokenForm{Name: c.FormValue("name"), Expires: c.FormValue("expires"), ReadOnly: c.FormValue("readOnly") == "true"}
-	nt, err := h.Store.CreateApiToken(c.Request().Context(), u.ID, models.ApiTokenInput{
+	nt, err := h.Store.CreateApiToken(c.Request().Context(), actor(c), u.ID, models.ApiTokenInput{
 		Name: form.Name, ExpiresInDays: form.Expires, ReadOnly: form.ReadOnly,
 	})
 	if fe, ok := models.AsFieldErrors(err); ok {
@@ -42,12 +41,6 @@ func (h *Handler) CreateAPIToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	access := "read-write"
-	if nt.ReadOnly {
-		access = "read-only"
-	}
-	h.audit(c, models.AuditEvent{Type: models.EventApiTokenCreated, TargetID: nt.ID, TargetName: nt.Name,
-		Detail: fmt.Sprintf("%s, expires %s", access, nt.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))})
 	// The value can only be shown now: answer with the page rather than a
 	// redirect, and let nothing on the way keep it.
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -69,10 +62,9 @@ func (h *Handler) ConfirmRevokeAPIToken(c echo.Context) error {
 // RevokeAPIToken revokes one of the person's tokens; it stops working at
 // once. Another person's token is not found.
 func (h *Handler) RevokeAPIToken(c echo.Context) error {
-	t, err := h.Store.RevokeApiToken(c.Request().Context(), CurrentUser(c).ID, c.Param("token"))
+	t, err := h.Store.RevokeApiToken(c.Request().Context(), actor(c), CurrentUser(c).ID, c.Param("token"))
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApiTokenRevoked, TargetID: t.ID, TargetName: t.Name})
 	return h.redirect(c, "/account", "API token “"+t.Name+"” revoked. It no longer works.")
 }

@@ -74,15 +74,13 @@ func (h *Handler) CreateApplication(c echo.Context) error {
 		return err
 	}
 	in := appInput(c)
-	a, first, err := h.Store.CreateApplication(ctx, d.ID, in)
+	a, first, err := h.Store.CreateApplication(ctx, actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.appForm(c, d, nil, in, fe, formStatus)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApplicationCreated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
-	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &first.ClientSecret))
 	// The first secret's value can only be shown now, so this POST answers
 	// with the page instead of redirecting.
 	return h.revealSecret(c, http.StatusCreated, d, a, first, false)
@@ -136,14 +134,13 @@ func (h *Handler) UpdateApplication(c echo.Context) error {
 		return err
 	}
 	in := appInput(c)
-	a, err := h.Store.UpdateApplication(c.Request().Context(), d.ID, old.ID, in)
+	a, err := h.Store.UpdateApplication(c.Request().Context(), actor(c), d.ID, old.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.appForm(c, d, old, in, fe, formStatus)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApplicationUpdated, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
 	return h.redirect(c, appPath(a), "Application “"+a.Name+"” saved.")
 }
 
@@ -177,9 +174,8 @@ func (h *Handler) DeleteApplication(c echo.Context) error {
 	if c.FormValue("confirm") != a.Name {
 		return h.deleteAppPage(c, d, a, "Type the application's name exactly to confirm.", formStatus)
 	}
-	if _, err := h.Store.DeleteApplication(c.Request().Context(), d.ID, a.ID); err != nil {
+	if _, err := h.Store.DeleteApplication(c.Request().Context(), actor(c), d.ID, a.ID); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventApplicationDeleted, DomainID: d.ID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name})
 	return h.redirect(c, "/domains/"+d.ID, "Application “"+a.Name+"” deleted.")
 }

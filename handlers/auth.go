@@ -39,7 +39,7 @@ func (h *Handler) Login(c echo.Context) error {
 		minutes := int(math.Ceil(wait.Minutes()))
 		v.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %d minute(s).", minutes)
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "rate limited"})
+		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure, Detail: "rate limited"})
 		return render(c, http.StatusTooManyRequests, views.Login(v))
 	}
 	u, err := h.Store.Authenticate(c.Request().Context(), email, c.FormValue("password"))
@@ -48,15 +48,18 @@ func (h *Handler) Login(c echo.Context) error {
 	}
 	if u == nil {
 		h.Logins.Fail(keys...)
-		h.audit(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure})
+		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: email, Outcome: models.OutcomeFailure})
 		v.Error = "Email or password is not correct."
 		return render(c, http.StatusUnauthorized, views.Login(v))
 	}
 	h.Logins.Reset(keys[0])
+	// The sign-in is on the record before its session exists.
+	if err := h.Store.SignedIn(c.Request().Context(), actor(c), u, ""); err != nil {
+		return err
+	}
 	if err := h.Sessions.Login(c, u); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventLogin, ActorID: u.ID, ActorEmail: u.Email})
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 

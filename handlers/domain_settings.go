@@ -37,14 +37,12 @@ func (h *Handler) SaveDomainSecretSettings(c echo.Context) error {
 		return err
 	}
 	in := models.ExpiryInput{Enabled: c.FormValue("enabled") == "true", Unit: c.FormValue("unit"), Duration: c.FormValue("duration")}
-	old, updated, err := h.Store.UpdateDomainSecretPolicy(ctx, d.ID, in)
+	_, _, err = h.Store.UpdateDomainSecretPolicy(ctx, actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.domainSettingsPage(c, d, views.PolicyForm{Enabled: in.Enabled, Unit: in.Unit, Duration: in.Duration, Errors: fe}, formStatus)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainSecretSettingsUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name,
-		Detail: old.String() + " → " + updated.String()})
 	return h.redirect(c, "/domains/"+d.ID, "Client secret policy saved. It applies to secrets created or renewed from now on.")
 }

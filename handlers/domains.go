@@ -62,14 +62,13 @@ func domainInput(c echo.Context) models.DomainInput {
 // CreateDomain stores a new domain or re-renders the form with messages.
 func (h *Handler) CreateDomain(c echo.Context) error {
 	in := domainInput(c)
-	d, err := h.Store.CreateDomain(c.Request().Context(), in)
+	d, err := h.Store.CreateDomain(c.Request().Context(), actor(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.domainForm(c, nil, in, fe, formStatus)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainCreated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	return h.redirect(c, "/domains/"+d.ID, "Domain “"+d.Name+"” created.")
 }
 
@@ -126,14 +125,13 @@ func (h *Handler) UpdateDomain(c echo.Context) error {
 		return err
 	}
 	in := domainInput(c)
-	d, err := h.Store.UpdateDomain(ctx, old.ID, in)
+	d, err := h.Store.UpdateDomain(ctx, actor(c), old.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.domainForm(c, old, in, fe, formStatus)
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainUpdated, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	return h.redirect(c, "/domains/"+d.ID, "Domain “"+d.Name+"” saved.")
 }
 
@@ -168,9 +166,8 @@ func (h *Handler) DeleteDomain(c echo.Context) error {
 	if c.FormValue("confirm") != d.Name {
 		return h.deleteDomainPage(c, d, "Type the domain's name exactly to confirm.", formStatus)
 	}
-	if _, err := h.Store.DeleteDomain(ctx, d.ID); err != nil {
+	if _, err := h.Store.DeleteDomain(ctx, actor(c), d.ID); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventDomainDeleted, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name})
 	return h.redirect(c, "/domains", "Domain “"+d.Name+"” deleted.")
 }

@@ -101,14 +101,25 @@ func (h *Handler) redirect(c echo.Context, url, flash string) error {
 	return c.Redirect(http.StatusSeeOther, url)
 }
 
-// audit records an event with the current actor and address. A failure to
-// record is logged, not shown: the action itself already happened.
-func (h *Handler) audit(c echo.Context, ev models.AuditEvent) {
-	if u := CurrentUser(c); u != nil && ev.ActorID == "" {
-		ev.ActorID, ev.ActorEmail = u.ID, u.Email
+// actor is who makes the request, for the audit events the models record
+// with each change: the signed-in user (or the API token's owner), the
+// token, and the client's address.
+func actor(c echo.Context) models.Actor {
+	a := models.Actor{ClientIP: c.RealIP()}
+	if u := CurrentUser(c); u != nil {
+		a.UserID, a.Email = u.ID, u.Email
 	}
+	if t, _ := c.Get(TokenKey).(*models.ApiToken); t != nil {
+		a.TokenID = t.ID
+	}
+	return a
+}
+
+// auditFailedLogin records a refused sign-in, which changes nothing else.
+// A failure to record is logged, not shown: the person is refused anyway.
+func (h *Handler) auditFailedLogin(c echo.Context, ev models.AuditEvent) {
 	ev.ClientIP = c.RealIP()
-	if err := h.Store.Record(c.Request().Context(), ev); err != nil {
+	if err := h.Store.Record(context.WithoutCancel(c.Request().Context()), ev); err != nil {
 		h.Log.Error("audit record failed", "type", ev.Type, "err", err)
 	}
 }

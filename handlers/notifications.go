@@ -23,15 +23,18 @@ func (h *Handler) notificationMenu(c echo.Context, p *views.Page) {
 	}
 	ctx := c.Request().Context()
 	n, err := h.Store.UnreadNotificationCount(ctx, u.ID)
-	if err != nil {
+	// A client that went away needs no bell, and nothing failed here.
+	if err != nil && ctx.Err() == nil {
 		h.Log.Error("count unread notifications", "err", err)
+	}
+	if err != nil {
 		return
 	}
 	p.UnreadNotifications = n
 	if n == 0 {
 		return
 	}
-	if p.NotificationMenu, err = h.Store.UnreadNotifications(ctx, u.ID, menuSize); err != nil {
+	if p.NotificationMenu, err = h.Store.UnreadNotifications(ctx, u.ID, menuSize); err != nil && ctx.Err() == nil {
 		h.Log.Error("list unread notifications", "err", err)
 	}
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -76,7 +75,7 @@ func (h *Handler) SaveSecretSettings(c echo.Context) error {
 		return err
 	}
 	in := models.ExpiryInput{Enabled: c.FormValue("useDomainRules") != "true", Unit: c.FormValue("unit"), Duration: c.FormValue("duration")}
-	old, updated, err := h.Store.UpdateAppSecretPolicy(c.Request().Context(), d.ID, a.ID, in)
+	_, _, err = h.Store.UpdateAppSecretPolicy(c.Request().Context(), actor(c), d.ID, a.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		form := views.PolicyForm{Enabled: in.Enabled, Unit: in.Unit, Duration: in.Duration, Errors: fe}
 		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogSettings, Policy: form})
@@ -84,16 +83,7 @@ func (h *Handler) SaveSecretSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventAppSecretSettingsUpdated, DomainID: d.ID, ApplicationID: a.ID,
-		TargetID: a.ID, TargetName: a.Name, Detail: appPolicyLabel(old) + " → " + appPolicyLabel(updated)})
 	return h.redirect(c, appPath(a)+"/secrets", "Client secret settings saved. They apply to secrets created or renewed from now on.")
-}
-
-func appPolicyLabel(p models.ExpiryPolicy) string {
-	if !p.Enabled {
-		return "use domain rules"
-	}
-	return p.String()
 }
 
 // policyForm shows a stored policy in a form; a policy never set offers the
@@ -129,40 +119,25 @@ func (h *Handler) CreateSecret(c echo.Context) error {
 		return err
 	}
 	input := c.FormValue("description")
-	ns, err := h.Store.CreateSecret(c.Request().Context(), a.ID, input)
-	if msg, ok := secretProblem(err, "description"); ok {
-		h.audit(c, models.AuditEvent{Type: models.EventSecretCreated, DomainID: d.ID, ApplicationID: a.ID, TargetName: input, Outcome: models.OutcomeFailure, Detail: msg})
+	ns, err := h.Store.CreateSecret(c.Request().Context(), actor(c), a.ID, input)
+	if msg, ok := ruleMessage(err); ok {
 		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogNew, Input: input, Error: msg})
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretCreated, d, a, &ns.ClientSecret))
 	return h.revealSecret(c, http.StatusOK, d, a, ns, false)
 }
 
-// secretProblem turns a rule violation into the message shown in the dialog.
-func secretProblem(err error, field string) (string, bool) {
-	var limit *models.LimitError
-	switch {
-	case err == nil:
-		return "", false
-	case errors.As(err, &limit):
-		return limit.Error() + ".", true
-	case errors.Is(err, models.ErrLastSecret):
-		return "Cannot remove the last secret: an application needs at least one. Create another secret first.", true
-	}
-	if fe, ok := models.AsFieldErrors(err); ok {
-		if msg := fe[field]; msg != "" {
-			return msg, true
-		}
-		return fe.Error(), true
+// ruleMessage is the console's message for a change a rule refused (bad
+// input, a clash, a limit), shown in the dialog that asked for it; ok is
+// false for every other error, which the error pages handle.
+func ruleMessage(err error) (msg string, ok bool) {
+	switch models.ErrorCode(err) {
+	case models.CodeInvalid, models.CodeConflict, models.CodeLimit:
+		return models.ConsoleText(err), true
 	}
 	return "", false
-}
-
-func secretEvent(typ string, d *models.Domain, a *models.Application, cs *models.ClientSecret) models.AuditEvent {
-	return models.AuditEvent{Type: typ, DomainID: d.ID, ApplicationID: a.ID, TargetID: cs.ID, TargetName: cs.Description}
 }
 
 // loadSecret finds the domain, application and secret in the path; a secret
@@ -194,11 +169,10 @@ func (h *Handler) RenewSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := h.Store.RenewSecret(c.Request().Context(), a.ID, cs.ID)
+	ns, err := h.Store.RenewSecret(c.Request().Context(), actor(c), a.ID, cs.ID)
 	if err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretRenewed, d, a, &ns.ClientSecret))
 	return h.revealSecret(c, http.StatusOK, d, a, ns, true)
 }
 
@@ -218,16 +192,12 @@ func (h *Handler) DeleteSecret(c echo.Context) error {
 		return err
 	}
 	confirm := c.FormValue("confirm")
-	_, err = h.Store.DeleteSecret(c.Request().Context(), a.ID, cs.ID, &confirm)
-	if msg, ok := secretProblem(err, "confirm"); ok {
-		ev := secretEvent(models.EventSecretDeleted, d, a, cs)
-		ev.Outcome, ev.Detail = models.OutcomeFailure, msg
-		h.audit(c, ev)
+	_, err = h.Store.DeleteSecret(c.Request().Context(), actor(c), a.ID, cs.ID, &confirm)
+	if msg, ok := ruleMessage(err); ok {
 		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogDelete, Secret: cs, Input: confirm, Error: msg})
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, secretEvent(models.EventSecretDeleted, d, a, cs))
 	return h.redirect(c, appPath(a)+"/secrets", "Secret “"+cs.Description+"” deleted. It no longer authenticates.")
 }

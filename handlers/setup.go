@@ -48,7 +48,7 @@ func (h *Handler) Setup(c echo.Context) error {
 			return render(c, formStatus, views.Setup(v))
 		}
 	}
-	u, err := h.Store.CompleteSetup(c.Request().Context(), token, in)
+	u, err := h.Store.CompleteSetup(c.Request().Context(), actor(c), token, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		v.Errors = fe
 		return render(c, formStatus, views.Setup(v))
@@ -61,7 +61,6 @@ func (h *Handler) Setup(c echo.Context) error {
 		return err
 	}
 	c.Set(UserKey, u)
-	h.audit(c, models.AuditEvent{Type: models.EventUserCreated, TargetID: u.ID, TargetName: u.Email, Detail: "first administrator, via setup link"})
 	if err := h.Sessions.Login(c, u); err != nil {
 		return err
 	}

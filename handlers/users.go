@@ -30,7 +30,7 @@ func (h *Handler) NewUser(c echo.Context) error {
 // CreateUser adds a user.
 func (h *Handler) CreateUser(c echo.Context) error {
 	in := models.NewUser{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password"), Role: c.FormValue("role")}
-	u, err := h.Store.CreateUser(c.Request().Context(), in)
+	u, err := h.Store.CreateUser(c.Request().Context(), actor(c), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return render(c, formStatus, views.UserForm(views.UserFormPage{
 			Page:  h.page(c, "Add user", "users", usersCrumb(), views.Crumb{Label: "Add user"}),
@@ -40,7 +40,6 @@ func (h *Handler) CreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventUserCreated, TargetID: u.ID, TargetName: u.Email, Detail: "role " + u.Role})
 	return h.redirect(c, "/users", "User "+u.Email+" added.")
 }
 
@@ -64,7 +63,7 @@ func (h *Handler) UpdateUser(c echo.Context) error {
 		return err
 	}
 	in := models.UserUpdate{Name: c.FormValue("name"), Role: c.FormValue("role"), Disabled: c.FormValue("disabled") == "true"}
-	u, err := h.Store.UpdateUser(ctx, CurrentUser(c).ID, old.ID, in)
+	u, err := h.Store.UpdateUser(ctx, actor(c), old.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return render(c, formStatus, views.UserForm(views.UserFormPage{
 			Page: h.page(c, "Edit "+old.Name, "users", usersCrumb(), views.Crumb{Label: old.Name}),
@@ -74,16 +73,7 @@ func (h *Handler) UpdateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventUserUpdated, TargetID: u.ID, TargetName: u.Email,
-		Detail: "role " + old.Role + " → " + u.Role + ", disabled " + boolWord(old.Disabled) + " → " + boolWord(u.Disabled)})
 	return h.redirect(c, "/users", "User "+u.Email+" saved.")
-}
-
-func boolWord(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
 
 // Account shows the signed-in person's account page: password and API
@@ -96,7 +86,7 @@ func (h *Handler) Account(c echo.Context) error {
 // session (sessions issued before the change stop working).
 func (h *Handler) ChangePassword(c echo.Context) error {
 	u := CurrentUser(c)
-	err := h.Store.ChangePassword(c.Request().Context(), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))
+	err := h.Store.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.renderAccount(c, formStatus, views.NewTokenForm(), fe, nil)
 	}
@@ -110,6 +100,5 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	if err := h.Sessions.Login(c, fresh); err != nil {
 		return err
 	}
-	h.audit(c, models.AuditEvent{Type: models.EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})
 	return h.redirect(c, "/account", "Password changed. Other sessions have been signed out.")
 }

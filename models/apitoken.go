@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ const (
 // ErrInvalidToken is returned for an API token that is unknown, malformed,
 // expired, revoked, or whose owner is disabled. The reasons are not told
 // apart, so a caller learns nothing about tokens it does not hold.
-var ErrInvalidToken = errors.New("the API token is invalid, expired or revoked")
+var ErrInvalidToken = &Error{Code: CodeForbidden, Message: "the API token is invalid, expired or revoked"}
 
 // ApiToken is a bearer credential for the Management API, owned by a user.
 // It acts with its owner's current role, and never writes when ReadOnly.
@@ -154,13 +155,13 @@ func (in *ApiTokenInput) validate() (days int, errs FieldErrors) {
 
 // CreateApiToken creates a personal API token for an enabled user. A
 // viewer's token is always read-only.
-func (s *Store) CreateApiToken(ctx context.Context, userID string, in ApiTokenInput) (*NewApiToken, error) {
+func (s *Store) CreateApiToken(ctx context.Context, actor Actor, userID string, in ApiTokenInput) (*NewApiToken, error) {
 	days, errs := in.validate()
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	var nt *NewApiToken
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var u User
 		if err := tx.First(&u, "id = ?", userID).Error; err != nil {
 			return notFound(err)
@@ -171,7 +172,15 @@ func (s *Store) CreateApiToken(ctx context.Context, userID string, in ApiTokenIn
 		now := s.now()
 		exp := now.AddDate(0, 0, days)
 		nt = newApiToken(&u, TokenPersonal, in.Name, in.ReadOnly || !u.IsAdmin(), now, exp)
-		return tx.Omit("User").Create(&nt.ApiToken).Error
+		if err := tx.Omit("User").Create(&nt.ApiToken).Error; err != nil {
+			return err
+		}
+		access := "read-write"
+		if nt.ReadOnly {
+			access = "read-only"
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventApiTokenCreated, TargetID: nt.ID, TargetName: nt.Name,
+			Detail: fmt.Sprintf("%s, expires %s", access, nt.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))})
 	})
 	if err != nil {
 		return nil, err
@@ -190,14 +199,18 @@ func newApiToken(u *User, kind, name string, readOnly bool, now, exp time.Time) 
 // IssueApiToken returns a short-lived token (IssuedTokenLifetime) for a user
 // who has just authenticated with email and password. Expired issued tokens
 // are cleaned up on the way, so the table does not grow with every call.
-func (s *Store) IssueApiToken(ctx context.Context, u *User) (*NewApiToken, error) {
+// The sign-in's event is recorded with the token.
+func (s *Store) IssueApiToken(ctx context.Context, actor Actor, u *User) (*NewApiToken, error) {
 	now := s.now()
 	nt := newApiToken(u, TokenIssued, "Management API sign-in", false, now, now.Add(IssuedTokenLifetime))
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("kind = ? AND expires_at < ?", TokenIssued, now.Add(-issuedTokenRetention)).Delete(&ApiToken{}).Error; err != nil {
 			return err
 		}
-		return tx.Omit("User").Create(&nt.ApiToken).Error
+		if err := tx.Omit("User").Create(&nt.ApiToken).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventLogin, ActorID: u.ID, ActorEmail: u.Email, Detail: "Management API token"})
 	})
 	if err != nil {
 		return nil, err
@@ -227,18 +240,24 @@ func (s *Store) ApiTokenByID(ctx context.Context, userID, id string) (*ApiToken,
 
 // RevokeApiToken revokes one of a user's personal tokens; it stops working
 // at once. Revoking a revoked token changes nothing.
-func (s *Store) RevokeApiToken(ctx context.Context, userID, id string) (*ApiToken, error) {
+func (s *Store) RevokeApiToken(ctx context.Context, actor Actor, userID, id string) (*ApiToken, error) {
 	var t ApiToken
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&t, "id = ? AND user_id = ? AND kind = ?", id, userID, TokenPersonal).Error; err != nil {
 			return notFound(err)
 		}
+		ev := AuditEvent{Type: EventApiTokenRevoked, TargetID: t.ID, TargetName: t.Name}
 		if t.RevokedAt != nil {
-			return nil
+			// Nothing changes, but the request is still on the record, as
+			// it always was.
+			return s.audit(tx, actor, ev)
 		}
 		now := s.now()
 		t.RevokedAt = &now
-		return tx.Model(&t).UpdateColumn("revoked_at", now).Error
+		if err := tx.Model(&t).UpdateColumn("revoked_at", now).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, ev)
 	})
 	if err != nil {
 		return nil, err

@@ -20,11 +20,11 @@ func newTokenStore(t *testing.T) (*Store, *testdb.Clock, *User, *User) {
 	clock := testdb.NewClock(time.Date(2026, time.May, 4, 10, 0, 0, 0, time.UTC))
 	s.Now = clock.Now
 	ctx := context.Background()
-	admin, err := s.CreateUser(ctx, NewUser{Email: "admin@example.com", Name: "Admin", Password: "admin-password-123", Role: RoleAdmin})
+	admin, err := s.CreateUser(ctx, Actor{}, NewUser{Email: "admin@example.com", Name: "Admin", Password: "admin-password-123", Role: RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
-	viewer, err := s.CreateUser(ctx, NewUser{Email: "viewer@example.com", Name: "Viewer", Password: "viewer-password-123", Role: RoleViewer})
+	viewer, err := s.CreateUser(ctx, Actor{}, NewUser{Email: "viewer@example.com", Name: "Viewer", Password: "viewer-password-123", Role: RoleViewer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,25 +68,25 @@ func TestCreateApiTokenRules(t *testing.T) {
 		{ApiTokenInput{Name: "ci", ExpiresInDays: "never"}, "expires"},
 		{ApiTokenInput{Name: "ci", ExpiresInDays: "99999999999999999999"}, "expires"},
 	} {
-		_, err := s.CreateApiToken(ctx, admin.ID, tc.in)
+		_, err := s.CreateApiToken(ctx, Actor{}, admin.ID, tc.in)
 		fe, ok := AsFieldErrors(err)
 		if !ok || fe[tc.field] == "" {
 			t.Errorf("%+v: err = %v, want a message for %s", tc.in, err, tc.field)
 		}
 	}
-	if _, err := s.CreateApiToken(ctx, "no-such-user", ApiTokenInput{Name: "ci"}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CreateApiToken(ctx, Actor{}, "no-such-user", ApiTokenInput{Name: "ci"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
 
 	// The default lifetime, the maximum, and the digest at rest.
-	nt, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "  ci  "})
+	nt, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "  ci  "})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.Now().AddDate(0, 0, DefaultApiTokenDays) {
 		t.Errorf("token = %+v", nt.ApiToken)
 	}
-	year, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "yearly", ExpiresInDays: "365"})
+	year, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "yearly", ExpiresInDays: "365"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCreateApiTokenRules(t *testing.T) {
 		t.Errorf("stored = %+v", stored)
 	}
 	// A viewer's token is read-only whatever was asked.
-	vt, err := s.CreateApiToken(ctx, viewer.ID, ApiTokenInput{Name: "viewer", ReadOnly: false})
+	vt, err := s.CreateApiToken(ctx, Actor{}, viewer.ID, ApiTokenInput{Name: "viewer", ReadOnly: false})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestCreateApiTokenRules(t *testing.T) {
 	if _, err := s.ApiTokenByID(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("foreign token: %v", err)
 	}
-	if _, err := s.RevokeApiToken(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RevokeApiToken(ctx, Actor{}, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("revoke foreign token: %v", err)
 	}
 }
@@ -120,11 +120,11 @@ func TestCreateApiTokenRules(t *testing.T) {
 func TestAuthenticateApiToken(t *testing.T) {
 	s, clock, admin, viewer := newTokenStore(t)
 	ctx := context.Background()
-	personal, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "ci", ExpiresInDays: "2"})
+	personal, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "ci", ExpiresInDays: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := s.IssueApiToken(ctx, admin)
+	issued, err := s.IssueApiToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +161,15 @@ func TestAuthenticateApiToken(t *testing.T) {
 	wantRefused(personal.Value, "personal token at its expiry")
 
 	// Revoked.
-	rev, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "revoked"})
+	rev, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "revoked"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeApiToken(ctx, admin.ID, rev.ID); err != nil {
+	if _, err := s.RevokeApiToken(ctx, Actor{}, admin.ID, rev.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(rev.Value, "revoked")
-	again, err := s.RevokeApiToken(ctx, admin.ID, rev.ID)
+	again, err := s.RevokeApiToken(ctx, Actor{}, admin.ID, rev.ID)
 	if err != nil || again.RevokedAt == nil {
 		t.Errorf("revoking twice: %v %+v", err, again)
 	}
@@ -178,30 +178,30 @@ func TestAuthenticateApiToken(t *testing.T) {
 	}
 
 	// A disabled owner; an owner demoted to viewer cannot write.
-	vt, err := s.CreateApiToken(ctx, viewer.ID, ApiTokenInput{Name: "v"})
+	vt, err := s.CreateApiToken(ctx, Actor{}, viewer.ID, ApiTokenInput{Name: "v"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok := wantOK(vt.Value, "viewer"); tok.CanWrite() {
 		t.Error("a viewer's token can write")
 	}
-	if _, err := s.UpdateUser(ctx, admin.ID, viewer.ID, UserUpdate{Name: "Viewer", Role: RoleViewer, Disabled: true}); err != nil {
+	if _, err := s.UpdateUser(ctx, Actor{UserID: admin.ID}, viewer.ID, UserUpdate{Name: "Viewer", Role: RoleViewer, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(vt.Value, "disabled owner")
 
 	// A password change ends issued tokens only.
 	clock.Advance(time.Minute)
-	issued, err = s.IssueApiToken(ctx, admin)
+	issued, err = s.IssueApiToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "kept"})
+	kept, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "kept"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	if err := s.ChangePassword(ctx, admin.ID, "admin-password-123", "another-password-456", "another-password-456"); err != nil {
+	if err := s.ChangePassword(ctx, Actor{}, admin.ID, "admin-password-123", "another-password-456", "another-password-456"); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(issued.Value, "issued before the password change")
@@ -233,7 +233,7 @@ func altered(v string) string {
 func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 	s, clock, admin, _ := newTokenStore(t)
 	ctx := context.Background()
-	nt, err := s.CreateApiToken(ctx, admin.ID, ApiTokenInput{Name: "poller"})
+	nt, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "poller"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,12 +284,12 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 func TestIssuedTokensAreCleanedUp(t *testing.T) {
 	s, clock, admin, _ := newTokenStore(t)
 	ctx := context.Background()
-	old, err := s.IssueApiToken(ctx, admin)
+	old, err := s.IssueApiToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(IssuedTokenLifetime + issuedTokenRetention + time.Minute)
-	if _, err := s.IssueApiToken(ctx, admin); err != nil {
+	if _, err := s.IssueApiToken(ctx, Actor{}, admin); err != nil {
 		t.Fatal(err)
 	}
 	var n int64

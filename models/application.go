@@ -59,22 +59,40 @@ func (a *Application) SecretPolicy() ExpiryPolicy {
 // UpdateAppSecretPolicy validates and stores an application's expiry
 // override (in.Enabled false = use domain rules), returning the old and new
 // policies for the audit log. Existing secrets keep their expiry.
-func (s *Store) UpdateAppSecretPolicy(ctx context.Context, domainID, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
+func (s *Store) UpdateAppSecretPolicy(ctx context.Context, actor Actor, domainID, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
 	p, errs := in.Parse(true)
 	if errs != nil {
 		return old, old, errs
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *gorm.DB) error {
 		var a Application
 		if err := tx.First(&a, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
 			return notFound(err)
 		}
 		old = a.SecretPolicy()
-		return tx.Model(&a).Select("secret_expiry_override", "secret_expiry_unit", "secret_expiry_duration").Updates(&Application{
+		err := tx.Model(&a).Select("secret_expiry_override", "secret_expiry_unit", "secret_expiry_duration").Updates(&Application{
 			SecretExpiryOverride: p.Enabled, SecretExpiryUnit: p.Unit, SecretExpiryDuration: p.Duration,
 		}).Error
+		if err != nil {
+			return err
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventAppSecretSettingsUpdated, DomainID: a.DomainID, ApplicationID: a.ID,
+			TargetID: a.ID, TargetName: a.Name, Detail: appPolicyLabel(old) + " → " + appPolicyLabel(p)})
 	})
 	return old, p, err
+}
+
+// appPolicyLabel words an application's override for the audit trail.
+func appPolicyLabel(p ExpiryPolicy) string {
+	if !p.Enabled {
+		return "use domain rules"
+	}
+	return p.String()
+}
+
+// appEvent is the audit event of a change to an application.
+func appEvent(typ string, a *Application) AuditEvent {
+	return AuditEvent{Type: typ, DomainID: a.DomainID, ApplicationID: a.ID, TargetID: a.ID, TargetName: a.Name}
 }
 
 // ApplicationInput is what a person submits to create or edit an application.
@@ -160,16 +178,24 @@ func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Appl
 // CreateApplication validates and stores a new application with a fresh
 // client id and its first secret, named "Default", whose value is returned
 // this once.
-func (s *Store) CreateApplication(ctx context.Context, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
+func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
 	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
 	var first *NewSecret
 	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
 		if err := tx.Omit("Owner", "Domain").Create(a).Error; err != nil {
 			return err
 		}
-		var err error
-		first, err = s.createSecret(tx, a.ID, DefaultSecretName)
-		return err
+		locked, err := s.lockApplication(tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if first, err = s.createSecret(tx, locked, DefaultSecretName); err != nil {
+			return err
+		}
+		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, secretEvent(EventSecretCreated, a, &first.ClientSecret))
 	})
 	if err != nil {
 		return nil, nil, err
@@ -178,13 +204,16 @@ func (s *Store) CreateApplication(ctx context.Context, domainID string, in Appli
 }
 
 // UpdateApplication validates and applies changes to an application.
-func (s *Store) UpdateApplication(ctx context.Context, domainID, id string, in ApplicationInput) (*Application, error) {
+func (s *Store) UpdateApplication(ctx context.Context, actor Actor, domainID, id string, in ApplicationInput) (*Application, error) {
 	a, err := s.ApplicationByID(ctx, domainID, id)
 	if err != nil {
 		return nil, err
 	}
 	return a, s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
-		return tx.Omit("Owner", "Domain").Save(a).Error
+		if err := tx.Omit("Owner", "Domain").Save(a).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, appEvent(EventApplicationUpdated, a))
 	})
 }
 
@@ -194,7 +223,7 @@ func (s *Store) saveApplication(ctx context.Context, a *Application, in Applicat
 	if errs := in.validate(); len(errs) > 0 {
 		return errs
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&Domain{}).Where("id = ?", a.DomainID).Count(&n).Error; err != nil {
 			return err
@@ -234,13 +263,16 @@ func (s *Store) saveApplication(ctx context.Context, a *Application, in Applicat
 }
 
 // DeleteApplication removes an application of the given domain.
-func (s *Store) DeleteApplication(ctx context.Context, domainID, id string) (*Application, error) {
+func (s *Store) DeleteApplication(ctx context.Context, actor Actor, domainID, id string) (*Application, error) {
 	var a Application
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&a, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
 			return notFound(err)
 		}
-		return tx.Delete(&a).Error
+		if err := tx.Delete(&a).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, appEvent(EventApplicationDeleted, &a))
 	})
 	if err != nil {
 		return nil, err

@@ -57,17 +57,7 @@ type AuditEvent struct {
 
 // Record stores an audit event, filling its id and time.
 func (s *Store) Record(ctx context.Context, ev AuditEvent) error {
-	ev.ID = newID()
-	ev.CreatedAt = s.now()
-	// Free text comes from people: keep it within the columns (PostgreSQL
-	// enforces their sizes).
-	ev.TargetName = truncateRunes(ev.TargetName, 254)
-	ev.ActorEmail = truncateRunes(ev.ActorEmail, 254)
-	ev.Detail = truncateRunes(ev.Detail, 1000)
-	if ev.Outcome == "" {
-		ev.Outcome = OutcomeSuccess
-	}
-	return s.db.WithContext(ctx).Create(&ev).Error
+	return s.db.WithContext(ctx).Create(s.stamp(ev)).Error
 }
 
 // AuditEventTypes lists every event type, for filters.

@@ -47,20 +47,26 @@ func (d *Domain) SecretPolicy() ExpiryPolicy {
 // UpdateDomainSecretPolicy validates and stores the domain's expiry policy,
 // returning the old and new policies for the audit log. Existing secrets keep
 // their expiry.
-func (s *Store) UpdateDomainSecretPolicy(ctx context.Context, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
+func (s *Store) UpdateDomainSecretPolicy(ctx context.Context, actor Actor, id string, in ExpiryInput) (old, updated ExpiryPolicy, err error) {
 	p, errs := in.Parse(false)
 	if errs != nil {
 		return old, old, errs
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *gorm.DB) error {
 		var d Domain
 		if err := tx.First(&d, "id = ?", id).Error; err != nil {
 			return notFound(err)
 		}
 		old = d.SecretPolicy()
-		return tx.Model(&d).Select("secret_expiry_enabled", "secret_expiry_unit", "secret_expiry_duration").Updates(&Domain{
+		err := tx.Model(&d).Select("secret_expiry_enabled", "secret_expiry_unit", "secret_expiry_duration").Updates(&Domain{
 			SecretExpiryEnabled: p.Enabled, SecretExpiryUnit: p.Unit, SecretExpiryDuration: p.Duration,
 		}).Error
+		if err != nil {
+			return err
+		}
+		ev := domainEvent(EventDomainSecretSettingsUpdated, &d)
+		ev.Detail = old.String() + " → " + p.String()
+		return s.audit(tx, actor, ev)
 	})
 	return old, p, err
 }
@@ -117,25 +123,30 @@ func (s *Store) DomainByID(ctx context.Context, id string) (*Domain, error) {
 }
 
 // CreateDomain validates and stores a new domain.
-func (s *Store) CreateDomain(ctx context.Context, in DomainInput) (*Domain, error) {
+func (s *Store) CreateDomain(ctx context.Context, actor Actor, in DomainInput) (*Domain, error) {
 	d := &Domain{ID: newID()}
-	return d, s.saveDomain(ctx, d, in, true)
+	return d, s.saveDomain(ctx, actor, d, in, true)
+}
+
+// domainEvent is the audit event of a change to a domain.
+func domainEvent(typ string, d *Domain) AuditEvent {
+	return AuditEvent{Type: typ, DomainID: d.ID, TargetID: d.ID, TargetName: d.Name}
 }
 
 // UpdateDomain validates and applies changes to a domain.
-func (s *Store) UpdateDomain(ctx context.Context, id string, in DomainInput) (*Domain, error) {
+func (s *Store) UpdateDomain(ctx context.Context, actor Actor, id string, in DomainInput) (*Domain, error) {
 	d, err := s.DomainByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return d, s.saveDomain(ctx, d, in, false)
+	return d, s.saveDomain(ctx, actor, d, in, false)
 }
 
-func (s *Store) saveDomain(ctx context.Context, d *Domain, in DomainInput, create bool) error {
+func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in DomainInput, create bool) error {
 	if errs := in.validate(); len(errs) > 0 {
 		return errs
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
 		errs := FieldErrors{}
 		var n int64
 		if err := tx.Model(&Domain{}).Where("hrid = ? AND id <> ?", in.HRID, d.ID).Count(&n).Error; err != nil {
@@ -180,7 +191,14 @@ func (s *Store) saveDomain(ctx context.Context, d *Domain, in DomainInput, creat
 			return err
 		}
 		d.Owners = owners
-		return tx.Model(d).Association("Owners").Replace(owners)
+		if err := tx.Model(d).Association("Owners").Replace(owners); err != nil {
+			return err
+		}
+		typ := EventDomainUpdated
+		if create {
+			typ = EventDomainCreated
+		}
+		return s.audit(tx, actor, domainEvent(typ, d))
 	})
 }
 
@@ -207,16 +225,19 @@ func usersByIDs(tx *gorm.DB, ids []string) ([]User, error) {
 }
 
 // DeleteDomain removes a domain and, by cascade, its applications.
-func (s *Store) DeleteDomain(ctx context.Context, id string) (*Domain, error) {
+func (s *Store) DeleteDomain(ctx context.Context, actor Actor, id string) (*Domain, error) {
 	var d Domain
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&d, "id = ?", id).Error; err != nil {
 			return notFound(err)
 		}
 		if err := tx.Model(&d).Association("Owners").Clear(); err != nil {
 			return err
 		}
-		return tx.Delete(&d).Error
+		if err := tx.Delete(&d).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, domainEvent(EventDomainDeleted, &d))
 	})
 	if err != nil {
 		return nil, err

@@ -136,6 +136,21 @@ type ExpiryInput struct {
 // disabled policy keeps whatever valid unit and duration were given, so the
 // form shows them again, but needs none.
 func (in ExpiryInput) Parse(allowNone bool) (ExpiryPolicy, FieldErrors) {
+	return in.parse(allowNone, durationWords{required: "Enter a duration.", subject: "The duration"})
+}
+
+// ParseAPI is Parse worded for the Management API: the duration's
+// messages name its field, durField (for example
+// "secretSettings.expiryTimeDuration").
+func (in ExpiryInput) ParseAPI(allowNone bool, durField string) (ExpiryPolicy, FieldErrors) {
+	return in.parse(allowNone, durationWords{required: durField + " is required when enabled is true.", subject: durField, prefix: durField + ": "})
+}
+
+// durationWords words the duration's messages: required when it is
+// missing, subject for the rules on its value, prefix before the others.
+type durationWords struct{ required, subject, prefix string }
+
+func (in ExpiryInput) parse(allowNone bool, w durationWords) (ExpiryPolicy, FieldErrors) {
 	errs := FieldErrors{}
 	p := ExpiryPolicy{Enabled: in.Enabled, Unit: strings.ToUpper(strings.TrimSpace(in.Unit))}
 	units := ExpiryUnits
@@ -161,20 +176,20 @@ func (in ExpiryInput) Parse(allowNone bool) (ExpiryPolicy, FieldErrors) {
 	case !in.Enabled && (raw == "" || err != nil || n < 1):
 		p.Duration = 0
 	case raw == "":
-		errs["duration"] = "Enter a duration."
+		errs["duration"] = w.required
 	case err != nil && strings.HasPrefix(raw, "-") && isDigits(raw[1:]):
 		// A negative number too large for an int is still negative.
-		errs["duration"] = "The duration must be at least 1."
+		errs["duration"] = w.subject + " must be at least 1."
 	case err != nil && isDigits(strings.TrimPrefix(raw, "+")):
-		errs["duration"] = "This duration is too long."
+		errs["duration"] = w.prefix + "This duration is too long."
 	case err != nil:
-		errs["duration"] = "Enter a whole number, such as 3."
+		errs["duration"] = w.prefix + "Enter a whole number, such as 3."
 	case n < 1:
-		errs["duration"] = "The duration must be at least 1."
+		errs["duration"] = w.subject + " must be at least 1."
 	case p.Unit == UnitYears && n > maxDuration(p.Unit):
-		errs["duration"] = fmt.Sprintf("The duration must be at most %d years.", maxDuration(p.Unit))
+		errs["duration"] = fmt.Sprintf("%s must be at most %d years.", w.subject, maxDuration(p.Unit))
 	case p.Unit != "" && n > maxDuration(p.Unit):
-		errs["duration"] = fmt.Sprintf("The duration must be at most %d %s (100 years).", maxDuration(p.Unit), strings.ToLower(p.Unit))
+		errs["duration"] = fmt.Sprintf("%s must be at most %d %s (100 years).", w.subject, maxDuration(p.Unit), strings.ToLower(p.Unit))
 	default:
 		p.Duration = n
 	}

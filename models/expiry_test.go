@@ -128,33 +128,33 @@ func TestPoliciesApplyToNewAndRenewedSecretsOnly(t *testing.T) {
 	if first.ExpiresAt != nil {
 		t.Fatal("default secret expires without any policy")
 	}
-	if _, _, err := s.UpdateDomainSecretPolicy(ctx, a.DomainID, ExpiryInput{true, "DAYS", "2"}); err != nil {
+	if _, _, err := s.UpdateDomainSecretPolicy(ctx, Actor{}, a.DomainID, ExpiryInput{true, "DAYS", "2"}); err != nil {
 		t.Fatal(err)
 	}
 	// Existing secrets keep their expiry.
 	if cs, _ := s.SecretByID(ctx, a.ID, first.ID); cs.ExpiresAt != nil {
 		t.Fatal("a policy change altered an existing secret")
 	}
-	ns, err := s.CreateSecret(ctx, a.ID, "two days")
+	ns, err := s.CreateSecret(ctx, Actor{}, a.ID, "two days")
 	if err != nil || ns.ExpiresAt == nil || !ns.ExpiresAt.Equal(now.AddDate(0, 0, 2)) {
 		t.Fatalf("new secret expires %v, %v", ns.ExpiresAt, err)
 	}
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, a.DomainID, a.ID, ExpiryInput{true, "NONE", ""}); err != nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "NONE", ""}); err != nil {
 		t.Fatal(err)
 	}
-	rn, err := s.RenewSecret(ctx, a.ID, ns.ID)
+	rn, err := s.RenewSecret(ctx, Actor{}, a.ID, ns.ID)
 	if err != nil || rn.ExpiresAt != nil {
 		t.Fatalf("renewed under NONE expires %v, %v", rn.ExpiresAt, err)
 	}
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, a.DomainID, a.ID, ExpiryInput{true, "HOURS", "1"}); err != nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "HOURS", "1"}); err != nil {
 		t.Fatal(err)
 	}
-	rn, _ = s.RenewSecret(ctx, a.ID, ns.ID)
+	rn, _ = s.RenewSecret(ctx, Actor{}, a.ID, ns.ID)
 	if rn.ExpiresAt == nil || !rn.ExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Fatalf("renewed under 1 HOURS expires %v", rn.ExpiresAt)
 	}
 	// Invalid input saves nothing.
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, a.DomainID, a.ID, ExpiryInput{true, "DAYS", "0"}); err == nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "DAYS", "0"}); err == nil {
 		t.Fatal("duration 0 accepted")
 	}
 	app, _ := s.ApplicationByID(ctx, a.DomainID, a.ID)

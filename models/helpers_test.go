@@ -40,11 +40,11 @@ func newExpiringApp(t testing.TB, s *Store, exp time.Time) (*Application, *NewSe
 func newTestApp(t testing.TB, s *Store, name string) (*Application, *NewSecret) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := s.CreateDomain(ctx, DomainInput{Name: "Domain of " + name, Enabled: true})
+	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Domain of " + name, Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first, err := s.CreateApplication(ctx, d.ID, ApplicationInput{Name: name, Type: AppTypeService})
+	a, first, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: name, Type: AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func newTestApp(t testing.TB, s *Store, name string) (*Application, *NewSecret) 
 // newTestUser creates a viewer whose name is their e-mail address.
 func newTestUser(t testing.TB, s *Store, email string) *User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
+	u, err := s.CreateUser(context.Background(), Actor{}, NewUser{Email: email, Name: email, Password: "a-long-password-123", Role: RoleViewer})
 	if err != nil {
 		t.Fatal(err)
 	}

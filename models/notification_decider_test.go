@@ -18,7 +18,7 @@ func TestDeciderPages(t *testing.T) {
 	a, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	var ids []string
 	for _, name := range []string{"second", "third", "fourth"} {
-		ns, err := s.CreateSecret(ctx, a.ID, name)
+		ns, err := s.CreateSecret(ctx, Actor{}, a.ID, name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func TestNotificationsReadUnread(t *testing.T) {
 		t.Errorf("Notifications = %+v, %v", p, err)
 	}
 	// Renewing the secret takes its notices off the bell.
-	if _, err := s.RenewSecret(ctx, a.ID, first.ID); err != nil {
+	if _, err := s.RenewSecret(ctx, Actor{}, a.ID, first.ID); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := s.Notifications(ctx, ann.ID, 1, 50); err != nil || p.Total != 0 || len(p.Notifications) != 0 {
@@ -162,7 +162,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 		t.Fatalf("second decision inserted %d, %v; want only the new key", n, err)
 	}
 	// A secret expiring at the same moment, not asked about, is left out.
-	second, err := s.CreateSecret(ctx, app.ID, "Second")
+	second, err := s.CreateSecret(ctx, Actor{}, app.ID, "Second")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestDueSecretsPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 25 {
-		ns, err := s.CreateSecret(ctx, a.ID, fmt.Sprint("s", i))
+		ns, err := s.CreateSecret(ctx, Actor{}, a.ID, fmt.Sprint("s", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +238,7 @@ func TestDueSecretsPaging(t *testing.T) {
 		}
 		want = append(want, ns.ID)
 	}
-	late, _ := s.CreateSecret(ctx, a.ID, "late")
+	late, _ := s.CreateSecret(ctx, Actor{}, a.ID, "late")
 	at := base.Add(100 * time.Hour)
 	_ = s.SetSecretExpiry(ctx, late.ID, &at)
 
@@ -324,11 +324,11 @@ func TestDomainSecretsExpiring(t *testing.T) {
 		}
 	}
 	set(first.ID, 40*24*time.Hour)
-	soon, _ := s.CreateSecret(ctx, a.ID, "soon")
+	soon, _ := s.CreateSecret(ctx, Actor{}, a.ID, "soon")
 	set(soon.ID, 3*24*time.Hour)
-	gone, _ := s.CreateSecret(ctx, a.ID, "gone")
+	gone, _ := s.CreateSecret(ctx, Actor{}, a.ID, "gone")
 	set(gone.ID, -time.Hour)
-	never, _ := s.CreateSecret(ctx, a.ID, "never")
+	never, _ := s.CreateSecret(ctx, Actor{}, a.ID, "never")
 	if err := s.SetSecretExpiry(ctx, never.ID, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -91,19 +91,40 @@ type NewSecret struct {
 // number of secrets.
 type LimitError struct{ Max int }
 
+// Error is Gravitee's message, word for word: API clients match it.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("Too many Client Secrets. Cannot create more than %d secrets", e.Max)
 }
 
+// ErrorCode is CodeLimit.
+func (e *LimitError) ErrorCode() Code { return CodeLimit }
+
+// ConsoleText is the console's sentence for the same rule.
+func (e *LimitError) ConsoleText() string { return e.Error() + "." }
+
 // ErrLastSecret is returned when deleting an application's only secret: an
-// application must always be able to authenticate. The text is Gravitee's,
-// word for word, because API clients match it.
-var ErrLastSecret = errors.New("Cannot remove last secret") //lint:ignore ST1005 Gravitee's message
+// application must always be able to authenticate. The API's text is
+// Gravitee's, word for word, because API clients match it; the console
+// says what to do instead.
+var ErrLastSecret = &Error{Code: CodeLimit, Message: "Cannot remove last secret",
+	Console: "Cannot remove the last secret: an application needs at least one. Create another secret first."}
 
 // cleanSecretDescription trims a description and checks it (see
-// cleanLabel).
-func cleanSecretDescription(s string) (string, string) {
-	return cleanLabel(s, "Description", MaxSecretDescription)
+// cleanLabel). The console calls it the description, the API (as Gravitee)
+// the name: the error words each.
+func cleanSecretDescription(s string) (string, error) {
+	s, msg := cleanLabel(s, "Description", MaxSecretDescription)
+	if msg == "" {
+		return s, nil
+	}
+	_, apiMsg := cleanLabel(s, "Name", MaxSecretDescription)
+	return s, &Error{Code: CodeInvalid, Message: apiMsg,
+		Fields: map[string]string{"description": msg}, APIFields: map[string]string{"name": apiMsg}}
+}
+
+// secretEvent is the audit event of a change to one secret.
+func secretEvent(typ string, app *Application, cs *ClientSecret) AuditEvent {
+	return AuditEvent{Type: typ, DomainID: app.DomainID, ApplicationID: app.ID, TargetID: cs.ID, TargetName: cs.Description}
 }
 
 // secretExpiry computes expiresAt for a secret of app (loaded with its
@@ -155,35 +176,45 @@ func (s *Store) lockApplication(tx *gorm.DB, appID string) (*Application, error)
 }
 
 // CreateSecret adds a secret to an application, enforcing the description
-// rules and the per-application limit inside one transaction.
-func (s *Store) CreateSecret(ctx context.Context, appID, description string) (*NewSecret, error) {
+// rules and the per-application limit, and records its event, inside one
+// transaction. A refused create is recorded as a FAILURE.
+func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, description string) (*NewSecret, error) {
 	var ns *NewSecret
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var app *Application
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var err error
-		ns, err = s.createSecret(tx, appID, description)
-		return err
+		if app, err = s.lockApplication(tx, appID); err != nil {
+			return err
+		}
+		if ns, err = s.createSecret(tx, app, description); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, secretEvent(EventSecretCreated, app, &ns.ClientSecret))
 	})
-	return ns, err
+	if err != nil {
+		if app != nil {
+			return nil, s.refused(ctx, actor, AuditEvent{Type: EventSecretCreated, DomainID: app.DomainID, ApplicationID: app.ID, TargetName: description}, err)
+		}
+		return nil, err
+	}
+	return ns, nil
 }
 
-func (s *Store) createSecret(tx *gorm.DB, appID, description string) (*NewSecret, error) {
-	description, msg := cleanSecretDescription(description)
-	if msg != "" {
-		return nil, FieldErrors{"description": msg}
-	}
-	app, err := s.lockApplication(tx, appID)
+// createSecret adds a secret to app, locked by the caller's transaction.
+func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) (*NewSecret, error) {
+	description, err := cleanSecretDescription(description)
 	if err != nil {
 		return nil, err
 	}
 	var n int64
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", appID).Count(&n).Error; err != nil {
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", app.ID).Count(&n).Error; err != nil {
 		return nil, err
 	}
 	// >= rather than ==: a limit lowered below the current count still blocks.
 	if n >= int64(s.SecretsMax) {
 		return nil, &LimitError{Max: s.SecretsMax}
 	}
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", appID, description).Count(&n).Error; err != nil {
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
 		return nil, err
 	}
 	if n > 0 {
@@ -192,7 +223,7 @@ func (s *Store) createSecret(tx *gorm.DB, appID, description string) (*NewSecret
 	now := s.now()
 	value := newSecretValue()
 	ns := &NewSecret{Value: value, ClientSecret: ClientSecret{
-		ID: newID(), ApplicationID: appID, Description: description,
+		ID: newID(), ApplicationID: app.ID, Description: description,
 		Digest: SecretDigest(value), Hint: secretHint(value),
 		CreatedAt: now, ExpiresAt: secretExpiry(app, now),
 	}}
@@ -205,16 +236,20 @@ func (s *Store) createSecret(tx *gorm.DB, appID, description string) (*NewSecret
 	return ns, nil
 }
 
-func duplicateDescription(d string) FieldErrors {
-	return FieldErrors{"description": "Secret with description " + d + " already exists"}
+// duplicateDescription is Gravitee's message, word for word, in the
+// console and the API alike.
+func duplicateDescription(d string) error {
+	msg := "Secret with description " + d + " already exists"
+	return &Error{Code: CodeConflict, Message: msg,
+		Fields: map[string]string{"description": msg}, APIFields: map[string]string{"name": msg}}
 }
 
 // RenewSecret replaces a secret's value, keeping its id and description.
 // The old value stops working with the commit. Its expiry notices start
 // again: what was decided for the old expiry is forgotten.
-func (s *Store) RenewSecret(ctx context.Context, appID, id string) (*NewSecret, error) {
+func (s *Store) RenewSecret(ctx context.Context, actor Actor, appID, id string) (*NewSecret, error) {
 	var ns *NewSecret
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		app, err := s.lockApplication(tx, appID)
 		if err != nil {
 			return err
@@ -234,23 +269,27 @@ func (s *Store) RenewSecret(ctx context.Context, appID, id string) (*NewSecret, 
 			return err
 		}
 		ns = &NewSecret{ClientSecret: cs, Value: value}
-		return nil
+		return s.audit(tx, actor, secretEvent(EventSecretRenewed, app, &cs))
 	})
 	return ns, err
 }
 
 // DeleteSecret removes a secret. When confirm is not nil it must equal the
 // description exactly (the console's typed confirmation; the API passes
-// nil). An application's last secret cannot be deleted.
-func (s *Store) DeleteSecret(ctx context.Context, appID, id string, confirm *string) (*ClientSecret, error) {
+// nil). An application's last secret cannot be deleted; a refused delete
+// is recorded as a FAILURE.
+func (s *Store) DeleteSecret(ctx context.Context, actor Actor, appID, id string, confirm *string) (*ClientSecret, error) {
 	var cs ClientSecret
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := s.lockApplication(tx, appID); err != nil {
+	var app *Application
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		a, err := s.lockApplication(tx, appID)
+		if err != nil {
 			return err
 		}
 		if err := tx.First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
 			return notFound(err)
 		}
+		app = a
 		if confirm != nil && *confirm != cs.Description {
 			return FieldErrors{"confirm": "Type the secret's description exactly to confirm."}
 		}
@@ -261,9 +300,15 @@ func (s *Store) DeleteSecret(ctx context.Context, appID, id string, confirm *str
 		if n <= 1 {
 			return ErrLastSecret
 		}
-		return tx.Delete(&cs).Error
+		if err := tx.Delete(&cs).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, secretEvent(EventSecretDeleted, a, &cs))
 	})
 	if err != nil {
+		if app != nil {
+			return nil, s.refused(ctx, actor, secretEvent(EventSecretDeleted, app, &cs), err)
+		}
 		return nil, err
 	}
 	return &cs, nil

@@ -96,13 +96,13 @@ func TestCreateSecretRules(t *testing.T) {
 			ctx := context.Background()
 			a, _ := newTestApp(t, s, "app")
 			for _, d := range tt.existing {
-				if _, err := s.CreateSecret(ctx, a.ID, d); err != nil {
+				if _, err := s.CreateSecret(ctx, Actor{}, a.ID, d); err != nil {
 					t.Fatal(err)
 				}
 			}
 			s.SecretsMax = tt.max
 			before, _ := s.Secrets(ctx, a.ID)
-			ns, err := s.CreateSecret(ctx, a.ID, tt.description)
+			ns, err := s.CreateSecret(ctx, Actor{}, a.ID, tt.description)
 			after, _ := s.Secrets(ctx, a.ID)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -128,12 +128,12 @@ func TestCreateSecretErrorTypes(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newTestApp(t, s, "app")
 	s.SecretsMax = 1
-	_, err := s.CreateSecret(ctx, a.ID, "x")
+	_, err := s.CreateSecret(ctx, Actor{}, a.ID, "x")
 	var limit *LimitError
 	if !errors.As(err, &limit) || limit.Max != 1 {
 		t.Fatalf("err = %#v, want *LimitError{1}", err)
 	}
-	if _, err := s.CreateSecret(ctx, "no-such-app", "x"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CreateSecret(ctx, Actor{}, "no-such-app", "x"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown app: err = %v", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestConcurrentCreatesNeverExceedLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := s.CreateSecret(ctx, a.ID, fmt.Sprintf("concurrent-%02d", i))
+			_, err := s.CreateSecret(ctx, Actor{}, a.ID, fmt.Sprintf("concurrent-%02d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			var le *LimitError
@@ -189,7 +189,7 @@ func TestRenewSecret(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	a, first := newTestApp(t, s, "app")
-	renewed, err := s.RenewSecret(ctx, a.ID, first.ID)
+	renewed, err := s.RenewSecret(ctx, Actor{}, a.ID, first.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,11 +206,11 @@ func TestRenewSecret(t *testing.T) {
 	if got.Digest != SecretDigest(renewed.Value) || got.Hint != renewed.Value[49:] || got.RenewedAt == nil {
 		t.Fatalf("stored digest/hint not replaced: %+v", got)
 	}
-	if _, err := s.RenewSecret(ctx, a.ID, "unknown"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RenewSecret(ctx, Actor{}, a.ID, "unknown"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown secret: %v", err)
 	}
 	other, _ := newTestApp(t, s, "other")
-	if _, err := s.RenewSecret(ctx, other.ID, first.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RenewSecret(ctx, Actor{}, other.ID, first.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("foreign secret renewed: %v", err)
 	}
 }
@@ -239,11 +239,11 @@ func TestDeleteSecretConfirmation(t *testing.T) {
 			s, _, _ := openTestStore(t)
 			ctx := context.Background()
 			a, _ := newTestApp(t, s, "app")
-			cs, err := s.CreateSecret(ctx, a.ID, tt.description)
+			cs, err := s.CreateSecret(ctx, Actor{}, a.ID, tt.description)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.DeleteSecret(ctx, a.ID, cs.ID, tt.confirm)
+			_, err = s.DeleteSecret(ctx, Actor{}, a.ID, cs.ID, tt.confirm)
 			_, found := s.SecretByID(ctx, a.ID, cs.ID)
 			if tt.wantErr {
 				if fe, ok := AsFieldErrors(err); !ok || fe["confirm"] == "" {
@@ -265,21 +265,21 @@ func TestDeleteLastSecretRefused(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	a, first := newTestApp(t, s, "app")
-	if _, err := s.DeleteSecret(ctx, a.ID, first.ID, nil); !errors.Is(err, ErrLastSecret) {
+	if _, err := s.DeleteSecret(ctx, Actor{}, a.ID, first.ID, nil); !errors.Is(err, ErrLastSecret) {
 		t.Fatalf("err = %v, want ErrLastSecret", err)
 	}
-	second, err := s.CreateSecret(ctx, a.ID, "second")
+	second, err := s.CreateSecret(ctx, Actor{}, a.ID, "second")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteSecret(ctx, a.ID, first.ID, nil); err != nil {
+	if _, err := s.DeleteSecret(ctx, Actor{}, a.ID, first.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteSecret(ctx, a.ID, second.ID, nil); !errors.Is(err, ErrLastSecret) {
+	if _, err := s.DeleteSecret(ctx, Actor{}, a.ID, second.ID, nil); !errors.Is(err, ErrLastSecret) {
 		t.Fatalf("err = %v, want ErrLastSecret", err)
 	}
 	other, _ := newTestApp(t, s, "other")
-	if _, err := s.DeleteSecret(ctx, other.ID, second.ID, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.DeleteSecret(ctx, Actor{}, other.ID, second.ID, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("foreign delete: %v", err)
 	}
 }
@@ -291,11 +291,11 @@ func TestSecretValuesNeverStoredOrLogged(t *testing.T) {
 	values := []string{first.Value}
 	live := []string{first.Value}
 	for _, d := range []string{"one", "two"} {
-		ns, err := s.CreateSecret(ctx, a.ID, d)
+		ns, err := s.CreateSecret(ctx, Actor{}, a.ID, d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rn, err := s.RenewSecret(ctx, a.ID, ns.ID)
+		rn, err := s.RenewSecret(ctx, Actor{}, a.ID, ns.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +303,7 @@ func TestSecretValuesNeverStoredOrLogged(t *testing.T) {
 		live = append(live, rn.Value)
 	}
 	// Force an error path through the logger too.
-	_, _ = s.CreateSecret(ctx, a.ID, "one")
+	_, _ = s.CreateSecret(ctx, Actor{}, a.ID, "one")
 	blob := dumpDatabase(t, s, path)
 	if len(blob) == 0 {
 		t.Fatal("database file is empty")

@@ -51,10 +51,11 @@ func (s *Store) CheckSetupToken(ctx context.Context, token string) (bool, error)
 // CompleteSetup creates the first administrator with the one-time token.
 // The token is consumed in the same transaction, so it works once; a second
 // attempt gets ErrSetupDone or ErrInvalidSetupToken.
-func (s *Store) CompleteSetup(ctx context.Context, token string, in NewUser) (*User, error) {
+// The new administrator is the actor of its own creation's event.
+func (s *Store) CompleteSetup(ctx context.Context, actor Actor, token string, in NewUser) (*User, error) {
 	in.Role = RoleAdmin
 	var u *User
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&User{}).Count(&n).Error; err != nil {
 			return err
@@ -70,8 +71,13 @@ func (s *Store) CompleteSetup(ctx context.Context, token string, in NewUser) (*U
 			return ErrInvalidSetupToken
 		}
 		var err error
-		u, err = s.createUser(tx, in)
-		return err
+		if u, err = s.createUser(tx, in); err != nil {
+			return err
+		}
+		if actor.audited() {
+			actor.UserID, actor.Email = u.ID, u.Email
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventUserCreated, TargetID: u.ID, TargetName: u.Email, Detail: "first administrator, via setup link"})
 	})
 	return u, err
 }

@@ -35,7 +35,7 @@ func TestCompleteSetupWorksOnce(t *testing.T) {
 		if ok, _ := s.CheckSetupToken(ctx, wrong); ok {
 			t.Errorf("CheckSetupToken(%q) = true", wrong)
 		}
-		if _, err := s.CompleteSetup(ctx, wrong, in); !errors.Is(err, ErrInvalidSetupToken) {
+		if _, err := s.CompleteSetup(ctx, Actor{}, wrong, in); !errors.Is(err, ErrInvalidSetupToken) {
 			t.Errorf("CompleteSetup(%q) = %v, want ErrInvalidSetupToken", wrong, err)
 		}
 	}
@@ -46,7 +46,7 @@ func TestCompleteSetupWorksOnce(t *testing.T) {
 	// Invalid input is refused without using up the token.
 	bad := in
 	bad.Password = "short"
-	if _, err := s.CompleteSetup(ctx, token, bad); err == nil {
+	if _, err := s.CompleteSetup(ctx, Actor{}, token, bad); err == nil {
 		t.Fatal("short password accepted")
 	} else if fe, ok := AsFieldErrors(err); !ok || fe["password"] == "" {
 		t.Fatalf("err = %v, want a password field error", err)
@@ -58,7 +58,7 @@ func TestCompleteSetupWorksOnce(t *testing.T) {
 		t.Fatal("user created from invalid input")
 	}
 
-	u, err := s.CompleteSetup(ctx, token, in)
+	u, err := s.CompleteSetup(ctx, Actor{}, token, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCompleteSetupWorksOnce(t *testing.T) {
 
 	// The token is gone: a second use, by anyone, fails and creates nobody.
 	second := NewUser{Email: "second@example.com", Name: "Second", Password: "second-password-1"}
-	if _, err := s.CompleteSetup(ctx, token, second); !errors.Is(err, ErrSetupDone) && !errors.Is(err, ErrInvalidSetupToken) {
+	if _, err := s.CompleteSetup(ctx, Actor{}, token, second); !errors.Is(err, ErrSetupDone) && !errors.Is(err, ErrInvalidSetupToken) {
 		t.Fatalf("second CompleteSetup = %v, want ErrSetupDone or ErrInvalidSetupToken", err)
 	}
 	if ok, _ := s.CheckSetupToken(ctx, token); ok {
@@ -106,10 +106,10 @@ func TestStartSetupReplacesEarlierToken(t *testing.T) {
 		t.Fatal("StartSetup returned the same token twice")
 	}
 	in := NewUser{Email: "first@example.com", Name: "First", Password: "first-password-1"}
-	if _, err := s.CompleteSetup(ctx, first, in); !errors.Is(err, ErrInvalidSetupToken) {
+	if _, err := s.CompleteSetup(ctx, Actor{}, first, in); !errors.Is(err, ErrInvalidSetupToken) {
 		t.Fatalf("earlier token: %v, want ErrInvalidSetupToken", err)
 	}
-	if _, err := s.CompleteSetup(ctx, second, in); err != nil {
+	if _, err := s.CompleteSetup(ctx, Actor{}, second, in); err != nil {
 		t.Fatalf("current token: %v", err)
 	}
 }
@@ -128,7 +128,7 @@ func TestCompleteSetupConcurrentUsesCreateOneAdmin(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.CompleteSetup(ctx, token, NewUser{
+			_, errs[i] = s.CompleteSetup(ctx, Actor{}, token, NewUser{
 				Email: "admin" + string(rune('a'+i)) + "@example.com", Name: "Admin", Password: "admin-password-1",
 			})
 		}()
@@ -156,10 +156,10 @@ func TestCompleteSetupRefusedOnceUsersExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateUser(ctx, NewUser{Email: "cli@example.com", Name: "CLI", Password: "cli-password-12", Role: RoleAdmin}); err != nil {
+	if _, err := s.CreateUser(ctx, Actor{}, NewUser{Email: "cli@example.com", Name: "CLI", Password: "cli-password-12", Role: RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CompleteSetup(ctx, token, NewUser{Email: "x@example.com", Name: "X", Password: "x-password-123"}); !errors.Is(err, ErrSetupDone) {
+	if _, err := s.CompleteSetup(ctx, Actor{}, token, NewUser{Email: "x@example.com", Name: "X", Password: "x-password-123"}); !errors.Is(err, ErrSetupDone) {
 		t.Fatalf("CompleteSetup with a user present = %v, want ErrSetupDone", err)
 	}
 	if countUsers(t, s) != 1 {
@@ -222,7 +222,7 @@ func TestBootstrapAdminInvalidInput(t *testing.T) {
 func TestBootstrapAdminDoesNothingWhenUsersExist(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := openTestStore(t)
-	if _, err := s.CreateUser(ctx, NewUser{Email: "viewer@example.com", Name: "V", Password: "viewer-password-1", Role: RoleViewer}); err != nil {
+	if _, err := s.CreateUser(ctx, Actor{}, NewUser{Email: "viewer@example.com", Name: "V", Password: "viewer-password-1", Role: RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
 	u, err := s.BootstrapAdmin(ctx, NewUser{Email: "boot@example.com", Name: "Boot", Password: "bootstrap-pw-1"})

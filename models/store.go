@@ -250,12 +250,12 @@ func migrateTables(db *gorm.DB) error {
 // newGormLogger routes GORM's own messages to slog at warn level and above,
 // and never logs SQL with its parameters (they may hold secrets' digests).
 func newGormLogger(log *slog.Logger) logger.Interface {
-	return logger.NewSlogLogger(log, logger.Config{
+	return quietWhenGone{logger.NewSlogLogger(log, logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
-	})
+	})}
 }
 
 // SQLDB returns the underlying connection pool, for its statistics.

@@ -60,12 +60,14 @@ func (in *NewUser) validate() FieldErrors {
 }
 
 // CreateUser validates and stores a new user.
-func (s *Store) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (*User, error) {
 	var u *User
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var err error
-		u, err = s.createUser(tx, in)
-		return err
+		if u, err = s.createUser(tx, in); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventUserCreated, TargetID: u.ID, TargetName: u.Email, Detail: "role " + u.Role})
 	})
 	return u, err
 }
@@ -148,7 +150,8 @@ type UserUpdate struct {
 // UpdateUser changes a user's name, role and disabled flag. An administrator
 // cannot demote or disable themselves, and the last enabled administrator
 // cannot be demoted or disabled, so the console can never be locked.
-func (s *Store) UpdateUser(ctx context.Context, actorID, id string, in UserUpdate) (*User, error) {
+func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserUpdate) (*User, error) {
+	actorID := actor.UserID
 	errs := FieldErrors{}
 	var msg string
 	if in.Name, msg = cleanName(in.Name); msg != "" {
@@ -158,10 +161,11 @@ func (s *Store) UpdateUser(ctx context.Context, actorID, id string, in UserUpdat
 		errs["role"] = "Choose admin or viewer."
 	}
 	var u User
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&u, "id = ?", id).Error; err != nil {
 			return notFound(err)
 		}
+		old := u
 		losesAdmin := u.Role == RoleAdmin && !u.Disabled && (in.Role != RoleAdmin || in.Disabled)
 		if losesAdmin && actorID == id {
 			errs["role"] = "You cannot remove your own administrator access."
@@ -178,7 +182,11 @@ func (s *Store) UpdateUser(ctx context.Context, actorID, id string, in UserUpdat
 			return errs
 		}
 		u.Name, u.Role, u.Disabled = in.Name, in.Role, in.Disabled
-		return tx.Save(&u).Error
+		if err := tx.Save(&u).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventUserUpdated, TargetID: u.ID, TargetName: u.Email,
+			Detail: "role " + old.Role + " → " + u.Role + ", disabled " + boolWord(old.Disabled) + " → " + boolWord(u.Disabled)})
 	})
 	if err != nil {
 		return nil, err
@@ -186,8 +194,15 @@ func (s *Store) UpdateUser(ctx context.Context, actorID, id string, in UserUpdat
 	return &u, nil
 }
 
+func boolWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
 // ChangePassword replaces a user's password after checking the current one.
-func (s *Store) ChangePassword(ctx context.Context, id, current, next, confirm string) error {
+func (s *Store) ChangePassword(ctx context.Context, actor Actor, id, current, next, confirm string) error {
 	var u User
 	if err := s.db.WithContext(ctx).First(&u, "id = ?", id).Error; err != nil {
 		return notFound(err)
@@ -208,9 +223,22 @@ func (s *Store) ChangePassword(ctx context.Context, id, current, next, confirm s
 	if err != nil {
 		return err
 	}
-	return s.db.WithContext(ctx).Model(&u).Updates(map[string]any{
-		"password_hash": hash, "password_changed_at": s.now(),
-	}).Error
+	return s.write(ctx, func(tx *gorm.DB) error {
+		err := tx.Model(&u).Updates(map[string]any{"password_hash": hash, "password_changed_at": s.now()}).Error
+		if err != nil {
+			return err
+		}
+		return s.audit(tx, actor, AuditEvent{Type: EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})
+	})
+}
+
+// SignedIn records a successful sign-in of u. The sign-in itself lives in
+// a cookie or a token; its event is a write of its own, detached from the
+// request like every write.
+func (s *Store) SignedIn(ctx context.Context, actor Actor, u *User, detail string) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, actor, AuditEvent{Type: EventLogin, ActorID: u.ID, ActorEmail: u.Email, Detail: detail})
+	})
 }
 
 func notFound(err error) error {

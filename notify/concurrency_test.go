@@ -28,7 +28,7 @@ func TestTwoInstancesDeliverEachNoticeOnce(t *testing.T) {
 		a := w.app
 		if i > 0 {
 			var err error
-			a, _, err = w.store.CreateApplication(w.ctx, w.domain.ID, models.ApplicationInput{
+			a, _, err = w.store.CreateApplication(w.ctx, models.Actor{}, w.domain.ID, models.ApplicationInput{
 				Name: fmt.Sprintf("App %d", i), Type: models.AppTypeService, OwnerID: w.bob.ID,
 			})
 			if err != nil {
@@ -36,7 +36,7 @@ func TestTwoInstancesDeliverEachNoticeOnce(t *testing.T) {
 			}
 		}
 		for j := range perApp {
-			ns, err := w.store.CreateSecret(w.ctx, a.ID, fmt.Sprintf("s%d", j))
+			ns, err := w.store.CreateSecret(w.ctx, models.Actor{}, a.ID, fmt.Sprintf("s%d", j))
 			if err != nil {
 				t.Fatal(err)
 			}

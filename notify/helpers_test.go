@@ -70,7 +70,7 @@ func newWorld(t *testing.T) *world {
 	w.cfg.Server.PublicURL = "https://keys.example.com"
 
 	mk := func(email, name string) *models.User {
-		u, err := w.store.CreateUser(ctx, models.NewUser{Email: email, Name: name, Password: "a-long-password-123", Role: models.RoleAdmin})
+		u, err := w.store.CreateUser(ctx, models.Actor{}, models.NewUser{Email: email, Name: name, Password: "a-long-password-123", Role: models.RoleAdmin})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,15 +79,15 @@ func newWorld(t *testing.T) *world {
 	w.alice = mk("alice@example.com", "Alice Owner")
 	w.bob = mk("bob@example.com", "Bob Appowner")
 	w.carol = mk("carol@example.com", "Carol Disabled")
-	if _, err := w.store.UpdateUser(ctx, w.alice.ID, w.carol.ID, models.UserUpdate{Name: w.carol.Name, Role: models.RoleAdmin, Disabled: true}); err != nil {
+	if _, err := w.store.UpdateUser(ctx, models.Actor{UserID: w.alice.ID}, w.carol.ID, models.UserUpdate{Name: w.carol.Name, Role: models.RoleAdmin, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := w.store.CreateDomain(ctx, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{w.alice.ID, w.carol.ID}})
+	d, err := w.store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{w.alice.ID, w.carol.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.domain = d
-	a, first, err := w.store.CreateApplication(ctx, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService, OwnerID: w.bob.ID})
+	a, first, err := w.store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService, OwnerID: w.bob.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func (w *world) expiringSecrets(n int) []string {
 	w.t.Helper()
 	var ids []string
 	for i := range n {
-		ns, err := w.store.CreateSecret(w.ctx, w.app.ID, fmt.Sprintf("s%d", i))
+		ns, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, fmt.Sprintf("s%d", i))
 		if err != nil {
 			w.t.Fatal(err)
 		}

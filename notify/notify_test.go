@@ -109,7 +109,7 @@ func TestThresholdsCrossedAllAtOnce(t *testing.T) {
 	}
 	// Straight to expired: a secret first seen after it expired gets only
 	// "expired".
-	ns, err := w.store.CreateSecret(w.ctx, w.app.ID, "old")
+	ns, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, "old")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,15 +132,15 @@ func TestRecipients(t *testing.T) {
 	n := w.notifier(nil)
 	// Dave owns both the domain and the application of a second app: one
 	// notice. Erin has no... every user has an e-mail; see the e-mail test.
-	dave, err := w.store.CreateUser(w.ctx, models.NewUser{Email: "dave@example.com", Name: "Dave Both", Password: "a-long-password-123", Role: models.RoleViewer})
+	dave, err := w.store.CreateUser(w.ctx, models.Actor{}, models.NewUser{Email: "dave@example.com", Name: "Dave Both", Password: "a-long-password-123", Role: models.RoleViewer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.store.UpdateDomain(w.ctx, w.domain.ID, models.DomainInput{Name: w.domain.Name, HRID: w.domain.HRID, Enabled: true,
+	if _, err := w.store.UpdateDomain(w.ctx, models.Actor{}, w.domain.ID, models.DomainInput{Name: w.domain.Name, HRID: w.domain.HRID, Enabled: true,
 		OwnerIDs: []string{w.alice.ID, w.carol.ID, dave.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	a2, first, err := w.store.CreateApplication(w.ctx, w.domain.ID, models.ApplicationInput{Name: "Ledger", Type: models.AppTypeService, OwnerID: dave.ID})
+	a2, first, err := w.store.CreateApplication(w.ctx, models.Actor{}, w.domain.ID, models.ApplicationInput{Name: "Ledger", Type: models.AppTypeService, OwnerID: dave.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestRecipients(t *testing.T) {
 		}
 	}
 	// A disabled application owner gets nothing either.
-	if _, err := w.store.UpdateUser(w.ctx, w.alice.ID, w.bob.ID, models.UserUpdate{Name: w.bob.Name, Role: models.RoleAdmin, Disabled: true}); err != nil {
+	if _, err := w.store.UpdateUser(w.ctx, models.Actor{UserID: w.alice.ID}, w.bob.ID, models.UserUpdate{Name: w.bob.Name, Role: models.RoleAdmin, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	w.clock.Advance(day + time.Hour)
@@ -190,7 +190,7 @@ func TestNoExpiryNeverNotifies(t *testing.T) {
 	if err := w.store.SetSecretExpiry(w.ctx, w.secret, nil); err != nil {
 		t.Fatal(err)
 	}
-	far, err := w.store.CreateSecret(w.ctx, w.app.ID, "far")
+	far, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, "far")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestNoExpiryNeverNotifies(t *testing.T) {
 func TestRenewResets(t *testing.T) {
 	w := newWorld(t)
 	// Secrets of this domain expire 3 days after creation or renewal.
-	if _, _, err := w.store.UpdateDomainSecretPolicy(w.ctx, w.domain.ID, models.ExpiryInput{Enabled: true, Unit: models.UnitDays, Duration: "3"}); err != nil {
+	if _, _, err := w.store.UpdateDomainSecretPolicy(w.ctx, models.Actor{}, w.domain.ID, models.ExpiryInput{Enabled: true, Unit: models.UnitDays, Duration: "3"}); err != nil {
 		t.Fatal(err)
 	}
 	n := w.notifier(nil)
@@ -221,7 +221,7 @@ func TestRenewResets(t *testing.T) {
 	if got := what(w.alice, w); !slices.Equal(got, []string{"WILL_EXPIRE/5", "WILL_EXPIRE/1"}) {
 		t.Fatalf("before renewal alice has %v", got)
 	}
-	if _, err := w.store.RenewSecret(w.ctx, w.app.ID, w.secret); err != nil {
+	if _, err := w.store.RenewSecret(w.ctx, models.Actor{}, w.app.ID, w.secret); err != nil {
 		t.Fatal(err)
 	}
 	// Renewal forgets what was decided for the old expiry, and takes its
@@ -249,7 +249,7 @@ func TestRenewResets(t *testing.T) {
 func TestDeleteResets(t *testing.T) {
 	w := newWorld(t)
 	n := w.notifier(nil)
-	ns, err := w.store.CreateSecret(w.ctx, w.app.ID, "rotating")
+	ns, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, "rotating")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestDeleteResets(t *testing.T) {
 	if rows := w.ledger(ns.ID); len(rows) != 3 {
 		t.Fatalf("ledger has %d rows for the secret, want 3", len(rows))
 	}
-	if _, err := w.store.DeleteSecret(w.ctx, w.app.ID, ns.ID, nil); err != nil {
+	if _, err := w.store.DeleteSecret(w.ctx, models.Actor{}, w.app.ID, ns.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if rows := w.ledger(ns.ID); len(rows) != 0 {
@@ -276,7 +276,7 @@ func TestDeleteResets(t *testing.T) {
 		t.Errorf("alice has %d notices about the deleted secret, want none", c)
 	}
 	// A new secret of the same name is a new secret: it is announced.
-	again, err := w.store.CreateSecret(w.ctx, w.app.ID, "rotating")
+	again, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, "rotating")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestDeleteResets(t *testing.T) {
 		t.Errorf("alice has %d notices about “rotating”, want 1 (the new secret's)", c)
 	}
 	// Deleting the application takes its ledger rows too.
-	if _, err := w.store.DeleteApplication(w.ctx, w.domain.ID, w.app.ID); err != nil {
+	if _, err := w.store.DeleteApplication(w.ctx, models.Actor{}, w.domain.ID, w.app.ID); err != nil {
 		t.Fatal(err)
 	}
 	if rows := w.ledger(again.ID); len(rows) != 0 {
@@ -588,10 +588,10 @@ func TestRenewAndDeleteDuringRun(t *testing.T) {
 			return
 		}
 		// The first page holds s0 and s1.
-		if _, err := w.store.RenewSecret(w.ctx, w.app.ID, ids[0]); err != nil {
+		if _, err := w.store.RenewSecret(w.ctx, models.Actor{}, w.app.ID, ids[0]); err != nil {
 			t.Error(err)
 		}
-		if _, err := w.store.DeleteSecret(w.ctx, w.app.ID, ids[1], nil); err != nil {
+		if _, err := w.store.DeleteSecret(w.ctx, models.Actor{}, w.app.ID, ids[1], nil); err != nil {
 			t.Error(err)
 		}
 	}

@@ -140,7 +140,7 @@ func TestWebhookRetriedNextRun(t *testing.T) {
 	w.useWebhook(h.srv.URL)
 	n := w.notifier(nil)
 	w.expireIn(w.secret, 2*day)
-	second, err := w.store.CreateSecret(w.ctx, w.app.ID, "second")
+	second, err := w.store.CreateSecret(w.ctx, models.Actor{}, w.app.ID, "second")
 	if err != nil {
 		t.Fatal(err)
 	}

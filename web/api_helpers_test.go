@@ -339,7 +339,7 @@ func (e *env) apiToken(email, password string) string {
 // personalToken creates a personal token directly in the store.
 func (e *env) personalToken(userID, name string, readOnly bool) *models.NewApiToken {
 	e.t.Helper()
-	nt, err := e.store.CreateApiToken(e.ctx, userID, models.ApiTokenInput{Name: name, ReadOnly: readOnly})
+	nt, err := e.store.CreateApiToken(e.ctx, models.Actor{}, userID, models.ApiTokenInput{Name: name, ReadOnly: readOnly})
 	if err != nil {
 		e.t.Fatalf("create API token: %v", err)
 	}

@@ -322,7 +322,7 @@ func TestAPIViewerAndReadOnlyTokensCannotWrite(t *testing.T) {
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	viewer := e.createUser("viewer@example.com", "Vic Viewer", viewerPassword, models.RoleViewer)
 	d := e.createDomain("Acme", "acme")
-	a, def, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
+	a, def, err := e.store.CreateApplication(e.ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	viewer := e.createUser("viewer@example.com", "Vic Viewer", viewerPassword, models.RoleViewer)
 	domains := apiPrefix + "/domains"
 
-	personal, err := e.store.CreateApiToken(e.ctx, admin.ID, models.ApiTokenInput{Name: "one day", ExpiresInDays: "1"})
+	personal, err := e.store.CreateApiToken(e.ctx, models.Actor{}, admin.ID, models.ApiTokenInput{Name: "one day", ExpiresInDays: "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	// Revoked: refused at once.
 	second := e.personalToken(admin.ID, "second", false)
 	e.api(second.Value).get(domains).want(http.StatusOK)
-	if _, err := e.store.RevokeApiToken(e.ctx, admin.ID, second.ID); err != nil {
+	if _, err := e.store.RevokeApiToken(e.ctx, models.Actor{}, admin.ID, second.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(second.Value, "revoked token")
@@ -415,7 +415,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	vt := e.personalToken(viewer.ID, "viewer", false)
 	vIssued := e.apiToken(viewer.Email, viewerPassword)
 	e.api(vt.Value).get(domains).want(http.StatusOK)
-	if _, err := e.store.UpdateUser(e.ctx, admin.ID, viewer.ID, models.UserUpdate{Name: viewer.Name, Role: viewer.Role, Disabled: true}); err != nil {
+	if _, err := e.store.UpdateUser(e.ctx, models.Actor{UserID: admin.ID}, viewer.ID, models.UserUpdate{Name: viewer.Name, Role: viewer.Role, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(vt.Value, "disabled user's personal token")
@@ -426,7 +426,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	third := e.personalToken(admin.ID, "third", false)
 	issued = e.apiToken(admin.Email, adminPassword)
 	clock.Advance(time.Second)
-	if err := e.store.ChangePassword(e.ctx, admin.ID, adminPassword, "a-new-password-456", "a-new-password-456"); err != nil {
+	if err := e.store.ChangePassword(e.ctx, models.Actor{}, admin.ID, adminPassword, "a-new-password-456", "a-new-password-456"); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(issued, "issued token after a password change")
@@ -472,11 +472,11 @@ func TestAPIForeignIDsAreNotFound(t *testing.T) {
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	api := e.api(e.apiToken(admin.Email, adminPassword))
 	d1, d2 := e.createDomain("Acme", "acme"), e.createDomain("Globex", "globex")
-	a1, s1, err := e.store.CreateApplication(e.ctx, d1.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
+	a1, s1, err := e.store.CreateApplication(e.ctx, models.Actor{}, d1.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, s2, err := e.store.CreateApplication(e.ctx, d2.ID, models.ApplicationInput{Name: "Payroll", Type: models.AppTypeService})
+	a2, s2, err := e.store.CreateApplication(e.ctx, models.Actor{}, d2.ID, models.ApplicationInput{Name: "Payroll", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1261,7 +1261,7 @@ func TestAccountViewerCreatesReadOnlyToken(t *testing.T) {
 
 	// Promoting the viewer does not widen the token.
 	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
-	if _, err := e.store.UpdateUser(e.ctx, admin.ID, viewer.ID, models.UserUpdate{Name: viewer.Name, Role: models.RoleAdmin}); err != nil {
+	if _, err := e.store.UpdateUser(e.ctx, models.Actor{UserID: admin.ID}, viewer.ID, models.UserUpdate{Name: viewer.Name, Role: models.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	api.post(apiPrefix+"/domains", map[string]any{"name": "Acme"}).wantError(http.StatusForbidden, "This API token is read-only")

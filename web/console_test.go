@@ -967,7 +967,7 @@ func TestLoginFailureDoesNotRevealAccounts(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
 	disabled := e.createUser("gone@example.com", "Gone", "gone-password-123", models.RoleViewer)
-	if _, err := e.store.UpdateUser(e.ctx, "", disabled.ID, models.UserUpdate{Name: "Gone", Role: models.RoleViewer, Disabled: true}); err != nil {
+	if _, err := e.store.UpdateUser(e.ctx, models.Actor{UserID: ""}, disabled.ID, models.UserUpdate{Name: "Gone", Role: models.RoleViewer, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
 

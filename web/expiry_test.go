@@ -43,7 +43,7 @@ func newExpFixture(t *testing.T, opts ...func(*config.Config)) *expFixture {
 	e.store.Now = clock.Now
 	c, admin := e.admin()
 	d := e.createDomain("Acme", "acme")
-	a, def, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
+	a, def, err := e.store.CreateApplication(e.ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatalf("create application: %v", err)
 	}
@@ -85,7 +85,7 @@ func (e *env) storedAppPolicy(domainID, id string) models.ExpiryPolicy {
 // setDomainPolicy stores a domain policy directly.
 func (e *env) setDomainPolicy(id string, enabled bool, unit, duration string) {
 	e.t.Helper()
-	if _, _, err := e.store.UpdateDomainSecretPolicy(e.ctx, id, models.ExpiryInput{Enabled: enabled, Unit: unit, Duration: duration}); err != nil {
+	if _, _, err := e.store.UpdateDomainSecretPolicy(e.ctx, models.Actor{}, id, models.ExpiryInput{Enabled: enabled, Unit: unit, Duration: duration}); err != nil {
 		e.t.Fatalf("set domain policy: %v", err)
 	}
 }
@@ -94,7 +94,7 @@ func (e *env) setDomainPolicy(id string, enabled bool, unit, duration string) {
 // use domain rules).
 func (e *env) setAppPolicy(domainID, id string, override bool, unit, duration string) {
 	e.t.Helper()
-	if _, _, err := e.store.UpdateAppSecretPolicy(e.ctx, domainID, id, models.ExpiryInput{Enabled: override, Unit: unit, Duration: duration}); err != nil {
+	if _, _, err := e.store.UpdateAppSecretPolicy(e.ctx, models.Actor{}, domainID, id, models.ExpiryInput{Enabled: override, Unit: unit, Duration: duration}); err != nil {
 		e.t.Fatalf("set application policy: %v", err)
 	}
 }
@@ -629,7 +629,7 @@ func TestSecretExpiryFollowsPolicies(t *testing.T) {
 func (f *expFixture) addSecretWith(a *models.Application, unit, duration, description string) *models.NewSecret {
 	f.t.Helper()
 	f.setAppPolicy(a.DomainID, a.ID, true, unit, duration)
-	ns, err := f.store.CreateSecret(f.ctx, a.ID, description)
+	ns, err := f.store.CreateSecret(f.ctx, models.Actor{}, a.ID, description)
 	if err != nil {
 		f.t.Fatalf("create secret %q: %v", description, err)
 	}

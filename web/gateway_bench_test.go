@@ -38,11 +38,11 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			d, _ := store.CreateDomain(ctx, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
-			a, first, _ := store.CreateApplication(ctx, d.ID, models.ApplicationInput{Name: "App", Type: models.AppTypeService})
+			d, _ := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
+			a, first, _ := store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "App", Type: models.AppTypeService})
 			last := first.Value
 			for i := 1; i < n; i++ {
-				ns, err := store.CreateSecret(ctx, a.ID, fmt.Sprint("s", i))
+				ns, err := store.CreateSecret(ctx, models.Actor{}, a.ID, fmt.Sprint("s", i))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -42,11 +42,11 @@ func newGatewayEnv(t *testing.T, opts ...func(*config.Config)) *gatewayEnv {
 	e := newEnv(t, opts...)
 	g := &gatewayEnv{env: e, gw: httptest.NewServer(e.srv.Gateway)}
 	t.Cleanup(g.gw.Close)
-	d, err := e.store.CreateDomain(e.ctx, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: true})
+	d, err := e.store.CreateDomain(e.ctx, models.Actor{}, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService, Scopes: "invoices:read invoices:write"})
+	a, first, err := e.store.CreateApplication(e.ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService, Scopes: "invoices:read invoices:write"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,18 +195,18 @@ func TestGatewayRejections(t *testing.T) {
 	// Many failures from one address: keep the throttle out of the way.
 	g := newGatewayEnv(t, func(c *config.Config) { c.Security.Token.MaxAttempts = 1000 })
 	ctx := g.ctx
-	other, otherFirst, err := g.store.CreateApplication(ctx, g.domain.ID, models.ApplicationInput{Name: "Other", Type: models.AppTypeService})
+	other, otherFirst, err := g.store.CreateApplication(ctx, models.Actor{}, g.domain.ID, models.ApplicationInput{Name: "Other", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = other
-	renewed, _ := g.store.CreateSecret(ctx, g.app.ID, "to renew")
+	renewed, _ := g.store.CreateSecret(ctx, models.Actor{}, g.app.ID, "to renew")
 	oldValue := renewed.Value
-	if _, err := g.store.RenewSecret(ctx, g.app.ID, renewed.ID); err != nil {
+	if _, err := g.store.RenewSecret(ctx, models.Actor{}, g.app.ID, renewed.ID); err != nil {
 		t.Fatal(err)
 	}
-	deleted, _ := g.store.CreateSecret(ctx, g.app.ID, "to delete")
-	if _, err := g.store.DeleteSecret(ctx, g.app.ID, deleted.ID, nil); err != nil {
+	deleted, _ := g.store.CreateSecret(ctx, models.Actor{}, g.app.ID, "to delete")
+	if _, err := g.store.DeleteSecret(ctx, models.Actor{}, g.app.ID, deleted.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Same shape, one checksum character changed.
@@ -240,7 +240,7 @@ func TestGatewayRejections(t *testing.T) {
 		})
 	}
 	t.Run("wrong domain", func(t *testing.T) {
-		d2, _ := g.store.CreateDomain(ctx, models.DomainInput{Name: "Elsewhere", Enabled: true})
+		d2, _ := g.store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Elsewhere", Enabled: true})
 		resp, body := g.post("/"+d2.HRID+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {g.app.ClientID}, "client_secret": {g.secret}}, "", "")
 		g.wantInvalidClient(resp, body, false)
 	})
@@ -265,19 +265,19 @@ func TestGatewayRejections(t *testing.T) {
 	}
 	// Disabled application, then disabled domain.
 	in := models.ApplicationInput{Name: g.app.Name, Type: g.app.Type, Scopes: g.app.Scopes, Disabled: true}
-	if _, err := g.store.UpdateApplication(ctx, g.domain.ID, g.app.ID, in); err != nil {
+	if _, err := g.store.UpdateApplication(ctx, models.Actor{}, g.domain.ID, g.app.ID, in); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := g.token(g.app.ClientID, g.secret)
 	g.wantInvalidClient(resp, body, false)
 	in.Disabled = false
-	if _, err := g.store.UpdateApplication(ctx, g.domain.ID, g.app.ID, in); err != nil {
+	if _, err := g.store.UpdateApplication(ctx, models.Actor{}, g.domain.ID, g.app.ID, in); err != nil {
 		t.Fatal(err)
 	}
 	if resp, body := g.token(g.app.ClientID, g.secret); resp.StatusCode != 200 {
 		t.Fatalf("re-enabled application: %d %s", resp.StatusCode, body)
 	}
-	if _, err := g.store.UpdateDomain(ctx, g.domain.ID, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: false}); err != nil {
+	if _, err := g.store.UpdateDomain(ctx, models.Actor{}, g.domain.ID, models.DomainInput{Name: "Acme", HRID: "acme", Enabled: false}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = g.token(g.app.ClientID, g.secret)
@@ -288,10 +288,10 @@ func TestGatewayExpiredSecretRejected(t *testing.T) {
 	g := newGatewayEnv(t)
 	now := time.Now()
 	g.store.Now = func() time.Time { return now }
-	if _, _, err := g.store.UpdateDomainSecretPolicy(g.ctx, g.domain.ID, models.ExpiryInput{Enabled: true, Unit: "HOURS", Duration: "1"}); err != nil {
+	if _, _, err := g.store.UpdateDomainSecretPolicy(g.ctx, models.Actor{}, g.domain.ID, models.ExpiryInput{Enabled: true, Unit: "HOURS", Duration: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := g.store.CreateSecret(g.ctx, g.app.ID, "short-lived")
+	ns, err := g.store.CreateSecret(g.ctx, models.Actor{}, g.app.ID, "short-lived")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestGatewayExpiredSecretRejected(t *testing.T) {
 
 func TestGatewayRotationWithoutDowntime(t *testing.T) {
 	g := newGatewayEnv(t)
-	second, err := g.store.CreateSecret(g.ctx, g.app.ID, "next")
+	second, err := g.store.CreateSecret(g.ctx, models.Actor{}, g.app.ID, "next")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestGatewayRotationWithoutDowntime(t *testing.T) {
 		}
 	}
 	list, _ := g.store.Secrets(g.ctx, g.app.ID)
-	if _, err := g.store.DeleteSecret(g.ctx, g.app.ID, list[0].ID, nil); err != nil {
+	if _, err := g.store.DeleteSecret(g.ctx, models.Actor{}, g.app.ID, list[0].ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := g.token(g.app.ClientID, g.secret)
@@ -331,7 +331,7 @@ func TestGatewayRotationWithoutDowntime(t *testing.T) {
 
 func TestGatewayOtherErrors(t *testing.T) {
 	g := newGatewayEnv(t)
-	web, webFirst, _ := g.store.CreateApplication(g.ctx, g.domain.ID, models.ApplicationInput{Name: "Portal", Type: models.AppTypeWeb})
+	web, webFirst, _ := g.store.CreateApplication(g.ctx, models.Actor{}, g.domain.ID, models.ApplicationInput{Name: "Portal", Type: models.AppTypeWeb})
 	cases := []struct {
 		name   string
 		form   url.Values
@@ -410,8 +410,8 @@ func TestGatewayDiscoveryJWKSAndIntrospection(t *testing.T) {
 		}
 	}
 	// A token of another domain is foreign here.
-	d2, _ := g.store.CreateDomain(g.ctx, models.DomainInput{Name: "Other", HRID: "other", Enabled: true})
-	a2, s2, _ := g.store.CreateApplication(g.ctx, d2.ID, models.ApplicationInput{Name: "X", Type: models.AppTypeService})
+	d2, _ := g.store.CreateDomain(g.ctx, models.Actor{}, models.DomainInput{Name: "Other", HRID: "other", Enabled: true})
+	a2, s2, _ := g.store.CreateApplication(g.ctx, models.Actor{}, d2.ID, models.ApplicationInput{Name: "X", Type: models.AppTypeService})
 	_, fb := g.post("/other/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {a2.ClientID}, "client_secret": {s2.Value}}, "", "")
 	var fr map[string]any
 	_ = json.Unmarshal([]byte(fb), &fr)

@@ -27,11 +27,11 @@ func newNotifyEnv(t *testing.T) *notifyEnv {
 	t.Helper()
 	e := newEnv(t)
 	c, u := e.admin()
-	d, err := e.store.CreateDomain(e.ctx, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{u.ID}})
+	d, err := e.store.CreateDomain(e.ctx, models.Actor{}, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{u.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, first, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
+	a, first, err := e.store.CreateApplication(e.ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestMarkNotificationRead(t *testing.T) {
 
 func TestMarkAllNotificationsRead(t *testing.T) {
 	n := newNotifyEnv(t)
-	second, err := n.store.CreateSecret(n.ctx, n.app.ID, "second")
+	second, err := n.store.CreateSecret(n.ctx, models.Actor{}, n.app.ID, "second")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestNotificationsPage(t *testing.T) {
 
 func TestDomainPageListsExpiringSecrets(t *testing.T) {
 	n := newNotifyEnv(t)
-	later, err := n.store.CreateSecret(n.ctx, n.app.ID, "next quarter")
+	later, err := n.store.CreateSecret(n.ctx, models.Actor{}, n.app.ID, "next quarter")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func newSecretsFixture(t *testing.T, opts ...func(*config.Config)) *secretsFixtu
 	e.store.SecretsMax = e.cfg.Applications.SecretsMax
 	c, admin := e.admin()
 	d := e.createDomain("Acme", "acme")
-	a, first, err := e.store.CreateApplication(e.ctx, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
+	a, first, err := e.store.CreateApplication(e.ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatalf("create application: %v", err)
 	}
@@ -99,7 +99,7 @@ func (e *env) secret(appID, id string) *models.ClientSecret {
 // addSecret stores a secret directly, bypassing the console.
 func (e *env) addSecret(appID, description string) *models.NewSecret {
 	e.t.Helper()
-	ns, err := e.store.CreateSecret(e.ctx, appID, description)
+	ns, err := e.store.CreateSecret(e.ctx, models.Actor{}, appID, description)
 	if err != nil {
 		e.t.Fatalf("create secret %q: %v", description, err)
 	}
@@ -607,7 +607,7 @@ func TestRenewSecret(t *testing.T) {
 	})
 
 	t.Run("the only secret can be renewed", func(t *testing.T) {
-		a2, first, err := f.store.CreateApplication(f.ctx, f.d.ID, models.ApplicationInput{Name: "Reports", Type: models.AppTypeService})
+		a2, first, err := f.store.CreateApplication(f.ctx, models.Actor{}, f.d.ID, models.ApplicationInput{Name: "Reports", Type: models.AppTypeService})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -754,13 +754,13 @@ func TestSecretUnknownAndForeignIDs(t *testing.T) {
 	f.addSecret(f.a.ID, "production")
 	// Another application of the same domain, and one of another domain,
 	// each with two secrets so a delete would otherwise be allowed.
-	sibling, sibFirst, err := f.store.CreateApplication(f.ctx, f.d.ID, models.ApplicationInput{Name: "Reports", Type: models.AppTypeService})
+	sibling, sibFirst, err := f.store.CreateApplication(f.ctx, models.Actor{}, f.d.ID, models.ApplicationInput{Name: "Reports", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.addSecret(sibling.ID, "production")
 	d2 := f.createDomain("Globex", "globex")
-	stranger, strFirst, err := f.store.CreateApplication(f.ctx, d2.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
+	stranger, strFirst, err := f.store.CreateApplication(f.ctx, models.Actor{}, d2.ID, models.ApplicationInput{Name: "Billing", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 // createUser stores a user directly, bypassing the console.
 func (e *env) createUser(email, name, password, role string) *models.User {
 	e.t.Helper()
-	u, err := e.store.CreateUser(e.ctx, models.NewUser{Email: email, Name: name, Password: password, Role: role})
+	u, err := e.store.CreateUser(e.ctx, models.Actor{}, models.NewUser{Email: email, Name: name, Password: password, Role: role})
 	if err != nil {
 		e.t.Fatalf("create user %s: %v", email, err)
 	}
@@ -129,7 +129,7 @@ func (e *env) domainByName(name string) *models.Domain {
 // createDomain stores a domain directly.
 func (e *env) createDomain(name, hrid string) *models.Domain {
 	e.t.Helper()
-	d, err := e.store.CreateDomain(e.ctx, models.DomainInput{Name: name, HRID: hrid, Enabled: true})
+	d, err := e.store.CreateDomain(e.ctx, models.Actor{}, models.DomainInput{Name: name, HRID: hrid, Enabled: true})
 	if err != nil {
 		e.t.Fatalf("create domain %s: %v", name, err)
 	}
@@ -139,7 +139,7 @@ func (e *env) createDomain(name, hrid string) *models.Domain {
 // createApp stores an application directly.
 func (e *env) createApp(domainID, name string) *models.Application {
 	e.t.Helper()
-	a, _, err := e.store.CreateApplication(e.ctx, domainID, models.ApplicationInput{Name: name, Type: models.AppTypeService})
+	a, _, err := e.store.CreateApplication(e.ctx, models.Actor{}, domainID, models.ApplicationInput{Name: name, Type: models.AppTypeService})
 	if err != nil {
 		e.t.Fatalf("create application %s: %v", name, err)
 	}

@@ -145,24 +145,24 @@ func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
 	go srv.Run(bgCtx)
 
 	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
-		if _, err := store.DeleteDomain(ctx, old.ID); err != nil {
+		if _, err := store.DeleteDomain(ctx, models.Actor{}, old.ID); err != nil {
 			return nil, err
 		}
 	}
-	domain, err := store.CreateDomain(ctx, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
+	domain, err := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
 	if err != nil {
 		return nil, err
 	}
 	// app creates an application holding n secrets and returns its client id
 	// and the last-created value.
 	app := func(name string, n int) (string, string, error) {
-		a, first, err := store.CreateApplication(ctx, domain.ID, models.ApplicationInput{Name: name, Type: models.AppTypeService, Scopes: "read"})
+		a, first, err := store.CreateApplication(ctx, models.Actor{}, domain.ID, models.ApplicationInput{Name: name, Type: models.AppTypeService, Scopes: "read"})
 		if err != nil {
 			return "", "", err
 		}
 		last := first.Value
 		for i := 1; i < n; i++ {
-			ns, err := store.CreateSecret(ctx, a.ID, fmt.Sprintf("secret-%02d", i))
+			ns, err := store.CreateSecret(ctx, models.Actor{}, a.ID, fmt.Sprintf("secret-%02d", i))
 			if err != nil {
 				return "", "", err
 			}

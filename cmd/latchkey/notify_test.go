@@ -21,15 +21,15 @@ func seedExpiring(t *testing.T) (*models.Store, *models.User) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	u, err := store.CreateUser(ctx, models.NewUser{Email: "alice@example.com", Name: "Alice", Password: "a-long-password-123", Role: models.RoleAdmin})
+	u, err := store.CreateUser(ctx, models.Actor{}, models.NewUser{Email: "alice@example.com", Name: "Alice", Password: "a-long-password-123", Role: models.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := store.CreateDomain(ctx, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{u.ID}})
+	d, err := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Payments", Enabled: true, OwnerIDs: []string{u.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, first, err := store.CreateApplication(ctx, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
+	_, first, err := store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer store.Close()
-	u, err := store.CreateUser(ctx, models.NewUser{Email: *email, Name: *name, Password: password, Role: *role})
+	u, err := store.CreateUser(ctx, models.Actor{}, models.NewUser{Email: *email, Name: *name, Password: password, Role: *role})
 	if fe, ok := models.AsFieldErrors(err); ok {
 		for field, msg := range fe {
 			fmt.Fprintf(stderr, "%s: %s\n", field, msg)
