@@ -1,5 +1,7 @@
 // Package models holds Latchkey's data: GORM models, every query
 // and the domain rules that belong to the data. Nothing here knows about HTTP.
+// The schema is not made from the models: models/migrations holds it, and
+// Open applies it.
 package models
 
 import (
