@@ -1,5 +1,7 @@
-// Package models holds Latchkey's data: GORM models, migrations, every query
+// Package models holds Latchkey's data: GORM models, every query
 // and the domain rules that belong to the data. Nothing here knows about HTTP.
+// The schema is not made from the models: models/migrations holds it, and
+// Open applies it.
 package models
 
 import (
@@ -20,20 +22,27 @@ import (
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"latchkey/models/migrations"
 )
 
 // Store is the handle on the database that every query hangs off.
 type Store struct {
 	db *gorm.DB
-	// Now is the clock; tests replace it to make time-dependent rules exact.
+	// Now is the clock (WithClock); tests may replace it to make
+	// time-dependent rules exact.
 	Now func() time.Time
 	// SecretsMax is the most secrets one application may hold
-	// (applications.secretsMax).
+	// (applications.secretsMax; WithSecretsMax).
 	SecretsMax int
 	auth       authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
-	// soon": the first notification threshold.
+	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration
+	// dialect and lockFile say how the migrations run (see Migrate).
+	dialect  migrations.Dialect
+	lockFile string
+	log      *slog.Logger
 }
 
 // DefaultExpiringSoon is the default first notification threshold.
@@ -49,16 +58,18 @@ func IsPostgres(dsn string) bool {
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a SQLite
-// file path), and applies the migrations. A nil log discards GORM's messages. A SQLite file's folder is created
-// when missing.
-func Open(ctx context.Context, dsn string, log *slog.Logger, pool ...Pool) (*Store, error) {
+// file path), configured by opts, and applies the pending migrations
+// (unless WithoutMigrating). A nil log discards GORM's and the migrations'
+// messages. A SQLite file's folder is created when missing.
+func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var p Pool
-	if len(pool) > 0 {
-		p = pool[0]
+	o := options{secretsMax: DefaultSecretsMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	p := o.pool
 	if IsPostgres(dsn) && p.StatementTimeout > 0 {
 		dsn = withStatementTimeout(dsn, p.StatementTimeout)
 	}
@@ -67,19 +78,19 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, pool ...Pool) (*Sto
 		TranslateError: true,
 		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
-	var (
-		db  *gorm.DB
-		err error
-	)
+	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ExpiringSoon: o.expiringSoon, log: log}
+	var err error
 	if IsPostgres(dsn) {
-		db, err = gorm.Open(postgres.Open(dsn), gcfg)
+		s.dialect = migrations.Postgres
+		s.db, err = gorm.Open(postgres.Open(dsn), gcfg)
 	} else {
-		db, err = openSQLite(dsn, gcfg)
+		s.dialect = migrations.SQLite
+		s.db, s.lockFile, err = openSQLite(dsn, gcfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if sqlDB, err := db.DB(); err == nil {
+	if sqlDB, err := s.db.DB(); err == nil {
 		if p.MaxOpenConns > 0 {
 			sqlDB.SetMaxOpenConns(p.MaxOpenConns)
 		}
@@ -90,10 +101,11 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, pool ...Pool) (*Sto
 			sqlDB.SetConnMaxLifetime(p.ConnMaxLifetime)
 		}
 	}
-	s := &Store{db: db, Now: time.Now, SecretsMax: DefaultSecretsMax, ExpiringSoon: DefaultExpiringSoon}
-	if err := s.migrate(ctx); err != nil {
-		_ = s.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
+	if o.migrate {
+		if err := s.migrate(ctx); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("migrate database: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -101,15 +113,24 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, pool ...Pool) (*Sto
 // openSQLite opens a SQLite file in WAL mode with a busy timeout and foreign
 // keys enforced. WAL lets the gateway read while the console writes; the busy
 // timeout turns brief lock contention into waiting instead of errors.
-func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
+//
+// It also returns the file beside the database that makes processes
+// sharing it migrate in turn ("" for an in-memory database).
+func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, string, error) {
 	file := strings.TrimPrefix(path, "file:")
+	query := ""
 	if i := strings.IndexByte(file, '?'); i >= 0 {
-		file = file[:i]
+		file, query = file[:i], file[i:]
 	}
-	if dir := filepath.Dir(file); dir != "" && dir != "." && file != ":memory:" {
+	memory := file == ":memory:" || file == "" || strings.Contains(query, "mode=memory")
+	if dir := filepath.Dir(file); dir != "" && dir != "." && !memory {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
+			return nil, "", err
 		}
+	}
+	lockFile := ""
+	if !memory {
+		lockFile = file + ".migrate-lock"
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -133,16 +154,16 @@ func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var fk int
 	if err := db.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if fk != 1 {
-		return nil, errors.New("sqlite: foreign keys could not be enabled")
+		return nil, "", errors.New("sqlite: foreign keys could not be enabled")
 	}
-	return db, nil
+	return db, lockFile, nil
 }
 
 // Close closes the database connections.
@@ -194,57 +215,6 @@ func withStatementTimeout(dsn string, d time.Duration) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-// migrationLockID is the PostgreSQL advisory lock that serialises
-// migrations when several nodes start at once.
-const migrationLockID = 7_364_502_113
-
-// migrate brings the schema up to date. Nodes sharing the database take
-// turns (PostgreSQL: an advisory lock held on one pinned connection;
-// SQLite: the write lock), so two nodes starting together never race on the
-// same CREATE or ALTER TABLE.
-func (s *Store) migrate(ctx context.Context) error {
-	if s.db.Dialector.Name() != "postgres" {
-		// SQLite: one IMMEDIATE transaction (see openSQLite) holds the
-		// write lock, so processes sharing the file migrate in turn.
-		return s.db.WithContext(ctx).Transaction(migrateTables)
-	}
-	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLockID).Error; err != nil {
-			return err
-		}
-		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLockID)
-		// One transaction (PostgreSQL's DDL is transactional): a
-		// migration stopped half way leaves the schema as it was.
-		return conn.Transaction(func(tx *gorm.DB) error {
-			// Building an index over a large table or cleaning it may
-			// take longer than database.statementTimeout allows queries.
-			if err := tx.Exec("SET LOCAL statement_timeout = 0").Error; err != nil {
-				return err
-			}
-			return migrateTables(tx)
-		})
-	})
-}
-
-// migrateTables creates and alters the tables (idempotent).
-func migrateTables(db *gorm.DB) error {
-	if err := upgradeLedgerKey(db); err != nil {
-		return fmt.Errorf("upgrade the notification ledger: %w", err)
-	}
-	if err := upgradeNotifications(db); err != nil {
-		return fmt.Errorf("upgrade the console notices: %w", err)
-	}
-	err := db.AutoMigrate(
-		&Setting{}, &User{}, &Domain{}, &Application{}, &ClientSecret{}, &AuditEvent{}, &SigningKey{},
-		&ApiToken{},
-		&NotificationLedger{}, &Notification{}, &NotificationRun{},
-	)
-	if err != nil {
-		return err
-	}
-	return migrateNotifications(db)
 }
 
 // newGormLogger routes GORM's own messages to slog at warn level and above,

@@ -20,7 +20,7 @@ func TestConcurrentOpenMigrates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(context.Background(), dsn, nil, Pool{MaxOpenConns: 4, StatementTimeout: 5 * time.Second})
+			s, err := Open(context.Background(), dsn, nil, WithPool(Pool{MaxOpenConns: 4, StatementTimeout: 5 * time.Second}))
 			if err != nil {
 				errs <- err
 				return

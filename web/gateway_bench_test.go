@@ -29,7 +29,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			cfg.Database.DSN = filepath.Join(b.TempDir(), "bench.db")
 			cfg.Applications.SecretsMax = 20
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			store, err := models.Open(ctx, cfg.Database.DSN, log)
+			store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithSecretsMax(cfg.Applications.SecretsMax))
 			if err != nil {
 				b.Fatal(err)
 			}

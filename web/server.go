@@ -80,13 +80,10 @@ func (s *Server) Run(ctx context.Context) {
 	}
 }
 
-// New builds both handlers, and applies the configuration's limits to the
-// store (applications.secretsMax, the first expiry threshold).
+// New builds both handlers. The store comes with the configuration's
+// limits (applications.secretsMax, the first expiry threshold) from
+// models.Open's options.
 func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog.Logger) (*Server, error) {
-	store.SecretsMax = cfg.Applications.SecretsMax
-	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
-		store.ExpiringSoon = time.Duration(days[0]) * 24 * time.Hour
-	}
 	sess, err := newSessions(ctx, cfg, store)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -52,7 +53,13 @@ func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 	}
 	logs := &testdb.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, err := models.Open(ctx, cfg.Database.DSN, log)
+	// The store's settings as `latchkey serve` gives them (cmd/latchkey's
+	// storeOptions).
+	storeOpts := []models.Option{models.WithSecretsMax(cfg.Applications.SecretsMax)}
+	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
+		storeOpts = append(storeOpts, models.WithExpiringSoon(time.Duration(days[0])*24*time.Hour))
+	}
+	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOpts...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -131,7 +131,8 @@ func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
 	cfg.Database.DSN = dsn
 	cfg.Applications.SecretsMax = 20
 	cfg.Security.Token.MaxAttempts = 1 << 30
-	store, err := models.Open(ctx, dsn, log, models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
+	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
+		models.WithSecretsMax(cfg.Applications.SecretsMax))
 	if err != nil {
 		return nil, err
 	}

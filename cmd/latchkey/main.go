@@ -4,6 +4,7 @@
 //	latchkey serve [--config PATH]
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
 //	latchkey notify [--dry-run] [--config PATH]
+//	latchkey migrate status|up [--config PATH]
 package main
 
 import (
@@ -32,6 +33,10 @@ const usage = `Usage:
   latchkey notify [--dry-run] [--config PATH]
       run the client-secret expiry job once now; with --dry-run, print what
       it would send and change nothing
+  latchkey migrate status [--config PATH]
+      list the database migrations: applied (when) or pending
+  latchkey migrate up [--config PATH]
+      apply the pending migrations (latchkey serve does on start)
 
 The configuration file defaults to ./latchkey.yml when it exists (or
 $LATCHKEY_CONFIG); every key can be set by an environment variable: see
@@ -55,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return createUser(ctx, args[2:], stdin, stdout, stderr)
 	case "notify":
 		return notifyCommand(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

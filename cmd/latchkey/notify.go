@@ -30,7 +30,7 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("notify: unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.Database.DSN, log, dbPool(cfg))
+	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOptions(cfg)...)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.Database.DSN, log, dbPool(cfg))
+	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOptions(cfg)...)
 	if err != nil {
 		return err
 	}
@@ -190,13 +190,6 @@ func firstAdmin(ctx context.Context, cfg *config.Config, store *models.Store, lo
 			"valid", "until the first administrator is created or Latchkey restarts")
 	}
 	return nil
-}
-
-// dbPool is the connection pool configuration.
-func dbPool(cfg *config.Config) models.Pool {
-	d := cfg.Database
-	return models.Pool{MaxOpenConns: d.MaxOpenConns, MaxIdleConns: d.MaxIdleConns,
-		ConnMaxLifetime: d.ConnMaxLifetime.Duration, StatementTimeout: d.StatementTimeout.Duration}
 }
 
 // withTimeout is a small helper for CLI commands that talk to the database.

@@ -31,7 +31,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	password := strings.TrimRight(line, "\r\n")
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), dbPool(cfg))
+	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), storeOptions(cfg)...)
 	if err != nil {
 		return err
 	}
