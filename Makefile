@@ -26,7 +26,7 @@ test:
 # target refuses to run rather than silently testing SQLite twice.
 test-postgres:
 	@test -n "$$LATCHKEY_TEST_DSN" || { echo "LATCHKEY_TEST_DSN is not set (e.g. postgres://latchkey:latchkey@127.0.0.1:5432/latchkey_test?sslmode=disable)"; exit 1; }
-	$(GO) test -count=1 ./models/... ./notify/... ./web/... ./e2e/... ./cmd/...
+	$(GO) test -count=1 ./models/... ./notify/... ./web/... ./e2e/... ./cmd/... ./gateway/...
 
 generate:
 	$(GO) tool templ generate
