@@ -86,7 +86,7 @@ func newTestUser(t testing.TB, s *Store, email string) *User {
 func (s *Store) decideNotices(ctx context.Context, entries []LedgerEntry, claim string, leaseUntil time.Time, onDecided func(i int, id uint64)) error {
 	d := s.NewDecider(ctx, claim, leaseUntil, DeciderHooks{})
 	defer d.Close()
-	if err := d.Decide(entries, onDecided); err != nil {
+	if err := d.Decide(KindClientSecret, entries, onDecided); err != nil {
 		return err
 	}
 	return d.Commit()

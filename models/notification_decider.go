@@ -83,20 +83,20 @@ func (s *Store) NewDecider(ctx context.Context, claim string, leaseUntil time.Ti
 		postgres: s.db.Dialector.Name() == "postgres"}
 }
 
-// Decide inserts the entries' ledger rows. Entries for an expiry their
-// secret no longer has (renewed or deleted since the caller read it) are
-// left out.
+// Decide inserts the ledger rows of entries about subjects of one kind.
+// Entries for an expiry their subject no longer has (renewed or deleted
+// since the caller read it) are left out.
 //
 // Console rows are inserted as sent together with their notice (for a user
 // who still exists); rows marked Sent are inserted as sent; the others are
 // pending, for the caller to deliver. onDecided, when not nil, is called
 // inside the transaction with the index of every entry this call inserted
 // and its row's id; the rows are stored once the transaction commits.
-func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)) error {
+func (d *Decider) Decide(kind LedgerKind, entries []LedgerEntry, onDecided func(i int, id uint64)) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	dec := &decision{entries: entries, claim: d.claim, lease: d.lease, now: d.s.now()}
+	dec := &decision{kind: kind, entries: entries, claim: d.claim, lease: d.lease, now: d.s.now()}
 	if d.postgres {
 		err := d.s.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		if isForeignKeyViolation(err) {

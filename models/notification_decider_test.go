@@ -28,7 +28,7 @@ func TestDeciderPages(t *testing.T) {
 		ids = append(ids, ns.ID)
 	}
 	entry := func(secretID string, at time.Time) LedgerEntry {
-		return LedgerEntry{NoticeKey: NoticeKey{SecretID: secretID, ExpiresAt: at, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}
+		return LedgerEntry{NoticeKey: NoticeKey{SubjectID: secretID, ExpiresAt: at, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}
 	}
 	// One connection, so that the Decider's is the one checked at the end,
 	// and its checkpointer never gets one (Close must not wait for it).
@@ -42,7 +42,7 @@ func TestDeciderPages(t *testing.T) {
 	var decided []string
 	page := func(entries ...LedgerEntry) {
 		t.Helper()
-		err := d.Decide(entries, func(i int, _ uint64) { decided = append(decided, entries[i].SecretID) })
+		err := d.Decide(KindClientSecret, entries, func(i int, _ uint64) { decided = append(decided, entries[i].SubjectID) })
 		if err != nil {
 			t.Fatal(err)
 		}

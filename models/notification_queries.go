@@ -15,21 +15,8 @@ import (
 // secrets, finding their recipients, deciding notices through the ledger,
 // and completing deliveries.
 
-// DueSecret is a secret whose expiry is near or past, with what a notice
-// about it needs.
-type DueSecret struct {
-	SecretID, Description                    string
-	ExpiresAt                                time.Time
-	ApplicationID, ApplicationName, ClientID string
-	DomainID, DomainName                     string
-	DomainHRID                               string `gorm:"column:domain_hrid"`
-	// Owner is the application's owner, nil when it has none or the owner
-	// is disabled.
-	Owner *Recipient
-}
-
-// Recipient is a person told about a secret: an enabled domain owner or the
-// application's owner.
+// Recipient is a person told about a subject: an enabled domain owner or
+// the application's owner.
 type Recipient struct {
 	ID, Email, Name string
 }
@@ -41,7 +28,8 @@ type DueCursor struct {
 	ID        string
 }
 
-// DueSecrets returns up to limit secrets that expire at or before horizon,
+// DueSecrets returns up to limit secrets, as subjects of kind
+// KindClientSecret, that expire at or before horizon,
 // ordered by (expiresAt, id) and starting after the cursor (nil: from the
 // start). Secrets whose current expiry already has an "expired" decision in
 // the ledger are left out: they have nothing left to announce, and they would
@@ -49,7 +37,7 @@ type DueCursor struct {
 //
 // The query walks the (expires_at, id) index, so a page costs the same
 // however many secrets there are.
-func (s *Store) DueSecrets(ctx context.Context, horizon time.Time, after *DueCursor, limit int) ([]DueSecret, error) {
+func (s *Store) DueSecrets(ctx context.Context, horizon time.Time, after *DueCursor, limit int) ([]Subject, error) {
 	// Scanned by hand: GORM's reflection cost more than the query itself
 	// on a page of a thousand rows.
 	rows, err := dueQuery(s.db.WithContext(ctx), horizon, after, limit).Rows()
@@ -57,16 +45,22 @@ func (s *Store) DueSecrets(ctx context.Context, horizon time.Time, after *DueCur
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]DueSecret, 0, limit)
+	return scanSubjects(rows, limit)
+}
+
+// scanSubjects reads the rows of secretColumns.
+func scanSubjects(rows *sql.Rows, capacity int) ([]Subject, error) {
+	out := make([]Subject, 0, capacity)
 	for rows.Next() {
-		var d DueSecret
+		var d Subject
 		var ownerID, ownerEmail, ownerName sql.NullString
 		var ownerDisabled sql.NullBool
-		if err := rows.Scan(&d.SecretID, &d.Description, &d.ExpiresAt, &d.ApplicationID, &d.ApplicationName, &d.ClientID,
+		var exp sql.NullTime
+		if err := rows.Scan(&d.ID, &d.Name, &exp, &d.ApplicationID, &d.ApplicationName, &d.ClientID,
 			&d.DomainID, &d.DomainName, &d.DomainHRID, &ownerID, &ownerEmail, &ownerName, &ownerDisabled); err != nil {
 			return nil, err
 		}
-		d.ExpiresAt = d.ExpiresAt.UTC()
+		d.ExpiresAt = exp.Time.UTC() // zero: it never expires
 		if ownerID.Valid && ownerEmail.Valid && !ownerDisabled.Bool {
 			d.Owner = &Recipient{ID: ownerID.String, Email: ownerEmail.String, Name: ownerName.String}
 		}
@@ -75,16 +69,43 @@ func (s *Store) DueSecrets(ctx context.Context, horizon time.Time, after *DueCur
 	return out, rows.Err()
 }
 
-func dueQuery(db *gorm.DB, horizon time.Time, after *DueCursor, limit int) *gorm.DB {
-	q := db.Table("client_secrets AS s").
+// secretColumns selects a secret as a Subject, from the secret s, its
+// application a, its domain d and the application's owner u.
+func secretColumns(db *gorm.DB) *gorm.DB {
+	return db.Table("client_secrets AS s").
 		Select(`s.id AS secret_id, s.description, s.expires_at,
 			a.id AS application_id, a.name AS application_name, a.client_id,
 			d.id AS domain_id, d.name AS domain_name, d.hrid AS domain_hrid,
 			u.id AS owner_id, u.email AS owner_email, u.name AS owner_name, u.disabled AS owner_disabled`).
 		Joins("JOIN applications a ON a.id = s.application_id").
 		Joins("JOIN domains d ON d.id = a.domain_id").
-		Joins("LEFT JOIN users u ON u.id = a.owner_id").
-		Where("s.expires_at IS NOT NULL AND s.expires_at <= ?", horizon.UTC())
+		Joins("LEFT JOIN users u ON u.id = a.owner_id")
+}
+
+// secretSubjects returns the secrets of the given ids as subjects, by id.
+func (s *Store) secretSubjects(ctx context.Context, ids []string) (map[string]Subject, error) {
+	out := make(map[string]Subject, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		rows, err := secretColumns(s.db.WithContext(ctx)).Where("s.id IN ?", ids[:n]).Rows()
+		if err != nil {
+			return nil, err
+		}
+		subs, err := scanSubjects(rows, n)
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, sub := range subs {
+			out[sub.ID] = sub
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func dueQuery(db *gorm.DB, horizon time.Time, after *DueCursor, limit int) *gorm.DB {
+	q := secretColumns(db).Where("s.expires_at IS NOT NULL AND s.expires_at <= ?", horizon.UTC())
 	if after != nil {
 		// A row value: both databases start the index walk there. (With
 		// "expires_at > ? OR (expires_at = ? AND id > ?)" SQLite walked
@@ -92,7 +113,7 @@ func dueQuery(db *gorm.DB, horizon time.Time, after *DueCursor, limit int) *gorm
 		q = q.Where("(s.expires_at, s.id) > (?, ?)", after.ExpiresAt.UTC(), after.ID)
 	}
 	q = q.Where(`NOT EXISTS (SELECT 1 FROM notification_ledgers l
-		WHERE l.secret_id = s.id AND l.expires_at = s.expires_at AND l.event = ?)`, NoticeExpired)
+		WHERE l.secret_id = s.id AND l.expires_at = s.expires_at AND l.event = ? AND l.secret_id IS NOT NULL)`, NoticeExpired)
 	return q.Order("s.expires_at, s.id").Limit(limit)
 }
 
@@ -122,10 +143,11 @@ func (s *Store) DomainOwners(ctx context.Context, domainIDs []string) (map[strin
 	return out, nil
 }
 
-// NoticeKey identifies one event of one secret expiry: "will expire" with
-// the threshold crossed (in days), or "expired" (threshold 0).
+// NoticeKey identifies one event of one subject's expiry: "will expire"
+// with the threshold crossed (in days), or "expired" (threshold 0). The
+// subject's kind is the Decider's or the query's.
 type NoticeKey struct {
-	SecretID  string
+	SubjectID string
 	ExpiresAt time.Time
 	Event     string
 	Threshold int
@@ -139,11 +161,12 @@ func (k NoticeKey) Canonical() NoticeKey {
 	return k
 }
 
-// DecidedNotices reports which notices of the given due secrets already
-// have ledger rows, for the expiry each has, keyed by canonical NoticeKey
-// (see NoticeKey.Canonical). It looks up exactly those (expiry, secret)
-// pairs in the ledger's key, however many other rows lie between them.
-func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[NoticeKey]bool, error) {
+// DecidedNotices reports which notices of the given due subjects of a kind
+// already have ledger rows, for the expiry each has, keyed by canonical
+// NoticeKey (see NoticeKey.Canonical). It looks up exactly those (expiry,
+// subject) pairs in the kind's key, however many other rows lie between
+// them.
+func (s *Store) DecidedNotices(ctx context.Context, kind LedgerKind, due []Subject) (map[NoticeKey]bool, error) {
 	out := map[NoticeKey]bool{}
 	if len(due) == 0 {
 		return out, nil
@@ -152,18 +175,21 @@ func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[Notice
 	// form, which PostgreSQL reads as a timestamp too.
 	pairs := make([][2]string, len(due))
 	for i, d := range due {
-		pairs[i] = [2]string{sqliteTime(d.ExpiresAt), d.SecretID}
+		pairs[i] = [2]string{sqliteTime(d.ExpiresAt), d.ID}
 	}
 	doc, err := json.Marshal(pairs)
 	if err != nil {
 		return nil, err
 	}
 	db := s.db.WithContext(ctx)
-	in := "(expires_at, secret_id) IN (SELECT value->>0, value->>1 FROM jsonb_each(?))"
+	col := kind.Column
+	// "IS NOT NULL" lets both databases use the kind's partial key.
+	in := "(expires_at, " + col + ") IN (SELECT value->>0, value->>1 FROM jsonb_each(?)) AND " + col + " IS NOT NULL"
 	if db.Dialector.Name() == "postgres" {
-		in = "(expires_at, secret_id) IN (SELECT CAST(p->>0 AS timestamptz), p->>1 FROM jsonb_array_elements(CAST(? AS jsonb)) AS p)"
+		in = "(expires_at, " + col + ") IN (SELECT CAST(p->>0 AS timestamptz), p->>1 FROM jsonb_array_elements(CAST(? AS jsonb)) AS p) AND " +
+			col + " IS NOT NULL"
 	}
-	q := db.Model(&NotificationLedger{}).Distinct("secret_id", "expires_at", "event", "threshold").Where(in, string(doc))
+	q := db.Model(&NotificationLedger{}).Distinct(col, "expires_at", "event", "threshold").Where(in, string(doc))
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
@@ -171,7 +197,7 @@ func (s *Store) DecidedNotices(ctx context.Context, due []DueSecret) (map[Notice
 	defer rows.Close()
 	for rows.Next() {
 		var k NoticeKey
-		if err := rows.Scan(&k.SecretID, &k.ExpiresAt, &k.Event, &k.Threshold); err != nil {
+		if err := rows.Scan(&k.SubjectID, &k.ExpiresAt, &k.Event, &k.Threshold); err != nil {
 			return nil, err
 		}
 		out[k.Canonical()] = true
@@ -192,21 +218,16 @@ func (s *Store) ReclaimPending(ctx context.Context, claim string, leaseUntil tim
 	return res.RowsAffected, res.Error
 }
 
-// Delivery is a claimed ledger row with what delivering it needs.
+// Delivery is a claimed ledger row with what delivering it needs; the
+// subject it is about is read by its kind (see Store.Subjects).
 type Delivery struct {
 	ID                  uint64
+	Kind, SubjectID     string
 	Channel, Recipient  string
 	Event               string
 	Threshold, Attempts int
 	// ExpiresAt is the expiry the notice was decided for.
 	ExpiresAt time.Time
-	// CurrentExpiresAt is the secret's expiry now; it differs when the
-	// secret was renewed after the decision.
-	CurrentExpiresAt                         *time.Time
-	SecretID, SecretDescription              string
-	ApplicationID, ApplicationName, ClientID string
-	DomainID, DomainName                     string
-	DomainHRID                               string `gorm:"column:domain_hrid"`
 	// The recipient user, for the ui and email channels; nil when the row is
 	// not about a user or the user no longer exists.
 	UserEmail, UserName *string
@@ -216,14 +237,8 @@ type Delivery struct {
 // deliveries selects ledger rows with what delivering them needs.
 func (s *Store) deliveries(ctx context.Context) *gorm.DB {
 	return s.db.WithContext(ctx).Table("notification_ledgers AS l").
-		Select(`l.id, l.channel, l.recipient, l.event, l.threshold, l.attempts, l.expires_at,
-			s.expires_at AS current_expires_at, s.id AS secret_id, s.description AS secret_description,
-			a.id AS application_id, a.name AS application_name, a.client_id,
-			d.id AS domain_id, d.name AS domain_name, d.hrid AS domain_hrid,
-			u.email AS user_email, u.name AS user_name, u.disabled AS user_disabled`).
-		Joins("JOIN client_secrets s ON s.id = l.secret_id").
-		Joins("JOIN applications a ON a.id = s.application_id").
-		Joins("JOIN domains d ON d.id = a.domain_id").
+		Select(`l.id, l.kind, `+s.subjectColumn()+` AS subject_id, l.channel, l.recipient, l.event, l.threshold,
+			l.attempts, l.expires_at, u.email AS user_email, u.name AS user_name, u.disabled AS user_disabled`).
 		Joins("LEFT JOIN users u ON u.id = l.recipient AND l.channel IN ?", []string{ChannelUI, ChannelEmail})
 }
 
@@ -234,6 +249,16 @@ func scanDeliveries(q *gorm.DB) ([]Delivery, error) {
 		out[i].ExpiresAt = out[i].ExpiresAt.UTC()
 	}
 	return out, err
+}
+
+// Subjects returns the subjects of a kind with the given ids, as they are
+// now, by id; those that are gone are left out.
+func (s *Store) Subjects(ctx context.Context, kind string, ids []string) (map[string]Subject, error) {
+	k, err := s.kind(kind)
+	if err != nil {
+		return nil, err
+	}
+	return k.Subjects(ctx, s, uniq(ids))
 }
 
 // ClaimedDeliveries returns up to limit pending rows of one channel claimed
@@ -380,7 +405,7 @@ func (s *Store) PendingNotices(ctx context.Context) (int64, error) {
 // and the command line.
 func (s *Store) LedgerRows(ctx context.Context, secretID string) ([]NotificationLedger, error) {
 	var out []NotificationLedger
-	err := s.db.WithContext(ctx).Where("(expires_at, secret_id) IN (SELECT expires_at, id FROM client_secrets WHERE id = ?)", secretID).
+	err := s.db.WithContext(ctx).Where("(expires_at, secret_id) IN (SELECT expires_at, id FROM client_secrets WHERE id = ?) AND secret_id IS NOT NULL", secretID).
 		Order("id").Find(&out).Error
 	return out, err
 }
@@ -420,5 +445,5 @@ func resetNotices(tx *gorm.DB, secretID string) error {
 		}
 	}
 	return tx.Exec(`DELETE FROM notification_ledgers WHERE (expires_at, secret_id) IN
-		(SELECT expires_at, id FROM client_secrets WHERE id = ? AND expires_at IS NOT NULL)`, secretID).Error
+		(SELECT expires_at, id FROM client_secrets WHERE id = ? AND expires_at IS NOT NULL) AND secret_id IS NOT NULL`, secretID).Error
 }

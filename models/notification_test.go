@@ -24,7 +24,7 @@ func TestNotificationsReadUnread(t *testing.T) {
 	}
 	// Deciding a console row stores its notice with it.
 	for _, days := range []int{20, 10, 5} {
-		if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
+		if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: days}, Recipient: ann.ID, Channel: ChannelUI}}, "run", at, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,8 +53,8 @@ func TestNotificationsReadUnread(t *testing.T) {
 	}
 	// Newest first; the words name the secret as it is now.
 	n := unread[0]
-	if n.ID != fmt.Sprint(rows[2].ID) || n.Threshold != 5 || n.SecretID != first.ID || n.ApplicationID != a.ID ||
-		n.Link != "/domains/"+a.DomainID+"/applications/"+a.ID+"/secrets" || !n.CreatedAt.Equal(at) ||
+	if n.ID != fmt.Sprint(rows[2].ID) || n.Threshold != 5 || n.SubjectID != first.ID || n.ApplicationID != a.ID ||
+		n.Kind != KindClientSecret.Name || n.DomainID != a.DomainID || !n.CreatedAt.Equal(at) ||
 		n.Title != "Client secret “"+first.Description+"” of App expires in 20 days" ||
 		!strings.Contains(n.Message, "in domain ") || !strings.Contains(n.Message, exp.Format(NoticeDateFormat)) {
 		t.Errorf("newest notice = %+v", n)
@@ -128,7 +128,7 @@ func TestDecideNoticesDeletedUser(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUser(t, s, "ann@example.com")
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+	key := NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
 	err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: "gone-user", Channel: ChannelUI}, {NoticeKey: key, Recipient: u.ID, Channel: ChannelUI}}, "run", exp, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestDecideNoticesOnce(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	app, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
+	key := NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 5}
 	entries := []LedgerEntry{
 		{NoticeKey: key, Recipient: "u1", Channel: ChannelEmail},
 		{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog},
@@ -169,22 +169,22 @@ func TestDecideNoticesOnce(t *testing.T) {
 	if err := s.SetSecretExpiry(ctx, second.ID, &exp); err != nil {
 		t.Fatal(err)
 	}
-	secondKey := NoticeKey{SecretID: second.ID, ExpiresAt: exp, Event: NoticeExpired}
+	secondKey := NoticeKey{SubjectID: second.ID, ExpiresAt: exp, Event: NoticeExpired}
 	if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: secondKey, Recipient: "u1", Channel: ChannelEmail}}, "c", exp, nil); err != nil {
 		t.Fatal(err)
 	}
-	decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp}})
+	decided, err := s.DecidedNotices(ctx, KindClientSecret, []Subject{{ID: first.ID, ExpiresAt: exp}})
 	if err != nil || !decided[key.Canonical()] || !decided[other.Canonical()] || len(decided) != 2 {
 		t.Errorf("DecidedNotices = %v, %v", decided, err)
 	}
-	if decided, err := s.DecidedNotices(ctx, []DueSecret{{SecretID: first.ID, ExpiresAt: exp.Add(time.Second)}}); err != nil || len(decided) != 0 {
+	if decided, err := s.DecidedNotices(ctx, KindClientSecret, []Subject{{ID: first.ID, ExpiresAt: exp.Add(time.Second)}}); err != nil || len(decided) != 0 {
 		t.Errorf("DecidedNotices for another expiry = %v, %v; want none", decided, err)
 	}
 	// An entry for an expiry the secret no longer has (it was renewed
 	// after the run read it) is left out, and the others go in.
 	stale := key
 	stale.ExpiresAt = exp.Add(time.Hour)
-	fresh := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+	fresh := NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
 	var got []int
 	err = s.decideNotices(ctx, []LedgerEntry{{NoticeKey: stale, Recipient: "u1", Channel: ChannelEmail}, {NoticeKey: fresh, Recipient: "u1", Channel: ChannelEmail}},
 		"d", exp, func(i int, _ uint64) { got = append(got, i) })
@@ -255,13 +255,13 @@ func TestDueSecretsPaging(t *testing.T) {
 		}
 		pages++
 		for _, d := range page {
-			got = append(got, d.SecretID)
+			got = append(got, d.ID)
 			if d.ApplicationName != "App" || d.DomainName != "Domain of App" || d.DomainHRID == "" || d.ClientID == "" {
 				t.Fatalf("due secret lacks names: %+v", d)
 			}
 		}
 		last := page[len(page)-1]
-		cursor = &DueCursor{ExpiresAt: last.ExpiresAt, ID: last.SecretID}
+		cursor = &DueCursor{ExpiresAt: last.ExpiresAt, ID: last.ID}
 	}
 	if len(got) != 25 || pages != 7 {
 		t.Fatalf("paged %d secrets in %d pages, want 25 in 7", len(got), pages)
@@ -274,7 +274,7 @@ func TestDueSecretsPaging(t *testing.T) {
 		seen[id] = true
 	}
 	// Once "expired" is decided for a secret's expiry, the scan skips it.
-	if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SecretID: want[0], ExpiresAt: base, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}}, "r", base, nil); err != nil {
+	if err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: NoticeKey{SubjectID: want[0], ExpiresAt: base, Event: NoticeExpired}, Recipient: LogRecipient, Channel: ChannelLog}}, "r", base, nil); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.DueSecrets(ctx, base.Add(10*time.Hour), nil, 100)
@@ -295,7 +295,7 @@ func TestDueSecretsUsesIndex(t *testing.T) {
 	}
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	query := s.db.ToSQL(func(tx *gorm.DB) *gorm.DB {
-		return dueQuery(tx, at, &DueCursor{ExpiresAt: at, ID: "x"}, 1000).Scan(&[]DueSecret{})
+		return dueQuery(tx, at, &DueCursor{ExpiresAt: at, ID: "x"}, 1000).Scan(&[]Subject{})
 	})
 	if err := s.db.Raw("EXPLAIN QUERY PLAN " + query).Scan(&plan).Error; err != nil {
 		t.Fatal(err)
@@ -351,7 +351,7 @@ func TestDecideNoticesKeepsValues(t *testing.T) {
 	ctx := context.Background()
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 123456000, time.UTC))
 	url := `https://hooks.example.com/a?b=1&c=<2>&d="é"\x`
-	key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 15}
+	key := NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeWillExpire, Threshold: 15}
 	var got []uint64
 	err := s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: url, Channel: ChannelWebhook}}, "claim-1",
 		exp.Add(time.Hour), func(_ int, id uint64) { got = append(got, id) })
@@ -376,7 +376,7 @@ func TestDecideNoticesDuplicateEntry(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUser(t, s, "ann@example.com")
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	e := LedgerEntry{NoticeKey: NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI}
+	e := LedgerEntry{NoticeKey: NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeExpired}, Recipient: u.ID, Channel: ChannelUI}
 	calls := 0
 	if err := s.decideNotices(ctx, []LedgerEntry{e, e}, "run", exp, func(int, uint64) { calls++ }); err != nil {
 		t.Fatal(err)
@@ -408,7 +408,7 @@ func TestDecideNoticesRacingRenewal(t *testing.T) {
 	done := make(chan error, 1)
 	calls := 0
 	go func() {
-		key := NoticeKey{SecretID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
+		key := NoticeKey{SubjectID: first.ID, ExpiresAt: exp, Event: NoticeExpired}
 		done <- s.decideNotices(ctx, []LedgerEntry{{NoticeKey: key, Recipient: LogRecipient, Channel: ChannelLog, Sent: true}},
 			"run", exp, func(int, uint64) { calls++ })
 	}()

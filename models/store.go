@@ -34,6 +34,8 @@ type Store struct {
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold.
 	ExpiringSoon time.Duration
+	// ledgerKinds are the notice ledger's kinds besides client secrets.
+	ledgerKinds []LedgerKind
 }
 
 // DefaultExpiringSoon is the default first notification threshold.

@@ -73,15 +73,13 @@ func (c *logChannel) deliver(ctx context.Context, _ string, ns []notice) []error
 	return make([]error, len(ns))
 }
 
+// write logs a notice: its title, event and threshold, then its source's
+// attributes.
 func (c *logChannel) write(ctx context.Context, n notice) {
 	level := slog.LevelInfo
 	if n.Expired() {
 		level = slog.LevelWarn
 	}
-	c.log.LogAttrs(ctx, level, n.Title(),
-		slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold),
-		slog.String("domain", n.DomainName), slog.String("application", n.ApplicationName),
-		slog.String("clientId", n.ClientID), slog.String("secret", n.SecretDescription),
-		slog.String("secretId", n.SecretID), slog.String("expiresAt", n.ExpiryDate()),
-		slog.String("link", n.Link))
+	attrs := append([]any{slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold)}, n.wording.LogAttrs(&n)...)
+	c.log.Log(ctx, level, n.Title(), attrs...)
 }

@@ -245,7 +245,7 @@ func (w *world) pendingRow(key models.NoticeKey, recipient, channel, claim strin
 	_, err = db.ExecContext(w.ctx, `INSERT INTO notification_ledgers
 		(secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		key.SecretID, key.ExpiresAt.UTC(), key.Event, key.Threshold, recipient, channel, models.LedgerPending, claim,
+		key.SubjectID, key.ExpiresAt.UTC(), key.Event, key.Threshold, recipient, channel, models.LedgerPending, claim,
 		leaseUntil.UTC(), w.clock.Now().UTC())
 	if err != nil {
 		w.t.Fatal(err)
