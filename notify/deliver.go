@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // deliver runs every channel's deliveries at once, so a slow or failing
@@ -40,7 +41,7 @@ func (n *Notifier) deliver(ctx context.Context, run *models.NotificationRun) err
 type outcome struct{ sent, failed, obsolete int }
 
 // subjectsOf reads the current subjects of delivery rows, by kind and id.
-func (n *Notifier) subjectsOf(ctx context.Context, rows []models.Delivery) (map[[2]string]models.Subject, error) {
+func (n *Notifier) subjectsOf(ctx context.Context, rows []ledger.Delivery) (map[[2]string]models.Subject, error) {
 	ids := map[string][]string{}
 	for _, d := range rows {
 		ids[d.Kind] = append(ids[d.Kind], d.SubjectID)
@@ -71,7 +72,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows, err := n.store.ClaimedDeliveries(ctx, claim, name, after, n.pageSize)
+		rows, err := n.ledger.ClaimedDeliveries(ctx, claim, name, after, n.pageSize)
 		if err != nil {
 			return err
 		}
@@ -95,7 +96,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 			live = append(live, newNotice(d, sub, n.source(d.Kind), n.publicURL, now))
 		}
 		if len(obsolete) > 0 {
-			if err := n.store.ObsoleteDeliveries(ctx, claim, obsolete); err != nil {
+			if err := n.ledger.ObsoleteDeliveries(ctx, claim, obsolete); err != nil {
 				return err
 			}
 			o.obsolete += len(obsolete)
@@ -111,12 +112,12 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 			case err == nil:
 				sent = append(sent, d.ID)
 			case errors.Is(err, errSkipped):
-				if rerr := n.store.ReleaseDelivery(ctx, claim, d.ID); rerr != nil {
+				if rerr := n.ledger.ReleaseDelivery(ctx, claim, d.ID); rerr != nil {
 					return rerr
 				}
 			default:
 				o.failed++
-				status, ferr := n.store.FailDelivery(ctx, claim, d.ID, d.Attempts, err.Error())
+				status, ferr := n.ledger.FailDelivery(ctx, claim, d.ID, d.Attempts, err.Error())
 				if ferr != nil {
 					return ferr
 				}
@@ -125,7 +126,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 			}
 		}
 		if _, self := ch.(selfCompleting); !self && len(sent) > 0 {
-			if err := n.store.CompleteDeliveries(ctx, claim, sent); err != nil {
+			if err := n.ledger.CompleteDeliveries(ctx, claim, sent); err != nil {
 				return err
 			}
 		}
@@ -136,7 +137,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 // current reports whether a row still describes its subject and its
 // recipient: the subject was not renewed since, and a user recipient still
 // exists and is enabled.
-func current(d models.Delivery, sub models.Subject) bool {
+func current(d ledger.Delivery, sub models.Subject) bool {
 	if sub.ExpiresAt.IsZero() || !sub.ExpiresAt.Equal(d.ExpiresAt) {
 		return false
 	}

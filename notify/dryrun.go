@@ -34,7 +34,7 @@ func (n *Notifier) DryRun(ctx context.Context) ([]Planned, error) {
 	var after uint64
 	for {
 		// Retryable rows, read in pages by id.
-		rows, err := n.store.RetryableDeliveries(ctx, after, n.pageSize)
+		rows, err := n.ledger.RetryableDeliveries(ctx, after, n.pageSize)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"latchkey/config"
-	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // emailDialAttempts is how many times a run tries to reach the SMTP server
@@ -42,7 +42,7 @@ func newEmailChannel(cfg *config.Config) *emailChannel {
 }
 
 // accepts needs an address to write to.
-func (*emailChannel) accepts(d models.Delivery) bool { return d.UserEmail != nil && *d.UserEmail != "" }
+func (*emailChannel) accepts(d ledger.Delivery) bool { return d.UserEmail != nil && *d.UserEmail != "" }
 
 // message builds a notice's e-mail, with the subject of its source's
 // settings and its source's templates.

@@ -29,6 +29,7 @@ import (
 	"latchkey/config"
 	"latchkey/internal/testdb"
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // t0 is the tests' starting time: the notifier's clock never sleeps, it is
@@ -236,7 +237,7 @@ func (w *world) ledger(secretID string) []models.NotificationLedger {
 
 // pendingRow stores a pending ledger row as an older version decided it
 // (it decided console rows pending, to deliver them later).
-func (w *world) pendingRow(key models.NoticeKey, recipient, channel, claim string, leaseUntil time.Time) {
+func (w *world) pendingRow(key ledger.NoticeKey, recipient, channel, claim string, leaseUntil time.Time) {
 	w.t.Helper()
 	db, err := w.store.SQLDB()
 	if err != nil {

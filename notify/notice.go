@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // notice is one delivery with its subject, the words and links every
 // channel uses.
 type notice struct {
-	models.Delivery
+	ledger.Delivery
 	// Subject is what the notice is about: as it is now when delivering,
 	// as read when deciding.
 	Subject models.Subject
@@ -23,7 +24,7 @@ type notice struct {
 	Now time.Time
 }
 
-func newNotice(d models.Delivery, sub models.Subject, src *configured, publicURL string, now time.Time) notice {
+func newNotice(d ledger.Delivery, sub models.Subject, src *configured, publicURL string, now time.Time) notice {
 	path := src.wording.Path(sub)
 	return notice{Delivery: d, Subject: sub, source: src, wording: src.wording, Path: path,
 		Link: strings.TrimSuffix(publicURL, "/") + path, Now: now}

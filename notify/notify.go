@@ -83,6 +83,7 @@ import (
 	"latchkey/config"
 	"latchkey/metrics"
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // DefaultLease is how long a run may take to deliver what it claimed before
@@ -97,6 +98,7 @@ const pageSize = 1000
 // Notifier scans its sources for expiry and delivers the notices.
 type Notifier struct {
 	store     *models.Store
+	ledger    *ledger.Ledger
 	log       *slog.Logger
 	publicURL string
 	host      string
@@ -160,7 +162,7 @@ func NewWithSources(store *models.Store, cfg *config.Config, log *slog.Logger, s
 	}
 	host, _ := os.Hostname()
 	n := &Notifier{
-		store: store, log: log, publicURL: cfg.Server.PublicURL,
+		store: store, ledger: ledger.New(store), log: log, publicURL: cfg.Server.PublicURL,
 		host: host, lease: DefaultLease, pageSize: pageSize,
 		channels: map[string]channel{},
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // what lists, oldest first, the console notices delivered to u about the
@@ -449,7 +450,7 @@ func TestRunRecorded(t *testing.T) {
 func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 	w := newWorld(t)
 	exp := w.expireIn(w.secret, 2*day)
-	key := models.NoticeKey{SubjectID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
+	key := ledger.NoticeKey{SubjectID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
 	for _, r := range []string{w.alice.ID + " " + models.ChannelUI, models.LogRecipient + " " + models.ChannelLog} {
 		recipient, channel, _ := strings.Cut(r, " ")
 		w.pendingRow(key, recipient, channel, "an-older-run", w.clock.Now().Add(-time.Minute))

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // Run runs every enabled source once and delivers what it decided, and
@@ -44,7 +45,7 @@ func (n *Notifier) runSources(ctx context.Context, sources []*configured) (*mode
 func (n *Notifier) run(ctx context.Context, run *models.NotificationRun, sources []*configured) error {
 	now := n.store.Now().UTC()
 	leaseUntil := now.Add(n.lease)
-	retried, err := n.store.ReclaimPending(ctx, run.ID, leaseUntil)
+	retried, err := n.ledger.ReclaimPending(ctx, run.ID, leaseUntil)
 	if err != nil {
 		return fmt.Errorf("take over pending notices: %w", err)
 	}
@@ -54,7 +55,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun, sources
 	// before it commits.
 	var d decision
 	var toLog []*plannedEntry
-	decider := n.store.NewDecider(ctx, run.ID, leaseUntil, models.DeciderHooks{
+	decider := n.ledger.NewDecider(ctx, run.ID, leaseUntil, ledger.DeciderHooks{
 		BeforeCommit: func() {
 			for _, e := range toLog {
 				n.logNotice(ctx, e, now)
@@ -72,7 +73,7 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun, sources
 	defer decider.Close()
 	for _, src := range sources {
 		err = n.scan(ctx, src, now, func(entries []plannedEntry) error {
-			le := make([]models.LedgerEntry, len(entries))
+			le := make([]ledger.LedgerEntry, len(entries))
 			for i, e := range entries {
 				le[i] = e.LedgerEntry
 			}
@@ -161,7 +162,7 @@ func addSent(run *models.NotificationRun, channel string, n int) {
 
 // plannedEntry is a decision with the names a dry run prints.
 type plannedEntry struct {
-	models.LedgerEntry
+	ledger.LedgerEntry
 	// Subject is the due subject, in the page read.
 	Subject *models.Subject
 	source  *configured
@@ -269,7 +270,7 @@ func (n *Notifier) read(ctx context.Context, src *configured, now time.Time, sca
 				owners[id] = rs
 			}
 		}
-		decided, err := n.store.DecidedNotices(ctx, src.kind, due)
+		decided, err := n.ledger.DecidedNotices(ctx, src.kind, due)
 		if err != nil {
 			return err
 		}
@@ -282,7 +283,7 @@ func (n *Notifier) read(ctx context.Context, src *configured, now time.Time, sca
 			if !ok {
 				continue
 			}
-			key := models.NoticeKey{SubjectID: s.ID, ExpiresAt: s.ExpiresAt, Event: event, Threshold: threshold}
+			key := ledger.NoticeKey{SubjectID: s.ID, ExpiresAt: s.ExpiresAt, Event: event, Threshold: threshold}
 			if decided[key.Canonical()] {
 				continue
 			}
@@ -309,10 +310,10 @@ func recipients(domainOwners []models.Recipient, owner *models.Recipient) []mode
 }
 
 // expand adds one ledger entry per channel and recipient of a notice.
-func (n *Notifier) expand(out []plannedEntry, src *configured, key models.NoticeKey, s *models.Subject, people []models.Recipient) []plannedEntry {
+func (n *Notifier) expand(out []plannedEntry, src *configured, key ledger.NoticeKey, s *models.Subject, people []models.Recipient) []plannedEntry {
 	add := func(channel, recipient string, person *models.Recipient) *plannedEntry {
 		out = append(out, plannedEntry{
-			LedgerEntry: models.LedgerEntry{NoticeKey: key, Recipient: recipient, Channel: channel},
+			LedgerEntry: ledger.LedgerEntry{NoticeKey: key, Recipient: recipient, Channel: channel},
 			Subject:     s, source: src, Person: person,
 		})
 		return &out[len(out)-1]
@@ -352,7 +353,7 @@ func (n *Notifier) logNotice(ctx context.Context, e *plannedEntry, now time.Time
 	if lc == nil {
 		return
 	}
-	d := models.Delivery{Kind: e.source.kind.Name, SubjectID: e.SubjectID, Event: e.Event, Threshold: e.Threshold,
+	d := ledger.Delivery{Kind: e.source.kind.Name, SubjectID: e.SubjectID, Event: e.Event, Threshold: e.Threshold,
 		ExpiresAt: e.ExpiresAt, Channel: e.Channel, Recipient: e.Recipient}
 	lc.write(ctx, newNotice(d, *e.Subject, e.source, n.publicURL, now))
 }

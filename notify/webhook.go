@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // Webhook request headers.
@@ -75,7 +75,7 @@ func newWebhookChannel(urls []string, secret string) *webhookChannel {
 }
 
 // accepts only URLs still configured: a row for a removed URL is obsolete.
-func (c *webhookChannel) accepts(d models.Delivery) bool { return slices.Contains(c.urls, d.Recipient) }
+func (c *webhookChannel) accepts(d ledger.Delivery) bool { return slices.Contains(c.urls, d.Recipient) }
 
 // deliver posts each notice to its URL. Once a URL has failed in this run,
 // its remaining notices are skipped (left to the next run without counting

@@ -1,4 +1,4 @@
-package models
+package ledger
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
+
+	"latchkey/models"
 )
 
 // Deciding notices: the notifier's writes, which a first run makes by the
@@ -43,7 +45,7 @@ type LedgerEntry struct {
 }
 
 // sent reports whether the entry's row is inserted as sent.
-func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
+func (e *LedgerEntry) sent() bool { return e.Channel == models.ChannelUI || e.Sent }
 
 // isForeignKeyViolation reports a foreign-key violation, as either driver
 // says it or as GORM translates it.
@@ -56,8 +58,8 @@ func isForeignKeyViolation(err error) bool {
 
 // postgresDecide decides one page in a transaction of its own (see
 // Decider); beforeCommit, when not nil, is called just before it commits.
-func (s *Store) postgresDecide(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+func (l *Ledger) postgresDecide(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
+	return l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := d.insert(tx, postgresLedger, onDecided); err != nil {
 			return err
 		}
@@ -85,7 +87,7 @@ func (d *decision) insert(tx *gorm.DB, ledger func(*gorm.DB, *decision) ([]inser
 
 // decision is one page of entries to decide, all of one kind.
 type decision struct {
-	kind       LedgerKind
+	kind       models.LedgerKind
 	entries    []LedgerEntry
 	claim      string
 	lease, now time.Time
@@ -94,7 +96,7 @@ type decision struct {
 // console reports whether any entry is of the console channel.
 func (d *decision) console() bool {
 	for i := range d.entries {
-		if d.entries[i].Channel == ChannelUI {
+		if d.entries[i].Channel == models.ChannelUI {
 			return true
 		}
 	}
@@ -136,7 +138,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 			FROM jsonb_each(?) AS j `+join+`
 			WHERE true
 			ON CONFLICT DO NOTHING`,
-			d.kind.Name, LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
+			d.kind.Name, models.LedgerSent, models.LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
 	}
 	// The foreign key checks each row's subject and expiry. Should one
 	// have been renewed or deleted since it was read, the statement fails
@@ -158,7 +160,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	if d.console() {
 		// The console rows this statement inserted are those above
 		// before (this transaction holds the write lock).
-		if err := insertNotices(tx, d.now, "l.id > ? AND l.claim = ?", before, d.claim); err != nil {
+		if err := models.InsertNotices(tx, d.now, "l.id > ? AND l.claim = ?", before, d.claim); err != nil {
 			return nil, err
 		}
 	}
@@ -305,9 +307,9 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		for i := start; i < end; i++ {
 			e := &d.entries[i]
 			index[key{e.SubjectID, e.Event, e.Recipient, e.Channel, e.Threshold}] = i
-			status, sentAt := LedgerPending, any(nil)
+			status, sentAt := models.LedgerPending, any(nil)
 			if e.sent() {
-				status, sentAt = LedgerSent, d.now
+				status, sentAt = models.LedgerSent, d.now
 			}
 			args = append(args, i, d.kind.Name, e.SubjectID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
 				status, d.claim, d.lease, d.now, sentAt)
@@ -337,7 +339,7 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 			}
 			if i, ok := index[k]; ok {
 				out = append(out, insertedRow{i, id})
-				if k.channel == ChannelUI {
+				if k.channel == models.ChannelUI {
 					console = append(console, id)
 				}
 			}
@@ -348,7 +350,7 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		}
 	}
 	for start := 0; start < len(console); start += 1000 {
-		if err := insertNotices(tx, d.now, "l.id IN ?", console[start:min(start+1000, len(console))]); err != nil {
+		if err := models.InsertNotices(tx, d.now, "l.id IN ?", console[start:min(start+1000, len(console))]); err != nil {
 			return nil, err
 		}
 	}
