@@ -74,13 +74,22 @@ func (c *logChannel) deliver(ctx context.Context, _ string, ns []notice) []error
 	return make([]error, len(ns))
 }
 
-// write logs a notice: its title, event and threshold, then its source's
-// attributes.
-func (c *logChannel) write(ctx context.Context, n notice) {
-	level := slog.LevelInfo
-	if n.Expired() {
-		level = slog.LevelWarn
+// logLevel is the level of a notice's line: a warning once expired.
+func logLevel(expired bool) slog.Level {
+	if expired {
+		return slog.LevelWarn
 	}
-	attrs := append([]any{slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold)}, n.wording.LogAttrs(&n)...)
-	c.log.Log(ctx, level, n.Title(), attrs...)
+	return slog.LevelInfo
+}
+
+// write logs a notice: its title, event and threshold, then its source's
+// attributes. Nothing is made up for a level the log leaves out.
+func (c *logChannel) write(ctx context.Context, n notice) {
+	level := logLevel(n.Expired())
+	if !c.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 2, 12)
+	attrs[0], attrs[1] = slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold)
+	c.log.LogAttrs(ctx, level, n.Title(), n.wording.LogAttrs(attrs, &n)...)
 }

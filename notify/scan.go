@@ -350,7 +350,7 @@ func (n *Notifier) expand(out []plannedEntry, src *configured, key ledger.Notice
 // (at least once).
 func (n *Notifier) logNotice(ctx context.Context, e *plannedEntry, now time.Time) {
 	lc, _ := n.channels[models.ChannelLog].(*logChannel)
-	if lc == nil {
+	if lc == nil || !lc.log.Enabled(ctx, logLevel(e.Threshold == 0)) {
 		return
 	}
 	d := ledger.Delivery{Kind: e.source.kind.Name, SubjectID: e.SubjectID, Event: e.Event, Threshold: e.Threshold,

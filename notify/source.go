@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	htmltemplate "html/template"
+	"log/slog"
 	texttemplate "text/template"
 	"time"
 
@@ -53,9 +54,9 @@ type Wording struct {
 	HTML *htmltemplate.Template
 	// Webhook is the JSON body posted to webhooks for a notice.
 	Webhook func(n *notice) any
-	// LogAttrs are the log line's attributes after the event and
+	// LogAttrs appends the log line's attributes after the event and
 	// threshold.
-	LogAttrs func(n *notice) []any
+	LogAttrs func(attrs []slog.Attr, n *notice) []slog.Attr
 }
 
 // sourceFactory makes a source for a store.

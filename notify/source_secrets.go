@@ -33,14 +33,14 @@ var secretWording = &Wording{
 	Text:         texttemplate.Must(texttemplate.ParseFS(secretTemplates, "templates/client_secret.txt")),
 	HTML:         htmltemplate.Must(htmltemplate.ParseFS(secretTemplates, "templates/client_secret.html")),
 	Webhook:      func(n *notice) any { return newEvent(n) },
-	LogAttrs: func(n *notice) []any {
+	LogAttrs: func(attrs []slog.Attr, n *notice) []slog.Attr {
 		s := &n.Subject
-		return []any{
+		return append(attrs,
 			slog.String("domain", s.DomainName), slog.String("application", s.ApplicationName),
 			slog.String("clientId", s.ClientID), slog.String("secret", s.Name),
 			slog.String("secretId", s.ID), slog.String("expiresAt", n.ExpiryDate()),
 			slog.String("link", n.Link),
-		}
+		)
 	},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	htmltemplate "html/template"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -86,7 +87,9 @@ func (g *gadgets) Wording() *Wording {
 		Webhook: func(n *notice) any {
 			return map[string]any{"id": webhookID(n), "type": n.Event, "summary": n.Title(), "link": n.Link}
 		},
-		LogAttrs: func(n *notice) []any { return []any{"gadget", n.Subject.Name} },
+		LogAttrs: func(attrs []slog.Attr, n *notice) []slog.Attr {
+			return append(attrs, slog.String("gadget", n.Subject.Name))
+		},
 	}
 }
 
