@@ -29,13 +29,15 @@
 // # Delivery semantics
 //
 // Every notice for one recipient on one channel is a row of the ledger
-// (models.NotificationLedger), whose unique key is (kind, subject, expiresAt,
-// event with its threshold, recipient, channel). A run works in two phases:
+// (models.NotificationLedger), whose unique key is, per kind of subject,
+// (expiresAt, the subject, event with its threshold, recipient, channel);
+// the row names its kind, and each kind keeps its subjects' ids in a column
+// of its own (see models.LedgerKind). A run works in two phases:
 //
-//  1. Decide. Each page of due secrets is turned into ledger rows inserted
+//  1. Decide. Each page of due subjects of each source is turned into ledger rows inserted
 //     with ON CONFLICT DO NOTHING, claimed by the run with a lease, in a
 //     transaction (its own on PostgreSQL; on SQLite, pages share one while
-//     the next is already read, see models.Decider). The unique key makes
+//     the next is already read, see ledger.Decider). The unique key makes
 //     each decision exactly once: when two Latchkey processes scan the same
 //     secrets at the same moment, the database lets one insert each row and
 //     the other insert nothing (each learns which rows are its own: from the

@@ -322,7 +322,7 @@ func (n *Notifier) expand(out []plannedEntry, src *configured, key ledger.Notice
 		switch ch := n.channels[name]; c := ch.(type) {
 		case nil:
 		case *uiChannel:
-			// Stored with the decision (see models.Decider).
+			// Stored with the decision (see ledger.Decider).
 			for i := range people {
 				add(name, people[i].ID, &people[i])
 			}

@@ -14,8 +14,8 @@ import (
 	"latchkey/notify"
 )
 
-// notifyCommand runs the client-secret expiry job once, now, as the
-// schedule of `latchkey serve` would; with --dry-run it prints what the run
+// notifyCommand runs the expiry job of every enabled source (client secrets,
+// ...) once, now, as the schedules of `latchkey serve` would; with --dry-run it prints what the run
 // would send and changes nothing. Running it next to serving nodes is safe:
 // the ledger decides each notice once, whichever process runs first.
 func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,7 +77,7 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 	retries := 0
 	for _, p := range plan {
 		event := "expired"
-		if p.Event == models.NoticeWillExpire {
+		if !p.Expired() {
 			event = fmt.Sprintf("will expire (%dd)", p.Threshold)
 		}
 		if p.Retry {
