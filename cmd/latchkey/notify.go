@@ -73,7 +73,7 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tSECRET\tEXPIRES")
+	fmt.Fprintln(tw, "SOURCE\tEVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tSECRET\tEXPIRES")
 	retries := 0
 	for _, p := range plan {
 		event := "expired"
@@ -84,7 +84,7 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 			event += ", retry"
 			retries++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", event, p.Channel, oneLine(p.Recipient),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Source, event, p.Channel, oneLine(p.Recipient),
 			oneLine(p.Domain), oneLine(p.Application), oneLine(p.Secret), p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	tw.Flush()
