@@ -263,3 +263,31 @@ func TestSourceSwitchedOff(t *testing.T) {
 		t.Errorf("alice has %d notices, want the secret's", len(w.notices(w.alice)))
 	}
 }
+
+// Each source runs on its own schedule: the gadgets' every second, the
+// secrets' once a year, so only the gadget is announced.
+func TestSourcesOwnSchedules(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Services.Notifier.ClientSecret.CronExpression = "0 0 0 1 1 *"
+	g := &gadgets{items: []models.Subject{{ID: "g1", Name: "One", ExpiresAt: w.clock.Now().Add(day), DomainID: w.domain.ID}}}
+	every := gadgetSettings()
+	every.CronExpression = "* * * * * *"
+	n := w.withGadgets(g, every)
+	w.expireIn(w.secret, day)
+	ctx, cancel := context.WithCancel(w.ctx)
+	n.Start(ctx)
+	defer func() { cancel(); n.Stop() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(w.notices(w.alice)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the gadgets' schedule did not run")
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the scheduled run
+	}
+	n.Stop()
+	for _, x := range w.notices(w.alice) {
+		if x.Kind != "gadget" {
+			t.Errorf("a notice of the secrets, whose schedule is not due: %+v", x)
+		}
+	}
+}
