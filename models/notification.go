@@ -204,17 +204,17 @@ func (s *Store) userNotices(ctx context.Context, userID, where string, offset, l
 	if err := q.Order("n.ledger_id DESC").Offset(offset).Limit(limit).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	subjects, err := s.subjectsOf(ctx, func(yield func(kind, id string)) {
-		for _, r := range rows {
-			yield(r.Kind, r.SubjectID)
-		}
-	})
+	refs := make([]SubjectRef, len(rows))
+	for i, r := range rows {
+		refs[i] = SubjectRef{r.Kind, r.SubjectID}
+	}
+	subjects, err := s.SubjectsOf(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Notice, 0, len(rows))
 	for _, r := range rows {
-		sub, ok := subjects[[2]string{r.Kind, r.SubjectID}]
+		sub, ok := subjects[SubjectRef{r.Kind, r.SubjectID}]
 		k, err := s.kind(r.Kind)
 		if !ok || err != nil {
 			continue
@@ -353,17 +353,17 @@ func (s *Store) RunNotices(ctx context.Context, run *NotificationRun, limit int)
 	if err != nil {
 		return nil, err
 	}
-	subjects, err := s.subjectsOf(ctx, func(yield func(kind, id string)) {
-		for _, r := range rows {
-			yield(r.Kind, r.SubjectID)
-		}
-	})
+	refs := make([]SubjectRef, len(rows))
+	for i, r := range rows {
+		refs[i] = SubjectRef{r.Kind, r.SubjectID}
+	}
+	subjects, err := s.SubjectsOf(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
 	out := rows[:0]
 	for _, r := range rows {
-		sub, ok := subjects[[2]string{r.Kind, r.SubjectID}]
+		sub, ok := subjects[SubjectRef{r.Kind, r.SubjectID}]
 		if !ok {
 			continue
 		}

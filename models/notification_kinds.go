@@ -93,11 +93,17 @@ func (s *Store) subjectColumn() string {
 	return "COALESCE(" + strings.Join(cols, ", ") + ")"
 }
 
-// subjectsOf reads the current subjects of ledger rows, by kind and id.
-func (s *Store) subjectsOf(ctx context.Context, rows func(yield func(kind, id string))) (map[[2]string]Subject, error) {
+// SubjectRef names a subject: its ledger kind and its id.
+type SubjectRef struct{ Kind, ID string }
+
+// SubjectsOf returns the named subjects as they are now (one query per
+// kind); those that are gone are left out.
+func (s *Store) SubjectsOf(ctx context.Context, refs []SubjectRef) (map[SubjectRef]Subject, error) {
 	ids := map[string][]string{}
-	rows(func(kind, id string) { ids[kind] = append(ids[kind], id) })
-	out := map[[2]string]Subject{}
+	for _, r := range refs {
+		ids[r.Kind] = append(ids[r.Kind], r.ID)
+	}
+	out := make(map[SubjectRef]Subject, len(refs))
 	for name, list := range ids {
 		k, err := s.kind(name)
 		if err != nil {
@@ -108,7 +114,7 @@ func (s *Store) subjectsOf(ctx context.Context, rows func(yield func(kind, id st
 			return nil, err
 		}
 		for id, sub := range found {
-			out[[2]string{name, id}] = sub
+			out[SubjectRef{name, id}] = sub
 		}
 	}
 	return out, nil

@@ -142,16 +142,6 @@ func (s *Store) DomainOwners(ctx context.Context, domainIDs []string) (map[strin
 	return out, nil
 }
 
-// Subjects returns the subjects of a kind with the given ids, as they are
-// now, by id; those that are gone are left out.
-func (s *Store) Subjects(ctx context.Context, kind string, ids []string) (map[string]Subject, error) {
-	k, err := s.kind(kind)
-	if err != nil {
-		return nil, err
-	}
-	return k.Subjects(ctx, s, uniq(ids))
-}
-
 // claimed locks and returns those of ids that are still pending under claim.
 // SQLite transactions hold the write lock from their start (see openSQLite);
 // PostgreSQL needs FOR UPDATE.

@@ -40,26 +40,16 @@ func (n *Notifier) deliver(ctx context.Context, run *models.NotificationRun) err
 // outcome counts one channel's results in a run.
 type outcome struct{ sent, failed, obsolete int }
 
-// subjectsOf reads the current subjects of delivery rows, by kind and id.
-func (n *Notifier) subjectsOf(ctx context.Context, rows []ledger.Delivery) (map[[2]string]models.Subject, error) {
-	ids := map[string][]string{}
+// subjectsOf reads the current subjects of delivery rows; rows of a kind
+// no source words are left out (they become obsolete).
+func (n *Notifier) subjectsOf(ctx context.Context, rows []ledger.Delivery) (map[models.SubjectRef]models.Subject, error) {
+	refs := make([]models.SubjectRef, 0, len(rows))
 	for _, d := range rows {
-		ids[d.Kind] = append(ids[d.Kind], d.SubjectID)
-	}
-	out := map[[2]string]models.Subject{}
-	for kind, list := range ids {
-		if n.source(kind) == nil {
-			continue // no source words it: obsolete
-		}
-		found, err := n.store.Subjects(ctx, kind, list)
-		if err != nil {
-			return nil, err
-		}
-		for id, s := range found {
-			out[[2]string{kind, id}] = s
+		if n.source(d.Kind) != nil {
+			refs = append(refs, models.SubjectRef{Kind: d.Kind, ID: d.SubjectID})
 		}
 	}
-	return out, nil
+	return n.store.SubjectsOf(ctx, refs)
 }
 
 // deliverChannel delivers the rows of one channel claimed by the run. Rows
@@ -88,7 +78,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, claim, name string, o *ou
 		var live []notice
 		var obsolete []uint64
 		for _, d := range rows {
-			sub, ok := subjects[[2]string{d.Kind, d.SubjectID}]
+			sub, ok := subjects[models.SubjectRef{Kind: d.Kind, ID: d.SubjectID}]
 			if ch == nil || !ok || !current(d, sub) || !ch.accepts(d) {
 				obsolete = append(obsolete, d.ID)
 				continue

@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"time"
+
+	"latchkey/models"
 )
 
 // Planned is one notice a run would send, as `latchkey notify --dry-run`
@@ -43,7 +45,7 @@ func (n *Notifier) DryRun(ctx context.Context) ([]Planned, error) {
 			return nil, err
 		}
 		for _, d := range rows {
-			sub, ok := subjects[[2]string{d.Kind, d.SubjectID}]
+			sub, ok := subjects[models.SubjectRef{Kind: d.Kind, ID: d.SubjectID}]
 			if n.channels[d.Channel] == nil || !ok || !current(d, sub) {
 				continue
 			}
