@@ -180,29 +180,13 @@ type Config struct {
 
 	// Services configures background services.
 	Services struct {
-		// Notifier sends client-secret expiry notifications.
+		// Notifier sends expiry notifications, one settings block per
+		// source of expiring credentials (see [Config.NotifierSources]).
 		Notifier struct {
 			// Enabled switches all notifications on or off.
 			Enabled bool `yaml:"enabled"`
 			// ClientSecret configures the client-secret expiry job.
-			ClientSecret struct {
-				// Enabled switches the expiry job on or off.
-				Enabled bool `yaml:"enabled"`
-				// CronExpression schedules the job; six fields, the first
-				// being seconds (Spring style, as in Gravitee).
-				CronExpression string `yaml:"cronExpression"`
-				// ExpiryThresholds lists, comma-separated, how many days
-				// before expiry to notify. See [Config.ExpiryThresholdDays].
-				ExpiryThresholds string `yaml:"expiryThresholds"`
-				// ExpiryEmailSubject is the subject of "will expire" e-mails;
-				// ${applicationName}, ${domainName}, ${secretName} and
-				// ${expiryDate} are substituted.
-				ExpiryEmailSubject string `yaml:"expiryEmailSubject"`
-				// ExpiredEmailSubject is the subject of "expired" e-mails
-				// (Gravitee never sends those, so it has no key for them);
-				// the same placeholders are substituted.
-				ExpiredEmailSubject string `yaml:"expiredEmailSubject"`
-			} `yaml:"client-secret"`
+			ClientSecret NotifierSource `yaml:"client-secret"`
 		} `yaml:"notifier"`
 	} `yaml:"services"`
 
@@ -706,22 +690,10 @@ func (c *Config) Validate() error {
 		return bad("applications.secretsMax", "must be between 1 and 1000 (got %d)", n)
 	}
 
-	cs := &c.Services.Notifier.ClientSecret
-	const csKey = "services.notifier.client-secret."
-	if n := len(strings.Fields(cs.CronExpression)); n != 6 {
-		return bad(csKey+"cronExpression", "must have 6 space-separated fields (second minute hour day month weekday), got %d in %q", n, cs.CronExpression)
-	}
-	if _, err := ParseCron(cs.CronExpression); err != nil {
-		return bad(csKey+"cronExpression", "%v (in %q)", err, cs.CronExpression)
-	}
-	if _, err := parseThresholds(cs.ExpiryThresholds); err != nil {
-		return bad(csKey+"expiryThresholds", "%v", err)
-	}
-	if strings.TrimSpace(cs.ExpiryEmailSubject) == "" {
-		return bad(csKey+"expiryEmailSubject", "must not be empty")
-	}
-	if strings.TrimSpace(cs.ExpiredEmailSubject) == "" {
-		return bad(csKey+"expiredEmailSubject", "must not be empty")
+	for _, src := range c.NotifierSources() {
+		if err := src.Settings.validate("services.notifier." + src.Key + "."); err != nil {
+			return err
+		}
 	}
 
 	e := &c.Notifiers.Email
@@ -800,17 +772,9 @@ func parseThresholds(s string) ([]int, error) {
 }
 
 // ExpiryThresholdDays returns services.notifier.client-secret.expiryThresholds
-// as days, sorted in descending order without duplicates. It returns nil if
-// the value does not validate.
+// as days (see [NotifierSource.ThresholdDays]).
 func (c *Config) ExpiryThresholdDays() []int {
-	days, err := parseThresholds(c.Services.Notifier.ClientSecret.ExpiryThresholds)
-	if err != nil {
-		return nil
-	}
-	slices.Sort(days)
-	days = slices.Compact(days)
-	slices.Reverse(days)
-	return days
+	return c.Services.Notifier.ClientSecret.ThresholdDays()
 }
 
 // DatabaseDriver returns "postgres" when database.dsn starts with

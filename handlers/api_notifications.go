@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/models"
+	"latchkey/views"
 )
 
 // apiNotificationsMax bounds the list: the bell shows unread notices, and a
@@ -34,7 +35,7 @@ type APINotification struct {
 func apiNotification(n models.Notice) APINotification {
 	return APINotification{
 		ID: n.ID, Title: n.Title, Message: n.Message, CreatedAt: epochMillis(n.CreatedAt), Status: "UNREAD",
-		Type: n.Event, Link: n.Link, Domain: n.DomainID, Application: n.ApplicationID, Secret: n.SecretID,
+		Type: n.Event, Link: views.NoticePath(n.Kind, n.DomainID, n.ApplicationID), Domain: n.DomainID, Application: n.ApplicationID, Secret: n.SubjectID,
 		ExpiresAt: epochMillis(n.ExpiresAt),
 	}
 }

@@ -66,46 +66,61 @@ type Notification struct {
 }
 
 // Notice is a console notice as shown: its notification with what it is
-// about, as the secret, application and domain are named now.
+// about, as its subject, application and domain are named now. Its link
+// is the views' to make (from its kind and ids): models build no URLs.
 type Notice struct {
 	// ID is the notification's id, in decimal (as the API and forms name
 	// it).
 	ID     string
 	UserID string
-	// Event is NoticeWillExpire or NoticeExpired; Threshold the days of the
-	// threshold crossed.
+	// Kind is the subject's ledger kind (LedgerKind.Name).
+	Kind string
+	// Event is the event's name (NoticeWillExpire or NoticeExpired for
+	// client secrets); Threshold the days of the threshold crossed, 0 for
+	// "expired".
 	Event     string
 	Threshold int
-	// Title and Message are the notice's words; Link the console path of
-	// the secret's tab.
-	Title, Message, Link string
-	DomainID             string
-	ApplicationID        string
-	SecretID             string
-	ExpiresAt            time.Time
-	CreatedAt            time.Time
-	ReadAt               *time.Time
+	// Title and Message are the notice's words.
+	Title, Message string
+	DomainID       string
+	ApplicationID  string
+	// SubjectID is the id of the secret (of the subject) it is about.
+	SubjectID string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	ReadAt    *time.Time
 }
 
 // IsRead reports whether the user has marked the notice read.
 func (n *Notice) IsRead() bool { return n.ReadAt != nil }
 
 // NotificationLedger records each decision to tell a recipient on a channel
-// about an event of one secret expiry, and whether it was delivered. Its
-// unique key makes the decision happen once, whichever process takes it
-// first; see package notify for the delivery semantics.
+// about an event of one subject's expiry (a client secret, later a
+// certificate), and whether it was delivered. Its unique key makes the
+// decision happen once, whichever process takes it first; see package
+// notify for the delivery semantics.
+//
+// Each kind of subject has a column of its own for the subject's id (see
+// LedgerKind), NULL in the rows of other kinds, with a foreign key to its
+// table and a unique key over the rows of that kind (a partial index).
+// A composite foreign key with a NULL column is not checked, so each row
+// is checked against its own subject's table only.
 type NotificationLedger struct {
 	ID uint64 `gorm:"primaryKey"`
+	// Kind names the kind of subject (LedgerKind.Name).
+	Kind string `gorm:"size:32;not null;default:client_secret"`
 	// The unique key leads with the expiry, so that the rows a run decides
-	// (which pages through secrets by expiry) land next to each other in
+	// (which pages through subjects by expiry) land next to each other in
 	// the index instead of all over it. The foreign key names the secret's
 	// expiry with its id: a deleted secret takes its rows with it, and a
 	// secret's expiry cannot change while rows for it exist (renewing
 	// deletes them first, which starts its notices again).
-	ExpiresAt time.Time     `gorm:"not null;uniqueIndex:idx_ledger_key,priority:1"`
-	SecretID  string        `gorm:"size:36;not null;uniqueIndex:idx_ledger_key,priority:2"`
-	Secret    *ClientSecret `gorm:"foreignKey:ExpiresAt,SecretID;references:ExpiresAt,ID;constraint:OnDelete:CASCADE"`
-	Event     string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
+	ExpiresAt time.Time `gorm:"not null;uniqueIndex:idx_ledger_key,priority:1"`
+	// SecretID is the client secret's id in rows of kind client_secret
+	// (KindClientSecret); NULL in the rows of other kinds.
+	SecretID string        `gorm:"size:36;default:null;uniqueIndex:idx_ledger_key,priority:2,where:secret_id IS NOT NULL"`
+	Secret   *ClientSecret `gorm:"foreignKey:ExpiresAt,SecretID;references:ExpiresAt,ID;constraint:OnDelete:CASCADE"`
+	Event    string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
 	// Threshold is the number of days of the "will expire" threshold that
 	// was crossed (each threshold is its own notice); 0 for "expired".
 	Threshold int `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`
@@ -159,45 +174,29 @@ func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int
 	return n, err
 }
 
-// noticeRow is a notification joined with what it is about.
+// noticeRow is a notification with its ledger row.
 type noticeRow struct {
-	LedgerID                       uint64
-	UserID                         string
-	CreatedAt                      time.Time
-	ReadAt                         *time.Time
-	Event                          string
-	Threshold                      int
-	ExpiresAt                      time.Time
-	SecretID, SecretDescription    string
-	ApplicationID, ApplicationName string
-	DomainID, DomainName           string
-}
-
-// notice makes up the notice's words from the names as they are now, and
-// its remaining time as of when it was given.
-func (r *noticeRow) notice() Notice {
-	t := NoticeText{Event: r.Event, ExpiresAt: r.ExpiresAt, At: r.CreatedAt,
-		SecretDescription: r.SecretDescription, ApplicationName: r.ApplicationName, DomainName: r.DomainName}
-	return Notice{
-		ID: strconv.FormatUint(r.LedgerID, 10), UserID: r.UserID, Event: r.Event, Threshold: r.Threshold,
-		Title: t.Title(), Message: t.Message(), Link: SecretsPath(r.DomainID, r.ApplicationID),
-		DomainID: r.DomainID, ApplicationID: r.ApplicationID, SecretID: r.SecretID,
-		ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt,
-	}
+	LedgerID        uint64
+	UserID          string
+	CreatedAt       time.Time
+	ReadAt          *time.Time
+	Kind, SubjectID string
+	Event           string
+	Threshold       int
+	ExpiresAt       time.Time
 }
 
 // userNotices lists a user's notices (those matching where too), newest
-// first: the inbox index walked backwards.
+// first: the inbox index walked backwards. Their words are made up from
+// their subjects' names as they are now, and their remaining time as of
+// when they were given; a notice whose subject is gone (it goes with it)
+// is left out.
 func (s *Store) userNotices(ctx context.Context, userID, where string, offset, limit int) ([]Notice, error) {
 	var rows []noticeRow
 	q := s.db.WithContext(ctx).Table("notifications AS n").
-		Select(`n.ledger_id, n.user_id, n.created_at, n.read_at, l.event, l.threshold, l.expires_at,
-			s.id AS secret_id, s.description AS secret_description, a.id AS application_id, a.name AS application_name,
-			d.id AS domain_id, d.name AS domain_name`).
+		Select(`n.ledger_id, n.user_id, n.created_at, n.read_at, l.kind, `+s.subjectColumn()+` AS subject_id,
+			l.event, l.threshold, l.expires_at`).
 		Joins("JOIN notification_ledgers l ON l.id = n.ledger_id").
-		Joins("JOIN client_secrets s ON s.id = l.secret_id").
-		Joins("JOIN applications a ON a.id = s.application_id").
-		Joins("JOIN domains d ON d.id = a.domain_id").
 		Where("n.user_id = ?", userID)
 	if where != "" {
 		q = q.Where(where)
@@ -205,9 +204,29 @@ func (s *Store) userNotices(ctx context.Context, userID, where string, offset, l
 	if err := q.Order("n.ledger_id DESC").Offset(offset).Limit(limit).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := make([]Notice, len(rows))
-	for i := range rows {
-		out[i] = rows[i].notice()
+	refs := make([]SubjectRef, len(rows))
+	for i, r := range rows {
+		refs[i] = SubjectRef{r.Kind, r.SubjectID}
+	}
+	subjects, err := s.SubjectsOf(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Notice, 0, len(rows))
+	for _, r := range rows {
+		sub, ok := subjects[SubjectRef{r.Kind, r.SubjectID}]
+		k, err := s.kind(r.Kind)
+		if !ok || err != nil {
+			continue
+		}
+		t := NoticeText{Event: r.Event, Threshold: r.Threshold, ExpiresAt: r.ExpiresAt, At: r.CreatedAt,
+			SubjectName: sub.Name, ApplicationName: sub.ApplicationName, DomainName: sub.DomainName}
+		out = append(out, Notice{
+			ID: strconv.FormatUint(r.LedgerID, 10), UserID: r.UserID, Kind: r.Kind, Event: r.Event, Threshold: r.Threshold,
+			Title: k.Title(t), Message: k.Message(t),
+			DomainID: sub.DomainID, ApplicationID: sub.ApplicationID, SubjectID: r.SubjectID,
+			ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt,
+		})
 	}
 	return out, nil
 }
@@ -303,38 +322,56 @@ func (s *Store) LastNotificationRun(ctx context.Context) (*NotificationRun, erro
 
 // SentNotice is one ledger row a run decided, for the Notifications page.
 type SentNotice struct {
-	Channel, Event string
-	Threshold      int
+	Kind, Channel, Event string
+	Threshold            int
 	// Recipient is the user's e-mail address, the webhook URL, or "log".
 	Recipient                      string
 	DomainID, DomainName           string
 	ApplicationID, ApplicationName string
-	SecretID, SecretDescription    string
-	ExpiresAt                      time.Time
-	SentAt                         *time.Time
-	Status, LastError              string
+	// SubjectID and SubjectName name the secret (the subject).
+	SubjectID, SubjectName string
+	ExpiresAt              time.Time
+	SentAt                 *time.Time
+	Status, LastError      string
 }
 
 // RunNotices lists (at most limit of) the ledger rows a run decided, with
-// their status now. Rows of deleted secrets are gone with them.
+// their status now. Rows of deleted subjects are gone with them.
 func (s *Store) RunNotices(ctx context.Context, run *NotificationRun, limit int) ([]SentNotice, error) {
 	if run == nil || run.FirstLedgerID == 0 {
 		return nil, nil
 	}
 	var rows []SentNotice
 	err := s.db.WithContext(ctx).Table("notification_ledgers AS l").
-		Select(`l.channel, l.event, l.threshold, COALESCE(u.email, l.recipient) AS recipient,
-			d.id AS domain_id, d.name AS domain_name, a.id AS application_id, a.name AS application_name,
-			s.id AS secret_id, s.description AS secret_description, l.expires_at, l.sent_at, l.status, l.last_error`).
-		Joins("JOIN client_secrets s ON s.id = l.secret_id").
-		Joins("JOIN applications a ON a.id = s.application_id").
-		Joins("JOIN domains d ON d.id = a.domain_id").
+		Select(`l.kind, l.channel, l.event, l.threshold, COALESCE(u.email, l.recipient) AS recipient,
+			`+s.subjectColumn()+` AS subject_id, l.expires_at, l.sent_at, l.status, l.last_error`).
 		Joins("LEFT JOIN users u ON u.id = l.recipient").
 		// The id range walks the primary key; the claim drops rows of a
 		// run that interleaved, and rows a later run took over.
 		Where("l.id BETWEEN ? AND ? AND l.claim = ?", run.FirstLedgerID, run.LastLedgerID, run.ID).
 		Order("l.id").Limit(limit).Scan(&rows).Error
-	return rows, err
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]SubjectRef, len(rows))
+	for i, r := range rows {
+		refs[i] = SubjectRef{r.Kind, r.SubjectID}
+	}
+	subjects, err := s.SubjectsOf(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		sub, ok := subjects[SubjectRef{r.Kind, r.SubjectID}]
+		if !ok {
+			continue
+		}
+		r.DomainID, r.DomainName, r.ApplicationID, r.ApplicationName = sub.DomainID, sub.DomainName, sub.ApplicationID, sub.ApplicationName
+		r.SubjectName = sub.Name
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // ExpiringSecret is a secret of a domain that expires soon or has expired,

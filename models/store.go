@@ -43,6 +43,8 @@ type Store struct {
 	dialect  migrations.Dialect
 	lockFile string
 	log      *slog.Logger
+	// ledgerKinds are the notice ledger's kinds besides client secrets.
+	ledgerKinds []LedgerKind
 }
 
 // DefaultExpiringSoon is the default first notification threshold.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/benchfixture"
 	"latchkey/models"
 )
 
@@ -82,12 +83,12 @@ func benchFixture(b *testing.B) string {
 		}
 		defer s.Close()
 		s.Now = func() time.Time { return benchNow }
-		fixtureErr = s.LoadFixture(ctx, models.FixtureSpec{
+		fixtureErr = benchfixture.Load(ctx, s, benchfixture.Spec{
 			Users: benchUsers, Domains: benchDomains, AppsPerDomain: benchAppsPerDomain, SecretsPerApp: benchSecretsPerApp,
 			Expiry: benchExpiry,
 		})
 		if fixtureErr == nil {
-			fixtureErr = s.Checkpoint(ctx)
+			fixtureErr = benchfixture.Checkpoint(ctx, s)
 		}
 		fixtureTime = time.Since(start)
 	})

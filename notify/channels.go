@@ -6,13 +6,14 @@ import (
 	"log/slog"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // channel delivers notices on one medium.
 type channel interface {
 	// accepts reports whether a claimed row can still be delivered on this
 	// channel as configured now (a webhook URL may have been removed).
-	accepts(d models.Delivery) bool
+	accepts(d ledger.Delivery) bool
 	// deliver sends a batch and returns one result per notice: nil when
 	// delivered, errSkipped when not tried, or why it failed.
 	deliver(ctx context.Context, claim string, ns []notice) []error
@@ -30,7 +31,7 @@ var errSkipped = errors.New("skipped")
 type uiChannel struct{ store *models.Store }
 
 func (*uiChannel) selfCompleting()                {}
-func (*uiChannel) accepts(d models.Delivery) bool { return true }
+func (*uiChannel) accepts(d ledger.Delivery) bool { return true }
 
 // deliver stores the notices and marks their rows sent in one transaction:
 // a console notice is delivered exactly once. Runs store console notices as
@@ -60,7 +61,7 @@ func (c *uiChannel) deliver(ctx context.Context, claim string, ns []notice) []er
 // logChannel writes one line per notice to the server's log.
 type logChannel struct{ log *slog.Logger }
 
-func (*logChannel) accepts(d models.Delivery) bool { return true }
+func (*logChannel) accepts(d ledger.Delivery) bool { return true }
 
 // deliver writes pending log rows. Runs insert log rows as sent and write
 // them as they decide them (see Notifier.logNotice), so this only serves
@@ -73,15 +74,22 @@ func (c *logChannel) deliver(ctx context.Context, _ string, ns []notice) []error
 	return make([]error, len(ns))
 }
 
-func (c *logChannel) write(ctx context.Context, n notice) {
-	level := slog.LevelInfo
-	if n.Expired() {
-		level = slog.LevelWarn
+// logLevel is the level of a notice's line: a warning once expired.
+func logLevel(expired bool) slog.Level {
+	if expired {
+		return slog.LevelWarn
 	}
-	c.log.LogAttrs(ctx, level, n.Title(),
-		slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold),
-		slog.String("domain", n.DomainName), slog.String("application", n.ApplicationName),
-		slog.String("clientId", n.ClientID), slog.String("secret", n.SecretDescription),
-		slog.String("secretId", n.SecretID), slog.String("expiresAt", n.ExpiryDate()),
-		slog.String("link", n.Link))
+	return slog.LevelInfo
+}
+
+// write logs a notice: its title, event and threshold, then its source's
+// attributes. Nothing is made up for a level the log leaves out.
+func (c *logChannel) write(ctx context.Context, n notice) {
+	level := logLevel(n.Expired())
+	if !c.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 2, 12)
+	attrs[0], attrs[1] = slog.String("event", n.Event), slog.Int("thresholdDays", n.Threshold)
+	c.log.LogAttrs(ctx, level, n.Title(), n.wording.LogAttrs(attrs, &n)...)
 }

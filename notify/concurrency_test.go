@@ -113,7 +113,7 @@ func TestTwoInstancesDeliverEachNoticeOnce(t *testing.T) {
 	total := 0
 	for _, u := range []*models.User{w.alice, w.bob} {
 		for _, n := range w.notices(u) {
-			seen[u.ID+"|"+n.SecretID+"|"+n.Title[:40]]++
+			seen[u.ID+"|"+n.SubjectID+"|"+n.Title[:40]]++
 			total++
 		}
 	}

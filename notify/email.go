@@ -3,25 +3,14 @@ package notify
 import (
 	"context"
 	"crypto/tls"
-	"embed"
 	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/wneessen/go-mail"
 
 	"latchkey/config"
-	"latchkey/models"
-)
-
-//go:embed templates/email.txt templates/email.html
-var templateFiles embed.FS
-
-var (
-	textMail = texttemplate.Must(texttemplate.ParseFS(templateFiles, "templates/email.txt"))
-	htmlMail = htmltemplate.Must(htmltemplate.ParseFS(templateFiles, "templates/email.html"))
+	"latchkey/models/ledger"
 )
 
 // emailDialAttempts is how many times a run tries to reach the SMTP server
@@ -34,8 +23,6 @@ type emailChannel struct {
 	host, username, password, from string
 	port                           int
 	startTLSRequired, tls          bool
-	subjectWillExpire              string
-	subjectExpired                 string
 	timeout                        time.Duration
 	// backoff is the wait before dial attempt n (n ≥ 1).
 	backoff func(n int) time.Duration
@@ -46,25 +33,19 @@ type emailChannel struct {
 
 func newEmailChannel(cfg *config.Config) *emailChannel {
 	e := cfg.Notifiers.Email
-	cs := cfg.Services.Notifier.ClientSecret
 	return &emailChannel{
 		host: e.Host, port: e.Port, username: e.Username, password: e.Password, from: e.From,
 		startTLSRequired: e.StartTLSRequired, tls: e.TLS,
-		subjectWillExpire: cs.ExpiryEmailSubject, subjectExpired: cs.ExpiredEmailSubject,
 		timeout: 30 * time.Second,
 		backoff: func(n int) time.Duration { return time.Duration(n) * 2 * time.Second },
 	}
 }
 
 // accepts needs an address to write to.
-func (*emailChannel) accepts(d models.Delivery) bool { return d.UserEmail != nil && *d.UserEmail != "" }
+func (*emailChannel) accepts(d ledger.Delivery) bool { return d.UserEmail != nil && *d.UserEmail != "" }
 
-// mailData is what the templates see.
-type mailData struct {
-	notice
-	Name string
-}
-
+// message builds a notice's e-mail, with the subject of its source's
+// settings and its source's templates.
 func (c *emailChannel) message(n notice) (*mail.Msg, error) {
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := m.From(c.from); err != nil {
@@ -74,22 +55,22 @@ func (c *emailChannel) message(n notice) (*mail.Msg, error) {
 	if err := m.AddToFormat(name, *n.UserEmail); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	subject := c.subjectWillExpire
+	subject := n.source.subjectWillExpire
 	if n.Expired() {
-		subject = c.subjectExpired
+		subject = n.source.subjectExpired
 	}
-	m.Subject(n.subject(subject))
+	m.Subject(n.wording.EmailSubject(subject, &n))
 	m.SetDate()
 	m.SetMessageID()
 	// RFC 3834: tells auto-responders not to answer.
 	m.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
 	m.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	m.SetGenHeader(mail.Header("X-Latchkey-Event"), n.Event)
-	data := mailData{notice: n, Name: orDefault(name, "there")}
-	if err := m.SetBodyTextTemplate(textMail, data); err != nil {
+	data := n.wording.MailData(&n, orDefault(name, "there"))
+	if err := m.SetBodyTextTemplate(n.wording.Text, data); err != nil {
 		return nil, err
 	}
-	if err := m.AddAlternativeHTMLTemplate(htmlMail, data); err != nil {
+	if err := m.AddAlternativeHTMLTemplate(n.wording.HTML, data); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -29,6 +29,7 @@ import (
 	"latchkey/config"
 	"latchkey/internal/testdb"
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // t0 is the tests' starting time: the notifier's clock never sleeps, it is
@@ -198,7 +199,7 @@ func (w *world) ledger(secretID string) []models.NotificationLedger {
 
 // pendingRow stores a pending ledger row as an older version decided it
 // (it decided console rows pending, to deliver them later).
-func (w *world) pendingRow(key models.NoticeKey, recipient, channel, claim string, leaseUntil time.Time) {
+func (w *world) pendingRow(key ledger.NoticeKey, recipient, channel, claim string, leaseUntil time.Time) {
 	w.t.Helper()
 	db, err := w.store.SQLDB()
 	if err != nil {
@@ -207,7 +208,7 @@ func (w *world) pendingRow(key models.NoticeKey, recipient, channel, claim strin
 	_, err = db.ExecContext(w.ctx, `INSERT INTO notification_ledgers
 		(secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		key.SecretID, key.ExpiresAt.UTC(), key.Event, key.Threshold, recipient, channel, models.LedgerPending, claim,
+		key.SubjectID, key.ExpiresAt.UTC(), key.Event, key.Threshold, recipient, channel, models.LedgerPending, claim,
 		leaseUntil.UTC(), w.clock.Now().UTC())
 	if err != nil {
 		w.t.Fatal(err)

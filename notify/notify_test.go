@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // what lists, oldest first, the console notices delivered to u about the
@@ -72,8 +73,8 @@ func TestThresholdsCrossedOneByOne(t *testing.T) {
 		t.Errorf("alice's notices = %v, want %v", got, wantSeq)
 	}
 	ns := w.notices(w.alice)
-	if last := ns[len(ns)-1]; !strings.Contains(last.Title, "has expired") || last.Link != "/domains/"+w.domain.ID+"/applications/"+w.app.ID+"/secrets" {
-		t.Errorf("expired notice = %q linking to %q", last.Title, last.Link)
+	if last := ns[len(ns)-1]; !strings.Contains(last.Title, "has expired") || last.DomainID != w.domain.ID || last.ApplicationID != w.app.ID {
+		t.Errorf("expired notice = %q about %s/%s", last.Title, last.DomainID, last.ApplicationID)
 	}
 	if first := ns[0]; !strings.Contains(first.Title, "expires in 20 days") || !strings.Contains(first.Message, "Payments") {
 		t.Errorf("first notice = %q / %q", first.Title, first.Message)
@@ -118,7 +119,7 @@ func TestThresholdsCrossedAllAtOnce(t *testing.T) {
 	w.run(n)
 	var old []string
 	for _, x := range w.notices(w.bob) {
-		if x.SecretID == ns.ID {
+		if x.SubjectID == ns.ID {
 			old = append(old, x.Event)
 		}
 	}
@@ -151,7 +152,7 @@ func TestRecipients(t *testing.T) {
 	count := func(u *models.User, secret string) int {
 		c := 0
 		for _, x := range w.notices(u) {
-			if x.SecretID == secret {
+			if x.SubjectID == secret {
 				c++
 			}
 		}
@@ -449,7 +450,7 @@ func TestRunRecorded(t *testing.T) {
 func TestPendingConsoleAndLogRowsDelivered(t *testing.T) {
 	w := newWorld(t)
 	exp := w.expireIn(w.secret, 2*day)
-	key := models.NoticeKey{SecretID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
+	key := ledger.NoticeKey{SubjectID: w.secret, ExpiresAt: exp, Event: models.NoticeWillExpire, Threshold: 5}
 	for _, r := range []string{w.alice.ID + " " + models.ChannelUI, models.LogRecipient + " " + models.ChannelLog} {
 		recipient, channel, _ := strings.Cut(r, " ")
 		w.pendingRow(key, recipient, channel, "an-older-run", w.clock.Now().Add(-time.Minute))

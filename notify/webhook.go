@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"latchkey/models"
+	"latchkey/models/ledger"
 )
 
 // Webhook request headers.
@@ -49,53 +49,8 @@ func Verify(secret []byte, timestamp string, body []byte, signature string) bool
 	return hmac.Equal([]byte(Sign(secret, timestamp, body)), []byte(signature))
 }
 
-// Event is the JSON body POSTed to webhooks.
-type Event struct {
-	// ID identifies the notice for this URL; retries keep it.
-	ID   string `json:"id"`
-	Type string `json:"type"` // CLIENT_SECRET_WILL_EXPIRE or CLIENT_SECRET_EXPIRED
-	// ThresholdDays is the threshold crossed ("will expire" only).
-	ThresholdDays int       `json:"thresholdDays,omitempty"`
-	CreatedAt     time.Time `json:"createdAt"`
-	Domain        struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-		HRID string `json:"hrid"`
-	} `json:"domain"`
-	Application struct {
-		ID       string `json:"id"`
-		Name     string `json:"name"`
-		ClientID string `json:"clientId"`
-	} `json:"application"`
-	Secret struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-		// ExpiresAt is RFC 3339; ExpiresAtMillis the same instant in
-		// epoch milliseconds, as the Management API writes times.
-		ExpiresAt       time.Time `json:"expiresAt"`
-		ExpiresAtMillis int64     `json:"expiresAtMillis"`
-	} `json:"secret"`
-	// Link opens the application's secrets in the console.
-	Link    string `json:"link"`
-	Summary string `json:"summary"`
-}
-
-func newEvent(n notice) Event {
-	e := Event{
-		ID: "lk-notice-" + strconv.FormatUint(n.ID, 10), Type: n.Event, CreatedAt: n.Now.UTC(),
-		Link: n.Link, Summary: n.Title(),
-	}
-	if !n.Expired() {
-		e.ThresholdDays = n.Threshold
-	}
-	e.Domain.ID, e.Domain.Name, e.Domain.HRID = n.DomainID, n.DomainName, n.DomainHRID
-	e.Application.ID, e.Application.Name, e.Application.ClientID = n.ApplicationID, n.ApplicationName, n.ClientID
-	e.Secret.ID, e.Secret.Name = n.SecretID, n.SecretDescription
-	e.Secret.ExpiresAt, e.Secret.ExpiresAtMillis = n.ExpiresAt.UTC(), n.ExpiresAt.UnixMilli()
-	return e
-}
-
-// webhookChannel POSTs signed JSON events, one per notice and URL.
+// webhookChannel POSTs signed JSON events (the source's, see
+// Wording.Webhook), one per notice and URL.
 type webhookChannel struct {
 	urls   []string
 	secret []byte
@@ -120,7 +75,7 @@ func newWebhookChannel(urls []string, secret string) *webhookChannel {
 }
 
 // accepts only URLs still configured: a row for a removed URL is obsolete.
-func (c *webhookChannel) accepts(d models.Delivery) bool { return slices.Contains(c.urls, d.Recipient) }
+func (c *webhookChannel) accepts(d ledger.Delivery) bool { return slices.Contains(c.urls, d.Recipient) }
 
 // deliver posts each notice to its URL. Once a URL has failed in this run,
 // its remaining notices are skipped (left to the next run without counting
@@ -134,7 +89,7 @@ func (c *webhookChannel) deliver(ctx context.Context, _ string, ns []notice) []e
 			results[i] = errSkipped
 			continue
 		}
-		if err := c.post(ctx, n.Recipient, newEvent(n)); err != nil {
+		if err := c.post(ctx, n.Recipient, n.Event, webhookID(&n), n.wording.Webhook(&n)); err != nil {
 			down[n.Recipient] = true
 			results[i] = err
 		}
@@ -144,8 +99,8 @@ func (c *webhookChannel) deliver(ctx context.Context, _ string, ns []notice) []e
 
 // post sends one event, retrying network errors, 408, 429 and 5xx answers
 // with exponential backoff.
-func (c *webhookChannel) post(ctx context.Context, url string, ev Event) error {
-	body, err := json.Marshal(ev)
+func (c *webhookChannel) post(ctx context.Context, url, event, id string, payload any) error {
+	body, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
@@ -154,7 +109,7 @@ func (c *webhookChannel) post(ctx context.Context, url string, ev Event) error {
 		if attempt > 1 && !sleep(ctx, c.backoff(attempt-1)) {
 			return ctx.Err()
 		}
-		retry, err := c.postOnce(ctx, url, ev, body)
+		retry, err := c.postOnce(ctx, url, event, id, body)
 		if err == nil {
 			return nil
 		}
@@ -166,7 +121,7 @@ func (c *webhookChannel) post(ctx context.Context, url string, ev Event) error {
 	return last
 }
 
-func (c *webhookChannel) postOnce(ctx context.Context, url string, ev Event, body []byte) (retry bool, err error) {
+func (c *webhookChannel) postOnce(ctx context.Context, url, event, id string, body []byte) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return false, err
@@ -176,8 +131,8 @@ func (c *webhookChannel) postOnce(ctx context.Context, url string, ev Event, bod
 	req.Header.Set("User-Agent", "Latchkey-Webhook/1")
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, Sign(c.secret, ts, body))
-	req.Header.Set(HeaderEvent, ev.Type)
-	req.Header.Set(HeaderDelivery, ev.ID)
+	req.Header.Set(HeaderEvent, event)
+	req.Header.Set(HeaderDelivery, id)
 	res, err := c.client.Do(req)
 	if err != nil {
 		return true, fmt.Errorf("POST %s: %w", redactURL(url), err)

@@ -14,8 +14,8 @@ import (
 	"latchkey/notify"
 )
 
-// notifyCommand runs the client-secret expiry job once, now, as the
-// schedule of `latchkey serve` would; with --dry-run it prints what the run
+// notifyCommand runs the expiry job of every enabled source (client secrets,
+// ...) once, now, as the schedules of `latchkey serve` would; with --dry-run it prints what the run
 // would send and changes nothing. Running it next to serving nodes is safe:
 // the ledger decides each notice once, whichever process runs first.
 func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,18 +73,18 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tSECRET\tEXPIRES")
+	fmt.Fprintln(tw, "SOURCE\tEVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tSECRET\tEXPIRES")
 	retries := 0
 	for _, p := range plan {
 		event := "expired"
-		if p.Event == models.NoticeWillExpire {
+		if !p.Expired() {
 			event = fmt.Sprintf("will expire (%dd)", p.Threshold)
 		}
 		if p.Retry {
 			event += ", retry"
 			retries++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", event, p.Channel, oneLine(p.Recipient),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Source, event, p.Channel, oneLine(p.Recipient),
 			oneLine(p.Domain), oneLine(p.Application), oneLine(p.Secret), p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	tw.Flush()

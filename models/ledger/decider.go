@@ -1,4 +1,4 @@
-package models
+package ledger
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"latchkey/models"
 )
 
 // decideBatch is how many entries a Decider puts in one SQLite transaction
@@ -42,7 +44,7 @@ const deciderCacheKiB = 16 << 10
 // A Decider is not safe for concurrent use. Close it when done: it rolls
 // back what was not committed.
 type Decider struct {
-	s        *Store
+	l        *Ledger
 	ctx      context.Context
 	claim    string
 	lease    time.Time
@@ -78,32 +80,32 @@ type DeciderHooks struct {
 // until leaseUntil. Cancelling ctx does not interrupt a page being decided
 // nor roll back what is waiting to be committed: the caller stops between
 // pages and commits (see Commit) what it decided.
-func (s *Store) NewDecider(ctx context.Context, claim string, leaseUntil time.Time, hooks DeciderHooks) *Decider {
-	return &Decider{s: s, ctx: context.WithoutCancel(ctx), claim: claim, lease: leaseUntil.UTC(), hooks: hooks,
-		postgres: s.db.Dialector.Name() == "postgres"}
+func (l *Ledger) NewDecider(ctx context.Context, claim string, leaseUntil time.Time, hooks DeciderHooks) *Decider {
+	return &Decider{l: l, ctx: context.WithoutCancel(ctx), claim: claim, lease: leaseUntil.UTC(), hooks: hooks,
+		postgres: l.db.Dialector.Name() == "postgres"}
 }
 
-// Decide inserts the entries' ledger rows. Entries for an expiry their
-// secret no longer has (renewed or deleted since the caller read it) are
-// left out.
+// Decide inserts the ledger rows of entries about subjects of one kind.
+// Entries for an expiry their subject no longer has (renewed or deleted
+// since the caller read it) are left out.
 //
 // Console rows are inserted as sent together with their notice (for a user
 // who still exists); rows marked Sent are inserted as sent; the others are
 // pending, for the caller to deliver. onDecided, when not nil, is called
 // inside the transaction with the index of every entry this call inserted
 // and its row's id; the rows are stored once the transaction commits.
-func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)) error {
+func (d *Decider) Decide(kind models.LedgerKind, entries []LedgerEntry, onDecided func(i int, id uint64)) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	dec := &decision{entries: entries, claim: d.claim, lease: d.lease, now: d.s.now()}
+	dec := &decision{kind: kind, entries: entries, claim: d.claim, lease: d.lease, now: d.l.now()}
 	if d.postgres {
-		err := d.s.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
+		err := d.l.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		if isForeignKeyViolation(err) {
 			// A secret was renewed or deleted after the insert read it
 			// and before its foreign-key check; once more, the insert
 			// leaves that secret out (see postgresLedger).
-			err = d.s.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
+			err = d.l.postgresDecide(d.ctx, dec, onDecided, d.hooks.BeforeCommit)
 		}
 		if err == nil && d.hooks.Committed != nil {
 			d.hooks.Committed()
@@ -130,14 +132,14 @@ func (d *Decider) Decide(entries []LedgerEntry, onDecided func(i int, id uint64)
 // its automatic checkpoints (starting the checkpointer the first time), and
 // opens a transaction on it.
 func (d *Decider) begin() error {
-	sqlDB, err := d.s.db.DB()
+	sqlDB, err := d.l.db.DB()
 	if err != nil {
 		return err
 	}
 	if d.conn, err = sqlDB.Conn(d.ctx); err != nil {
 		return err
 	}
-	d.db = d.s.db.WithContext(d.ctx).Session(&gorm.Session{NewDB: true})
+	d.db = d.l.db.WithContext(d.ctx).Session(&gorm.Session{NewDB: true})
 	d.db.Statement.ConnPool = d.conn
 	for pragma, value := range map[string]int{"cache_size": -deciderCacheKiB, "wal_autocheckpoint": 0} {
 		var was int

@@ -1,4 +1,8 @@
-package models
+// Package benchfixture loads synthetic data sets for benchmarks and load
+// tests (notify's BenchmarkScan1M): users, domains, applications and
+// secrets by the hundred thousand. It is not part of the server; it
+// imports models and writes through the store's database handle.
+package benchfixture
 
 import (
 	"context"
@@ -7,14 +11,16 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"latchkey/models"
 )
 
-// FixtureSpec describes a synthetic data set for benchmarks and load tests:
+// Spec describes a synthetic data set for benchmarks and load tests:
 // Domains domains of AppsPerDomain applications of SecretsPerApp secrets,
 // owned by Users users in turn (each domain has one owner and each
 // application another). The secrets' values are not real secrets: nothing
 // can authenticate with them.
-type FixtureSpec struct {
+type Spec struct {
 	Users, Domains, AppsPerDomain, SecretsPerApp int
 	// Expiry gives the expiry of the i-th secret (counting from 0); nil
 	// means it never expires.
@@ -25,24 +31,25 @@ type FixtureSpec struct {
 // bound parameters.
 const fixtureBatch = 500
 
-// LoadFixture inserts the data set in one transaction. Secrets, by far the
-// most numerous, go in with raw multi-row INSERTs: through GORM's reflection
-// a million rows would take most of a minute.
-func (s *Store) LoadFixture(ctx context.Context, f FixtureSpec) error {
-	now := s.now()
+// Load inserts the data set in one transaction, stamped with the store's
+// clock. Secrets, by far the most numerous, go in with raw multi-row
+// INSERTs: through GORM's reflection a million rows would take most of a
+// minute.
+func Load(ctx context.Context, s *models.Store, f Spec) error {
+	now := s.Now().UTC().Truncate(time.Microsecond)
 	id := func(kind byte, i int) string { return fmt.Sprintf("%08x-0000-4000-8%03x-%012x", i, kind, i) }
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		users := make([]User, f.Users)
+	return s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		users := make([]models.User, f.Users)
 		for i := range users {
-			users[i] = User{ID: id(1, i), Email: fmt.Sprintf("user%d@fixture.example", i), Name: fmt.Sprintf("User %d", i),
-				PasswordHash: "!", Role: RoleViewer, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+			users[i] = models.User{ID: id(1, i), Email: fmt.Sprintf("user%d@fixture.example", i), Name: fmt.Sprintf("User %d", i),
+				PasswordHash: "!", Role: models.RoleViewer, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
 		}
 		if err := tx.CreateInBatches(users, fixtureBatch).Error; err != nil {
 			return err
 		}
-		domains := make([]Domain, f.Domains)
+		domains := make([]models.Domain, f.Domains)
 		for i := range domains {
-			domains[i] = Domain{ID: id(2, i), HRID: fmt.Sprintf("fixture-%d", i), Name: fmt.Sprintf("Fixture domain %d", i),
+			domains[i] = models.Domain{ID: id(2, i), HRID: fmt.Sprintf("fixture-%d", i), Name: fmt.Sprintf("Fixture domain %d", i),
 				Enabled: true, CreatedAt: now, UpdatedAt: now}
 		}
 		if err := tx.Omit("Owners").CreateInBatches(domains, fixtureBatch).Error; err != nil {
@@ -55,7 +62,7 @@ func (s *Store) LoadFixture(ctx context.Context, f FixtureSpec) error {
 		if err := tx.Table("domain_owners").CreateInBatches(owners, fixtureBatch).Error; err != nil {
 			return err
 		}
-		apps := make([]Application, 0, fixtureBatch)
+		apps := make([]models.Application, 0, fixtureBatch)
 		flush := func() error {
 			err := tx.Omit("Owner", "Domain").CreateInBatches(apps, fixtureBatch).Error
 			apps = apps[:0]
@@ -63,9 +70,9 @@ func (s *Store) LoadFixture(ctx context.Context, f FixtureSpec) error {
 		}
 		for i := range f.Domains * f.AppsPerDomain {
 			owner := id(1, (i+1)%f.Users)
-			apps = append(apps, Application{ID: id(3, i), DomainID: id(2, i/f.AppsPerDomain), Name: fmt.Sprintf("App %d", i),
-				Type: AppTypeService, ClientID: fmt.Sprintf("fixture%024x", i), OwnerID: &owner,
-				AccessTokenLifetime: DefaultAccessTokenLifetime, CreatedAt: now, UpdatedAt: now})
+			apps = append(apps, models.Application{ID: id(3, i), DomainID: id(2, i/f.AppsPerDomain), Name: fmt.Sprintf("App %d", i),
+				Type: models.AppTypeService, ClientID: fmt.Sprintf("fixture%024x", i), OwnerID: &owner,
+				AccessTokenLifetime: models.DefaultAccessTokenLifetime, CreatedAt: now, UpdatedAt: now})
 			if len(apps) == fixtureBatch {
 				if err := flush(); err != nil {
 					return err
@@ -108,9 +115,10 @@ func (s *Store) LoadFixture(ctx context.Context, f FixtureSpec) error {
 
 // Checkpoint writes SQLite's write-ahead log into the database file, so the
 // file alone holds everything (benchmarks copy it); a no-op on PostgreSQL.
-func (s *Store) Checkpoint(ctx context.Context) error {
-	if s.db.Dialector.Name() != "sqlite" {
+func Checkpoint(ctx context.Context, s *models.Store) error {
+	db := s.DB()
+	if db.Dialector.Name() != "sqlite" {
 		return nil
 	}
-	return s.db.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
+	return db.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
 }

@@ -1,4 +1,4 @@
-package models
+package ledger
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
+
+	"latchkey/models"
 )
 
 // Deciding notices: the notifier's writes, which a first run makes by the
@@ -43,7 +45,7 @@ type LedgerEntry struct {
 }
 
 // sent reports whether the entry's row is inserted as sent.
-func (e *LedgerEntry) sent() bool { return e.Channel == ChannelUI || e.Sent }
+func (e *LedgerEntry) sent() bool { return e.Channel == models.ChannelUI || e.Sent }
 
 // isForeignKeyViolation reports a foreign-key violation, as either driver
 // says it or as GORM translates it.
@@ -56,8 +58,8 @@ func isForeignKeyViolation(err error) bool {
 
 // postgresDecide decides one page in a transaction of its own (see
 // Decider); beforeCommit, when not nil, is called just before it commits.
-func (s *Store) postgresDecide(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+func (l *Ledger) postgresDecide(ctx context.Context, d *decision, onDecided func(i int, id uint64), beforeCommit func()) error {
+	return l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := d.insert(tx, postgresLedger, onDecided); err != nil {
 			return err
 		}
@@ -83,8 +85,9 @@ func (d *decision) insert(tx *gorm.DB, ledger func(*gorm.DB, *decision) ([]inser
 	return nil
 }
 
-// decision is one page of entries to decide.
+// decision is one page of entries to decide, all of one kind.
 type decision struct {
+	kind       models.LedgerKind
 	entries    []LedgerEntry
 	claim      string
 	lease, now time.Time
@@ -93,7 +96,7 @@ type decision struct {
 // console reports whether any entry is of the console channel.
 func (d *decision) console() bool {
 	for i := range d.entries {
-		if d.entries[i].Channel == ChannelUI {
+		if d.entries[i].Channel == models.ChannelUI {
 			return true
 		}
 	}
@@ -127,24 +130,26 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	}
 	// "WHERE true" keeps ON CONFLICT from being read as part of the
 	// SELECT.
+	col := d.kind.Column
 	insert := func(join string) *gorm.DB {
-		return tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns+`)
-			SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS INTEGER), j.value->>4, j.value->>5,
+		return tx.Exec(`INSERT INTO notification_ledgers (`+ledgerColumns(col)+`)
+			SELECT ?, j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS INTEGER), j.value->>4, j.value->>5,
 				CASE j.value->>6 WHEN '1' THEN ? ELSE ? END, ?, ?, ?, CASE j.value->>6 WHEN '1' THEN ? END
 			FROM jsonb_each(?) AS j `+join+`
 			WHERE true
 			ON CONFLICT DO NOTHING`,
-			LedgerSent, LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
+			d.kind.Name, models.LedgerSent, models.LedgerPending, d.claim, sqliteTime(d.lease), sqliteTime(d.now), sqliteTime(d.now), string(doc))
 	}
-	// The foreign key checks each row's secret and expiry. Should one have
-	// been renewed or deleted since it was read, the statement fails and
-	// is undone on its own (the transaction goes on), and it is made again
-	// with a join that finds a secret only with the expiry its entry
-	// names: the entries of that secret are left out. Checking every row
-	// that way from the start would cost a second lookup per row.
+	// The foreign key checks each row's subject and expiry. Should one
+	// have been renewed or deleted since it was read, the statement fails
+	// and is undone on its own (the transaction goes on), and it is made
+	// again with a join that finds a subject only with the expiry its
+	// entry names: the entries of that subject are left out. Checking
+	// every row that way from the start would cost a second lookup per
+	// row.
 	res := insert("")
-	if isForeignKeyViolation(res.Error) {
-		res = insert("CROSS JOIN client_secrets AS s ON s.expires_at = j.value->>1 AND s.id = j.value->>0")
+	if isForeignKeyViolation(res.Error) && d.kind.Table != "" {
+		res = insert("CROSS JOIN " + d.kind.Table + " AS s ON s.expires_at = j.value->>1 AND s.id = j.value->>0")
 	}
 	if res.Error != nil {
 		return nil, res.Error
@@ -155,7 +160,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	if d.console() {
 		// The console rows this statement inserted are those above
 		// before (this transaction holds the write lock).
-		if err := insertNotices(tx, d.now, "l.id > ? AND l.claim = ?", before, d.claim); err != nil {
+		if err := models.InsertNotices(tx, d.now, "l.id > ? AND l.claim = ?", before, d.claim); err != nil {
 			return nil, err
 		}
 	}
@@ -171,7 +176,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 	// document for each.
 	var pairs sql.NullString
 	err := tx.Raw(`SELECT group_concat(j.key || ' ' || l.id) FROM jsonb_each(?) AS j
-		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.secret_id = j.value->>0
+		CROSS JOIN notification_ledgers AS l ON l.expires_at = j.value->>1 AND l.`+col+` = j.value->>0
 			AND l.event = j.value->>2 AND l.threshold = CAST(j.value->>3 AS INTEGER)
 			AND l.recipient = j.value->>4 AND l.channel = j.value->>5
 		WHERE l.id > ?`, string(doc), before).Row().Scan(&pairs)
@@ -196,7 +201,7 @@ func sqliteLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 }
 
 // ledgerDoc is the JSON document sqliteLedger unpacks: an array of seven
-// strings per entry (secret, expiry, event, threshold, recipient, channel,
+// strings per entry (subject, expiry, event, threshold, recipient, channel,
 // sent). Written by hand: encoding/json's reflection cost more than the
 // insert's own parsing, and a page's document is written in one buffer.
 func ledgerDoc(entries []LedgerEntry) []byte {
@@ -216,7 +221,7 @@ func ledgerDoc(entries []LedgerEntry) []byte {
 		if e.sent() {
 			sent = "1"
 		}
-		for j, v := range [...]string{e.SecretID, expText, e.Event, strconv.Itoa(e.Threshold), e.Recipient, e.Channel, sent} {
+		for j, v := range [...]string{e.SubjectID, expText, e.Event, strconv.Itoa(e.Threshold), e.Recipient, e.Channel, sent} {
 			if j == 0 {
 				buf = append(buf, '[')
 			} else {
@@ -260,12 +265,12 @@ func sqliteInsertedAll(tx *gorm.DB, d *decision, before uint64) ([]insertedRow, 
 	}
 	e0, en := &d.entries[0], &d.entries[len(d.entries)-1]
 	var ends []string
-	err = tx.Raw("SELECT secret_id || recipient || channel FROM notification_ledgers WHERE id IN (?, ?) ORDER BY id", first, last).
+	err = tx.Raw("SELECT "+d.kind.Column+" || recipient || channel FROM notification_ledgers WHERE id IN (?, ?) ORDER BY id", first, last).
 		Scan(&ends).Error
 	if err != nil {
 		return nil, err
 	}
-	if len(ends) == 0 || ends[0] != e0.SecretID+e0.Recipient+e0.Channel || ends[len(ends)-1] != en.SecretID+en.Recipient+en.Channel {
+	if len(ends) == 0 || ends[0] != e0.SubjectID+e0.Recipient+e0.Channel || ends[len(ends)-1] != en.SubjectID+en.Recipient+en.Channel {
 		return nil, errors.New("ledger rows were not inserted in the entries' order")
 	}
 	out := make([]insertedRow, len(d.entries))
@@ -275,8 +280,11 @@ func sqliteInsertedAll(tx *gorm.DB, d *decision, before uint64) ([]insertedRow, 
 	return out, nil
 }
 
-// ledgerColumns are written by postgresLedger, in this order.
-const ledgerColumns = "secret_id, expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at, sent_at"
+// ledgerColumns are the columns the inserts write, in this order, for a
+// kind whose subject ids go in column.
+func ledgerColumns(column string) string {
+	return "kind, " + column + ", expires_at, event, threshold, recipient, channel, status, claim, lease_until, created_at, sent_at"
+}
 
 // insertBatch rows per INSERT on PostgreSQL keeps statements within the
 // bound-parameter limit while saving round trips.
@@ -285,48 +293,53 @@ const insertBatch = 100
 // postgresLedger inserts the ledger rows insertBatch at a time; RETURNING
 // lists the rows inserted, not those skipped as conflicts.
 func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
+	col := d.kind.Column
 	type key struct {
-		secret, event, recipient, channel string
-		threshold                         int
+		subject, event, recipient, channel string
+		threshold                          int
 	}
 	var out []insertedRow
 	var console []uint64 // ids of the console rows inserted
 	for start := 0; start < len(d.entries); start += insertBatch {
 		end := min(start+insertBatch, len(d.entries))
-		args := make([]any, 0, (end-start)*12)
+		args := make([]any, 0, (end-start)*13)
 		index := make(map[key]int, end-start)
 		for i := start; i < end; i++ {
 			e := &d.entries[i]
-			index[key{e.SecretID, e.Event, e.Recipient, e.Channel, e.Threshold}] = i
-			status, sentAt := LedgerPending, any(nil)
+			index[key{e.SubjectID, e.Event, e.Recipient, e.Channel, e.Threshold}] = i
+			status, sentAt := models.LedgerPending, any(nil)
 			if e.sent() {
-				status, sentAt = LedgerSent, d.now
+				status, sentAt = models.LedgerSent, d.now
 			}
-			args = append(args, i, e.SecretID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
+			args = append(args, i, d.kind.Name, e.SubjectID, e.ExpiresAt.UTC(), e.Event, e.Threshold, e.Recipient, e.Channel,
 				status, d.claim, d.lease, d.now, sentAt)
 		}
-		// Entries of a secret renewed or deleted since it was read are
-		// left out. A secret has one expiry, so the key returned needs no
-		// expires_at.
+		// Entries of a subject renewed or deleted since it was read are
+		// left out. A subject has one expiry, so the key returned needs
+		// no expires_at.
 		// The rows go in in the entries' order (ord), next to each other
 		// in the key.
-		rows, err := tx.Raw("INSERT INTO notification_ledgers ("+ledgerColumns+") SELECT "+ledgerColumns+" FROM (VALUES "+
-			strings.TrimSuffix(strings.Repeat(postgresLedgerRow+",", end-start), ",")+") AS v (ord, "+ledgerColumns+")"+
-			" WHERE EXISTS (SELECT 1 FROM client_secrets s WHERE s.id = v.secret_id AND s.expires_at = v.expires_at)"+
-			" ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, secret_id, event, threshold, recipient, channel", args...).Rows()
+		cols := ledgerColumns(col)
+		exists := ""
+		if d.kind.Table != "" {
+			exists = " WHERE EXISTS (SELECT 1 FROM " + d.kind.Table + " s WHERE s.id = v." + col + " AND s.expires_at = v.expires_at)"
+		}
+		rows, err := tx.Raw("INSERT INTO notification_ledgers ("+cols+") SELECT "+cols+" FROM (VALUES "+
+			strings.TrimSuffix(strings.Repeat(postgresLedgerRow+",", end-start), ",")+") AS v (ord, "+cols+")"+
+			exists+" ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, "+col+", event, threshold, recipient, channel", args...).Rows()
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var k key
 			var id uint64
-			if err := rows.Scan(&id, &k.secret, &k.event, &k.threshold, &k.recipient, &k.channel); err != nil {
+			if err := rows.Scan(&id, &k.subject, &k.event, &k.threshold, &k.recipient, &k.channel); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			if i, ok := index[k]; ok {
 				out = append(out, insertedRow{i, id})
-				if k.channel == ChannelUI {
+				if k.channel == models.ChannelUI {
 					console = append(console, id)
 				}
 			}
@@ -337,7 +350,7 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 		}
 	}
 	for start := 0; start < len(console); start += 1000 {
-		if err := insertNotices(tx, d.now, "l.id IN ?", console[start:min(start+1000, len(console))]); err != nil {
+		if err := models.InsertNotices(tx, d.now, "l.id IN ?", console[start:min(start+1000, len(console))]); err != nil {
 			return nil, err
 		}
 	}
@@ -347,5 +360,5 @@ func postgresLedger(tx *gorm.DB, d *decision) ([]insertedRow, error) {
 // postgresLedgerRow is one row of a VALUES list: its ordinal, then
 // ledgerColumns, typed, since VALUES in a SELECT takes no types from the
 // insert's columns.
-const postgresLedgerRow = "(CAST(? AS integer), ?, CAST(? AS timestamptz), ?, CAST(? AS integer), ?, ?, ?, ?, " +
+const postgresLedgerRow = "(CAST(? AS integer), ?, ?, CAST(? AS timestamptz), ?, CAST(? AS integer), ?, ?, ?, ?, " +
 	"CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz))"
