@@ -7,10 +7,12 @@
 -- rows are client secrets'; console notices keep their rows and read state.
 
 -- +goose Up
-ALTER TABLE notification_ledgers ADD COLUMN kind varchar(32) NOT NULL DEFAULT 'client_secret';
+-- IF [NOT] EXISTS: a database that lost its migration records (tests
+-- simulate one from before numbered migrations) is brought here again.
+ALTER TABLE notification_ledgers ADD COLUMN IF NOT EXISTS kind varchar(32) NOT NULL DEFAULT 'client_secret';
 ALTER TABLE notification_ledgers ALTER COLUMN secret_id DROP NOT NULL;
 ALTER TABLE notification_ledgers ALTER COLUMN secret_id SET DEFAULT NULL;
-DROP INDEX idx_ledger_key;
+DROP INDEX IF EXISTS idx_ledger_key;
 CREATE UNIQUE INDEX idx_ledger_key ON notification_ledgers (expires_at, secret_id, event, threshold, recipient, channel)
     WHERE secret_id IS NOT NULL;
 
