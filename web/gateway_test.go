@@ -578,8 +578,10 @@ func TestGatewayRecoversFromLostDatabaseConnections(t *testing.T) {
 		t.Fatal("token refused")
 	}
 	if testdb.Postgres() {
-		// Terminate every connection this test's pool holds.
-		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil)
+		// Terminate every connection this test's pool holds. The handle
+		// does not migrate: the server's own schema is shared by every
+		// package under test, and it only kills connections.
+		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil, models.WithoutMigrating())
 		if err != nil {
 			t.Fatal(err)
 		}
