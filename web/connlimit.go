@@ -32,21 +32,21 @@ func connectionCap(configured, n, dbConns int, nofile uint64) int {
 	return int(min(int64(configured), budget))
 }
 
-// cappedListener accepts at most max connections at once. One more is
+// cappedListener accepts at most limit connections at once. One more is
 // closed as soon as it arrives instead of waiting in the accept queue:
 // the client (a health probe included) learns at once that the server is
 // full, no descriptor is spent on it for longer than the close, and the
 // connections already held keep being served.
 type cappedListener struct {
 	net.Listener
-	max     int64
+	limit   int64
 	open    atomic.Int64
 	gauge   prometheus.Gauge
 	refused prometheus.Counter
 }
 
-func newCappedListener(ln net.Listener, max int, gauge prometheus.Gauge, refused prometheus.Counter) *cappedListener {
-	return &cappedListener{Listener: ln, max: int64(max), gauge: gauge, refused: refused}
+func newCappedListener(ln net.Listener, limit int, gauge prometheus.Gauge, refused prometheus.Counter) *cappedListener {
+	return &cappedListener{Listener: ln, limit: int64(limit), gauge: gauge, refused: refused}
 }
 
 // Accept returns the next connection within the cap, closing those over it.
@@ -56,7 +56,7 @@ func (l *cappedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) > l.max {
+		if l.open.Add(1) > l.limit {
 			l.open.Add(-1)
 			l.refused.Inc()
 			// A reset rather than a FIN: nothing to drain, and no

@@ -62,8 +62,8 @@ func scrape(e *env) string {
 // probe learns it in no time) and counted; once some are closed, /healthz
 // answers new connections again.
 func TestListenerConnectionCap(t *testing.T) {
-	const cap = 3
-	e := newEnv(t, func(c *config.Config) { c.Server.Console.MaxConnections = cap })
+	const limit = 3
+	e := newEnv(t, func(c *config.Config) { c.Server.Console.MaxConnections = limit })
 	ln, err := e.srv.Listen("console", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestListenerConnectionCap(t *testing.T) {
 	addr := ln.Addr().String()
 
 	var held []*heldConn
-	for i := range cap {
+	for i := range limit {
 		c := dialHeld(t, addr)
 		if status, err := c.healthz(); err != nil || status != 200 {
 			t.Fatalf("connection %d: /healthz = %d, %v", i+1, status, err)
@@ -86,7 +86,7 @@ func TestListenerConnectionCap(t *testing.T) {
 	start := time.Now()
 	err = refusedAtOnce(addr)
 	if err != nil {
-		t.Fatalf("connection %d over the cap: %v", cap+1, err)
+		t.Fatalf("connection %d over the cap: %v", limit+1, err)
 	}
 	if waited := time.Since(start); waited > 5*time.Second {
 		t.Errorf("refusing took %s", waited)

@@ -165,7 +165,7 @@ func maxConnections(cfg *config.Config, log *slog.Logger) map[string]int {
 // connections over the cap are closed on arrival and counted in
 // latchkey_connections_refused_total.
 func (s *Server) Listen(listener, addr string) (net.Listener, error) {
-	max, ok := s.maxConns[listener]
+	limit, ok := s.maxConns[listener]
 	if !ok {
 		return nil, fmt.Errorf("web: unknown listener %q", listener)
 	}
@@ -173,7 +173,7 @@ func (s *Server) Listen(listener, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCappedListener(ln, max,
+	return newCappedListener(ln, limit,
 		s.Metrics.ConnectionsOpen.WithLabelValues(listener),
 		s.Metrics.ConnectionsRefused.WithLabelValues(listener)), nil
 }
