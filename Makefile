@@ -56,10 +56,13 @@ lint:
 
 # Go benchmarks, then the token endpoint's load test on loopback (prints
 # requests/s, p50 and p99 next to a bare Echo handler; set
-# LATCHKEY_BENCH_PG_DSN=postgres://... to measure PostgreSQL side by side).
+# LATCHKEY_BENCH_PG_DSN=postgres://... to measure PostgreSQL side by side),
+# then a short soak: 1,000 keep-alive connections for 10 s must see no
+# error (the full run is -duration 60s, see the README).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/tokenload
+	$(GO) run ./bench/tokenload -soak -conns 1000 -duration 10s
 
 # CI: regenerating must not change anything that is committed, and must not
 # produce new files (untracked files are listed by git status as well).

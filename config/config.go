@@ -90,14 +90,22 @@ type Config struct {
 		ShutdownTimeout Duration `yaml:"shutdownTimeout"`
 	} `yaml:"server"`
 
-	// Metrics configures the Prometheus endpoint.
+	// Metrics configures the Prometheus endpoint. The gateway listener
+	// never serves it: it names every domain, which the gateway otherwise
+	// hides from clients.
 	Metrics struct {
 		// Enabled serves /metrics.
 		Enabled bool `yaml:"enabled"`
 		// Addr, when set (host:port), serves /metrics on its own listener
-		// instead of on the console and gateway listeners: use it to keep
-		// metrics off public addresses.
+		// (unauthenticated unless BearerToken is set) instead of on the
+		// console listener: for scrapers on a private network.
 		Addr string `yaml:"addr"`
+		// BearerToken, when set, lets a scraper read /metrics by sending
+		// "Authorization: Bearer <token>" (on the console listener, and
+		// required on the Addr listener). Without it, the console serves
+		// /metrics only to signed-in administrators. At least 16
+		// characters, no spaces.
+		BearerToken string `yaml:"bearerToken"`
 	} `yaml:"metrics"`
 
 	// Database selects the store.
@@ -238,7 +246,16 @@ type Listener struct {
 	// Addr is the listen address in host:port form (host may be empty);
 	// port 0 picks a free port.
 	Addr string `yaml:"addr"`
+	// MaxConnections caps the connections open at once, idle keep-alive
+	// ones included; connections over the cap are closed at once, so they
+	// cannot exhaust the process's file descriptors. Lowered at start-up
+	// when RLIMIT_NOFILE leaves less room.
+	MaxConnections int `yaml:"maxConnections"`
 }
+
+// MaxConnectionsLimit is the largest accepted
+// server.console.maxConnections and server.gateway.maxConnections.
+const MaxConnectionsLimit = 1_000_000
 
 // Duration is a time.Duration written as a Go duration string ("15s",
 // "12h") in YAML and in environment variables.
@@ -296,8 +313,8 @@ func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Problem }
 // the environment says otherwise.
 func Default() *Config {
 	c := &Config{}
-	c.Server.Console = Listener{Enabled: true, Addr: ":8093"}
-	c.Server.Gateway = Listener{Enabled: true, Addr: ":8092"}
+	c.Server.Console = Listener{Enabled: true, Addr: ":8093", MaxConnections: 10_000}
+	c.Server.Gateway = Listener{Enabled: true, Addr: ":8092", MaxConnections: 10_000}
 	c.Server.PublicURL = "http://localhost:8093"
 	c.Server.ReadHeaderTimeout = Duration{5 * time.Second}
 	c.Server.ReadTimeout = Duration{15 * time.Second}
@@ -577,6 +594,9 @@ func (c *Config) Validate() error {
 		if p := addrProblem(l.l.Addr); p != "" {
 			return bad(l.key+".addr", "%s", p)
 		}
+		if n := l.l.MaxConnections; n < 1 || n > MaxConnectionsLimit {
+			return bad(l.key+".maxConnections", "must be between 1 and %d (got %d)", MaxConnectionsLimit, n)
+		}
 	}
 	if !s.Console.Enabled && !s.Gateway.Enabled {
 		return bad("server", "at least one of server.console.enabled and server.gateway.enabled must be true")
@@ -605,6 +625,14 @@ func (c *Config) Validate() error {
 	if c.Metrics.Enabled && c.Metrics.Addr != "" {
 		if p := addrProblem(c.Metrics.Addr); p != "" {
 			return bad("metrics.addr", "%s", p)
+		}
+	}
+	if t := c.Metrics.BearerToken; t != "" {
+		if len(t) < 16 {
+			return bad("metrics.bearerToken", "must be at least 16 characters (got %d)", len(t))
+		}
+		if strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return bad("metrics.bearerToken", "must be printable ASCII without spaces")
 		}
 	}
 	for _, d := range []struct {

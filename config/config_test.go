@@ -38,8 +38,10 @@ func TestDefaults(t *testing.T) {
 		got  any
 		want any
 	}{
-		{"server.console", c.Server.Console, Listener{Enabled: true, Addr: ":8093"}},
-		{"server.gateway", c.Server.Gateway, Listener{Enabled: true, Addr: ":8092"}},
+		{"server.console", c.Server.Console, Listener{Enabled: true, Addr: ":8093", MaxConnections: 10_000}},
+		{"server.gateway", c.Server.Gateway, Listener{Enabled: true, Addr: ":8092", MaxConnections: 10_000}},
+		{"metrics.addr", c.Metrics.Addr, ""},
+		{"metrics.bearerToken", c.Metrics.BearerToken, ""},
 		{"server.publicURL", c.Server.PublicURL, "http://localhost:8093"},
 		{"server.readHeaderTimeout", c.Server.ReadHeaderTimeout.Duration, 5 * time.Second},
 		{"server.readTimeout", c.Server.ReadTimeout.Duration, 15 * time.Second},
@@ -219,6 +221,8 @@ func TestEnvOverridesFile(t *testing.T) {
 		"LATCHKEY_LOG_FORMAT=text",
 		"LATCHKEY_LOG_FORMAT=json", // last one wins
 		"latchkey_log_level=error", // names are case-sensitive
+		"LATCHKEY_SERVER_GATEWAY_MAXCONNECTIONS=2500",
+		"LATCHKEY_METRICS_BEARERTOKEN=scrape-token-0123456789",
 	}
 	c, err := Load(p, env)
 	if err != nil {
@@ -232,6 +236,8 @@ func TestEnvOverridesFile(t *testing.T) {
 	want.Session.MaxAge = Duration{2 * time.Hour}
 	want.Services.Notifier.ClientSecret.CronExpression = "0 0 6 * * *"
 	want.Database.DSN = "file:test.db?cache=shared"
+	want.Server.Gateway.MaxConnections = 2500
+	want.Metrics.BearerToken = "scrape-token-0123456789"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", c, want)
 	}
@@ -325,7 +331,7 @@ server:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server.Gateway != (Listener{Enabled: true, Addr: ":9002"}) || c.Server.Console.Addr != ":9001" {
+	if c.Server.Gateway != (Listener{Enabled: true, Addr: ":9002", MaxConnections: 10_000}) || c.Server.Console.Addr != ":9001" {
 		t.Errorf("merge: got %+v", c.Server)
 	}
 }
@@ -349,6 +355,12 @@ func TestValidate(t *testing.T) {
 		{"addr port 0", func(c *Config) { c.Server.Console.Addr = "127.0.0.1:0" }, "", ""},
 		{"addr ipv6", func(c *Config) { c.Server.Console.Addr = "[::1]:8093" }, "", ""},
 		{"bad addr on disabled listener", func(c *Config) { c.Server.Gateway = Listener{Addr: "junk"} }, "", ""},
+		{"maxConnections 0", func(c *Config) { c.Server.Console.MaxConnections = 0 }, "server.console.maxConnections", "between 1 and 1000000 (got 0)"},
+		{"maxConnections too many", func(c *Config) { c.Server.Gateway.MaxConnections = 1_000_001 }, "server.gateway.maxConnections", "between 1 and 1000000"},
+		{"maxConnections 1", func(c *Config) { c.Server.Gateway.MaxConnections = 1 }, "", ""},
+		{"metrics bearerToken short", func(c *Config) { c.Metrics.BearerToken = "0123456789abcde" }, "metrics.bearerToken", "at least 16 characters (got 15)"},
+		{"metrics bearerToken space", func(c *Config) { c.Metrics.BearerToken = "0123456789 abcdef" }, "metrics.bearerToken", "without spaces"},
+		{"metrics bearerToken", func(c *Config) { c.Metrics.BearerToken = "0123456789abcdef" }, "", ""},
 		{"both listeners disabled", func(c *Config) { c.Server.Console.Enabled, c.Server.Gateway.Enabled = false, false },
 			"server", "at least one of server.console.enabled and server.gateway.enabled must be true"},
 		{"gateway only", func(c *Config) { c.Server.Console.Enabled = false }, "", ""},

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
@@ -460,6 +461,10 @@ func load(t *testing.T, ctx context.Context, step string, wantStatus int, wantPa
 	if int(resp.Status) != wantStatus {
 		t.Errorf("%s: %s answered %d %s, want %d", step, resp.URL, resp.Status, resp.StatusText, wantStatus)
 	}
+	// The load event reaches this listener before chromedp's own bookkeeping
+	// has learnt the new document's JavaScript context; wait until a poll
+	// runs in it, so the steps that follow start on the new page.
+	waitFor(t, ctx, step+": new document ready", `document.readyState === "complete"`)
 	path := run(t, ctx, step+": read location", chromedp.Evaluate[string](`location.pathname`))
 	if !regexp.MustCompile(`^(?:` + wantPath + `)$`).MatchString(path) {
 		t.Fatalf("%s: landed on %s, want a path matching %s", step, path, wantPath)
@@ -501,7 +506,33 @@ func writeClipboard(t *testing.T, ctx context.Context, text string) {
 // waitFor polls a JavaScript expression until it is true, as one step.
 func waitFor(t *testing.T, ctx context.Context, step, expression string) {
 	t.Helper()
-	run(t, ctx, step, chromedp.Poll[bool](expression, chromedp.WithPollingInterval(50*time.Millisecond)))
+	run(t, ctx, step, pollInPage(expression))
+}
+
+// pollInPage is chromedp.Poll that survives chromedp's lag behind a
+// navigation. chromedp passes events to listeners (so RunResponse returns
+// on the new page's load event) before its target goroutine records the
+// new document's execution context; a Poll started in between names the
+// old, destroyed context and fails with "Cannot find context with specified
+// id" (-32000). That is retried, and nothing else: the target catches up
+// after the events already queued, so the retries end by themselves.
+func pollInPage(expression string) chromedp.Action[bool] {
+	p := chromedp.Poll[bool](expression, chromedp.WithPollingInterval(50*time.Millisecond))
+	return func(ctx context.Context, tg *chromedp.Target) (bool, error) {
+		for {
+			ok, err := p(ctx, tg)
+			if !isStaleContext(err) || ctx.Err() != nil {
+				return ok, err
+			}
+		}
+	}
+}
+
+// isStaleContext reports whether err is the browser's answer to an
+// evaluation in an execution context that no longer exists.
+func isStaleContext(err error) bool {
+	var e *cdproto.Error
+	return errors.As(err, &e) && e.Code == -32000 && e.Message == "Cannot find context with specified id"
 }
 
 // requireText fails unless the first element matching the CSS selector shows

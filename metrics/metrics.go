@@ -1,6 +1,7 @@
 // Package metrics holds Latchkey's Prometheus metrics: token endpoint
 // requests by outcome and their latency, secrets per domain by status,
-// notifications per channel, and the database pool. Each server owns its
+// notifications per channel, connections per listener and the database
+// pool. Each server owns its
 // own registry (tests build many servers in one process).
 package metrics
 
@@ -30,6 +31,12 @@ type Metrics struct {
 	// Notifications counts notices by channel and result ("sent",
 	// "failed").
 	Notifications *prometheus.CounterVec
+	// ConnectionsOpen is the number of connections open on each listener
+	// ("console", "gateway", "metrics").
+	ConnectionsOpen *prometheus.GaugeVec
+	// ConnectionsRefused counts connections closed on arrival because
+	// their listener held its maxConnections already.
+	ConnectionsRefused *prometheus.CounterVec
 }
 
 // New registers every metric. sqlDB feeds the pool gauges; store the
@@ -50,9 +57,17 @@ func New(store *models.Store, sqlDB *sql.DB) *Metrics {
 			Name: "latchkey_notifications_total",
 			Help: "Expiry notices by channel and result (sent or failed).",
 		}, []string{"channel", "result"}),
+		ConnectionsOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "latchkey_connections_open",
+			Help: "Connections open on each listener.",
+		}, []string{"listener"}),
+		ConnectionsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_connections_refused_total",
+			Help: "Connections closed on arrival because the listener held its maxConnections.",
+		}, []string{"listener"}),
 	}
 	m.registry.MustRegister(
-		m.TokenRequests, m.TokenLatency, m.Notifications,
+		m.TokenRequests, m.TokenLatency, m.Notifications, m.ConnectionsOpen, m.ConnectionsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newSecretsCollector(store),
 	)

@@ -513,16 +513,36 @@ func TestGatewayChangesTakeEffectOnNextRequest(t *testing.T) {
 }
 
 func TestGatewayMetrics(t *testing.T) {
-	g := newGatewayEnv(t)
+	const scrapeToken = "scrape-token-0123456789"
+	g := newGatewayEnv(t, func(c *config.Config) { c.Metrics.BearerToken = scrapeToken })
 	if resp, _ := g.token(g.app.ClientID, g.secret); resp.StatusCode != 200 {
 		t.Fatal("token refused")
 	}
 	resp, body := g.token(g.app.ClientID, "wrong")
 	g.wantInvalidClient(resp, body, false)
-	for _, base := range []string{g.gw.URL, g.ts.URL} {
-		resp, body := g.do(mustRequest(http.MethodGet, base+"/metrics"))
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s/metrics: %d", base, resp.StatusCode)
+	// The console serves /metrics to a signed-in administrator and to a
+	// scraper with metrics.bearerToken (see metrics_test.go for who else is
+	// refused).
+	admin, _ := g.admin()
+	scrapes := []struct {
+		name string
+		get  func() (int, string)
+	}{
+		{"console, administrator's session", func() (int, string) {
+			r := admin.get("/metrics")
+			return r.Status, r.Body
+		}},
+		{"console, bearer token", func() (int, string) {
+			req := mustRequest(http.MethodGet, g.ts.URL+"/metrics")
+			req.Header.Set("Authorization", "Bearer "+scrapeToken)
+			resp, body := g.do(req)
+			return resp.StatusCode, body
+		}},
+	}
+	for _, s := range scrapes {
+		status, body := s.get()
+		if status != 200 {
+			t.Fatalf("%s: /metrics: %d", s.name, status)
 		}
 		for _, want := range []string{
 			`latchkey_token_requests_total{endpoint="token",outcome="success"} 1`,
@@ -533,14 +553,24 @@ func TestGatewayMetrics(t *testing.T) {
 			`go_sql_max_open_connections{db_name="latchkey"}`,
 		} {
 			if !strings.Contains(body, want) {
-				t.Errorf("%s/metrics lacks %q", base, want)
+				t.Errorf("%s: /metrics lacks %q", s.name, want)
 			}
 		}
+	}
+	// The gateway faces clients: it serves no /metrics, token or not.
+	req := mustRequest(http.MethodGet, g.gw.URL+"/metrics")
+	req.Header.Set("Authorization", "Bearer "+scrapeToken)
+	if resp, _ := g.do(req); resp.StatusCode != 404 {
+		t.Fatalf("gateway /metrics: %d", resp.StatusCode)
 	}
 	// With metrics.addr set, the listeners do not serve /metrics.
 	own := newGatewayEnv(t, func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" })
 	if resp, _ := own.do(mustRequest(http.MethodGet, own.gw.URL+"/metrics")); resp.StatusCode != 404 {
 		t.Fatalf("gateway /metrics with metrics.addr set: %d", resp.StatusCode)
+	}
+	ownAdmin, _ := own.admin()
+	if r := ownAdmin.get("/metrics"); r.Status != 404 {
+		t.Fatalf("console /metrics with metrics.addr set: %d", r.Status)
 	}
 }
 

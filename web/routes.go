@@ -1,8 +1,6 @@
 package web
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"latchkey/gateway"
@@ -13,12 +11,12 @@ import (
 // consoleRoutes registers every route of the console listener: pages, their
 // forms and the Management API. Middleware is per route (not groups), so an
 // unknown path is a plain 404 for everyone, and authentication (401) comes
-// before the role check (403). metricsHandler is nil when /metrics is not
-// served here.
-func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handler) {
+// before the role check (403). metricsHandler, nil when /metrics is not
+// served here, checks its own access (metricsAccess).
+func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.HandlerFunc) {
 	e.GET("/healthz", h.Healthz)
 	if metricsHandler != nil {
-		e.GET("/metrics", echo.WrapHandler(metricsHandler))
+		e.GET("/metrics", metricsHandler)
 	}
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	e.GET("/setup", h.SetupForm)
@@ -127,12 +125,11 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 }
 
 // gatewayRoutes registers every route of the gateway listener: the OAuth
-// endpoints of each domain under /{hrid}/.
-func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway, metricsHandler http.Handler) {
+// endpoints of each domain under /{hrid}/. No /metrics here: the gateway
+// faces clients, and the metrics name every domain (the token endpoint
+// hides unknown hrids behind 401).
+func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway) {
 	e.GET("/healthz", h.Healthz)
-	if metricsHandler != nil {
-		e.GET("/metrics", echo.WrapHandler(metricsHandler))
-	}
 	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
 	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
 	e.GET("/:hrid/oauth/jwks", gw.JWKS)

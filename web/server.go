@@ -7,6 +7,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,9 +32,17 @@ type Server struct {
 	// Gateway serves the OAuth endpoints.
 	Gateway http.Handler
 
+	// MetricsOnly serves /metrics on the metrics.addr listener; nil when
+	// metrics.addr is empty or metrics are off.
+	MetricsOnly http.Handler
+
 	// Metrics is the process's Prometheus registry and metrics; /metrics
-	// serves it on both listeners unless metrics.addr gives it its own.
+	// serves it on the console listener (to administrators and the bearer
+	// token) unless metrics.addr gives it its own. Never on the gateway.
 	Metrics *metrics.Metrics
+
+	// maxConns is each listener's connection cap (see Listen).
+	maxConns map[string]int
 
 	lastUsed *models.LastUsedRecorder
 	failures *gateway.FailureSummary
@@ -107,17 +116,63 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 	gw := gateway.New(store, srv.lastUsed,
 		throttle.New(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
 		srv.failures, cfg.Server.GatewayURL, log, srv.Metrics)
-	var metricsHandler http.Handler
-	if cfg.Metrics.Enabled && cfg.Metrics.Addr == "" {
-		metricsHandler = srv.Metrics.Handler()
+	var metricsHandler echo.HandlerFunc
+	token := newBearerToken(cfg.Metrics.BearerToken)
+	switch {
+	case !cfg.Metrics.Enabled:
+	case cfg.Metrics.Addr != "":
+		srv.MetricsOnly = metricsOnly(srv.Metrics.Handler(), token)
+	default:
+		metricsHandler = metricsAccess(token)(echo.WrapHandler(srv.Metrics.Handler()))
 	}
 	proxies, err := cfg.TrustedProxyNets()
 	if err != nil {
 		return nil, err
 	}
+	srv.maxConns = maxConnections(cfg, log)
 	srv.Console = console(h, sess, store, log, metricsHandler, proxies)
-	srv.Gateway = gatewayServer(h, gw, log, metricsHandler, proxies)
+	srv.Gateway = gatewayServer(h, gw, log, proxies)
 	return srv, nil
+}
+
+// maxConnections returns the connection cap of each listener: the
+// configured maxConnections, lowered (and logged) when the descriptor
+// limit leaves less room.
+func maxConnections(cfg *config.Config, log *slog.Logger) map[string]int {
+	caps := map[string]int{"metrics": metricsMaxConnections}
+	n := 0
+	for _, l := range []config.Listener{cfg.Server.Console, cfg.Server.Gateway} {
+		if l.Enabled {
+			n++
+		}
+	}
+	nofile := openFileLimit()
+	for name, l := range map[string]config.Listener{"console": cfg.Server.Console, "gateway": cfg.Server.Gateway} {
+		caps[name] = connectionCap(l.MaxConnections, n, cfg.Database.MaxOpenConns, nofile)
+		if l.Enabled && caps[name] < l.MaxConnections {
+			log.Warn("connection cap lowered to fit the open-file limit (raise it with ulimit -n or LimitNOFILE=)",
+				"listener", name, "maxConnections", caps[name], "configured", l.MaxConnections, "RLIMIT_NOFILE", nofile)
+		}
+	}
+	return caps
+}
+
+// Listen opens the TCP listener of one of the server's listeners
+// ("console", "gateway" or "metrics") on addr, with its connection cap:
+// connections over the cap are closed on arrival and counted in
+// latchkey_connections_refused_total.
+func (s *Server) Listen(listener, addr string) (net.Listener, error) {
+	limit, ok := s.maxConns[listener]
+	if !ok {
+		return nil, fmt.Errorf("web: unknown listener %q", listener)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return newCappedListener(ln, limit,
+		s.Metrics.ConnectionsOpen.WithLabelValues(listener),
+		s.Metrics.ConnectionsRefused.WithLabelValues(listener)), nil
 }
 
 func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo {
@@ -140,7 +195,7 @@ func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo
 	return e
 }
 
-func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet) *echo.Echo {
 	e := newEcho(log, "console", proxies)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
 	e.Use(securityHeaders, cleanInput, csrfProtection(), sess.loadUser(store))
@@ -148,11 +203,11 @@ func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log
 	return e
 }
 
-func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, proxies []*net.IPNet) *echo.Echo {
 	e := newEcho(log, "gateway", proxies)
 	e.HTTPErrorHandler = jsonErrorHandler(log)
 	e.Use(gatewayHeaders)
-	gatewayRoutes(e, h, gw, metricsHandler)
+	gatewayRoutes(e, h, gw)
 	return e
 }
 

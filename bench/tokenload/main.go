@@ -8,6 +8,13 @@
 // secrets to show that verification cost does not grow with the count; on
 // SQLite and, given -pg or $LATCHKEY_BENCH_PG_DSN, on PostgreSQL side by
 // side.
+//
+// With -soak it instead holds -conns keep-alive connections (default
+// 1,000) on the token endpoint for -duration, through the gateway's capped
+// listener and the server timeouts `latchkey serve` uses, reconnecting
+// after any failure, and prints the errors, the rate, p50, p99 and the
+// slowest request; it exits non-zero if any request failed. It runs on
+// loopback only and stops by itself.
 package main
 
 import (
@@ -41,8 +48,16 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each case runs")
 	workers := flag.Int("c", 32, "concurrent clients")
 	pg := flag.String("pg", os.Getenv("LATCHKEY_BENCH_PG_DSN"), "PostgreSQL URL to measure too (default $LATCHKEY_BENCH_PG_DSN); its bench domain is replaced")
+	soakMode := flag.Bool("soak", false, "hold -conns keep-alive connections on the token endpoint for -duration instead of the cases")
+	conns := flag.Int("conns", 1000, "keep-alive connections held by -soak")
 	flag.Parse()
-	if err := run(*duration, *workers, *pg); err != nil {
+	var err error
+	if *soakMode {
+		err = runSoak(*duration, *conns, *pg)
+	} else {
+		err = run(*duration, *workers, *pg)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tokenload:", err)
 		os.Exit(1)
 	}

@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Info("listener disabled", "listener", name)
 			return nil
 		}
-		ln, err := net.Listen("tcp", l.Addr)
+		ln, err := srv.Listen(name, l.Addr)
 		if err != nil {
 			return fmt.Errorf("%s listener on %s: %w", name, l.Addr, err)
 		}
@@ -104,10 +104,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := add("console", cfg.Server.Console, srv.Console); err != nil {
 		return err
 	}
-	if cfg.Metrics.Enabled && cfg.Metrics.Addr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", srv.Metrics.Handler())
-		if err := add("metrics", config.Listener{Enabled: true, Addr: cfg.Metrics.Addr}, mux); err != nil {
+	if srv.MetricsOnly != nil {
+		if err := add("metrics", config.Listener{Enabled: true, Addr: cfg.Metrics.Addr}, srv.MetricsOnly); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
 			}
