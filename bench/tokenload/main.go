@@ -140,59 +140,22 @@ func run(d time.Duration, workers int, pgDSN string) error {
 // database that is cleared of earlier runs' bench domain first) and runs
 // every gateway case against it.
 func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := config.Default()
-	cfg.Database.DSN = dsn
-	cfg.Applications.SecretsMax = 20
-	cfg.Security.Token.MaxAttempts = 1 << 30
-	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
-		models.WithSecretsMax(cfg.Applications.SecretsMax))
+	b, err := newBenchServer(dsn, func(cfg *config.Config) {
+		cfg.Applications.SecretsMax = 20
+		cfg.Security.Token.MaxAttempts = 1 << 30
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	srv, err := web.New(ctx, cfg, store, log)
-	if err != nil {
-		return nil, err
-	}
-	bgCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go srv.Run(bgCtx)
-
-	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
-		if _, err := store.DeleteDomain(ctx, models.Actor{}, old.ID); err != nil {
-			return nil, err
-		}
-	}
-	domain, err := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
-	if err != nil {
-		return nil, err
-	}
-	// app creates an application holding n secrets and returns its client id
-	// and the last-created value.
-	app := func(name string, n int) (string, string, error) {
-		a, first, err := store.CreateApplication(ctx, models.Actor{}, domain.ID, models.ApplicationInput{Name: name, Type: models.AppTypeService, Scopes: "read"})
-		if err != nil {
-			return "", "", err
-		}
-		last := first.Value
-		for i := 1; i < n; i++ {
-			ns, err := store.CreateSecret(ctx, models.Actor{}, a.ID, fmt.Sprintf("secret-%02d", i))
-			if err != nil {
-				return "", "", err
-			}
-			last = ns.Value
-		}
-		return a.ClientID, last, nil
-	}
+	defer b.close()
+	app := b.app
 	// Padding: other applications and secrets, so the index is not trivially small.
 	for i := 0; i < 200; i++ {
 		if _, _, err := app(fmt.Sprintf("pad-%03d", i), 10); err != nil {
 			return nil, err
 		}
 	}
-	gw, err := serve(srv.Gateway)
+	gw, err := serve(b.srv.Gateway)
 	if err != nil {
 		return nil, err
 	}
@@ -310,4 +273,80 @@ func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) bool {
 		return false
 	}
 	return strings.HasPrefix(status, "HTTP/1.1 200")
+}
+
+// benchServer is a Latchkey server on dsn with an empty "bench" domain,
+// for the load test and the soak.
+type benchServer struct {
+	cfg    *config.Config
+	store  *models.Store
+	srv    *web.Server
+	domain *models.Domain
+	stop   func()
+}
+
+// newBenchServer opens dsn as `latchkey serve` would, with tune applied to
+// the default configuration, runs the server's background work and
+// replaces the bench domain of earlier runs (PostgreSQL keeps it).
+func newBenchServer(dsn string, tune func(*config.Config)) (*benchServer, error) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := config.Default()
+	cfg.Database.DSN = dsn
+	if tune != nil {
+		tune(cfg)
+	}
+	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
+		models.WithSecretsMax(cfg.Applications.SecretsMax))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := web.New(ctx, cfg, store, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	bgCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(bgCtx)
+	}()
+	b := &benchServer{cfg: cfg, store: store, srv: srv, stop: func() {
+		stop()
+		<-done
+		_ = store.Close()
+	}}
+	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
+		if _, err := store.DeleteDomain(ctx, models.Actor{}, old.ID); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	if b.domain, err = store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true}); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *benchServer) close() { b.stop() }
+
+// app creates an application of the bench domain holding n secrets and
+// returns its client id and the last-created value.
+func (b *benchServer) app(name string, n int) (string, string, error) {
+	ctx := context.Background()
+	a, first, err := b.store.CreateApplication(ctx, models.Actor{}, b.domain.ID, models.ApplicationInput{Name: name, Type: models.AppTypeService, Scopes: "read"})
+	if err != nil {
+		return "", "", err
+	}
+	last := first.Value
+	for i := 1; i < n; i++ {
+		ns, err := b.store.CreateSecret(ctx, models.Actor{}, a.ID, fmt.Sprintf("secret-%02d", i))
+		if err != nil {
+			return "", "", err
+		}
+		last = ns.Value
+	}
+	return a.ClientID, last, nil
 }

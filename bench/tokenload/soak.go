@@ -2,11 +2,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,10 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"latchkey/config"
-	"latchkey/models"
-	"latchkey/web"
 )
 
 // requestTimeout bounds one request of the soak: a request that hangs is
@@ -81,53 +74,18 @@ func runSoak(d time.Duration, conns int, pgDSN string) error {
 // soakGateway serves a gateway on dsn as `latchkey serve` would (capped
 // listener, the configured timeouts) and soaks its token endpoint.
 func soakGateway(name, dsn string, d time.Duration, conns int) (soakResult, error) {
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := config.Default()
-	cfg.Database.DSN = dsn
-	store, err := models.Open(ctx, dsn, log, models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
+	b, err := newBenchServer(dsn, nil)
 	if err != nil {
 		return soakResult{}, err
 	}
-	defer store.Close()
-	srv, err := web.New(ctx, cfg, store, log)
-	if err != nil {
-		return soakResult{}, err
-	}
-	bgCtx, stop := context.WithCancel(ctx)
-	bgDone := make(chan struct{})
-	go func() {
-		defer close(bgDone)
-		srv.Run(bgCtx)
-	}()
-	defer func() {
-		stop()
-		<-bgDone
-	}()
-
-	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
-		if _, err := store.DeleteDomain(ctx, old.ID); err != nil {
-			return soakResult{}, err
-		}
-	}
-	domain, err := store.CreateDomain(ctx, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
-	if err != nil {
-		return soakResult{}, err
-	}
+	defer b.close()
 	// An application at secretsMax presenting its last secret, as in the
 	// first case of the load test.
-	a, first, err := store.CreateApplication(ctx, domain.ID, models.ApplicationInput{Name: "soak", Type: models.AppTypeService, Scopes: "read"})
+	clientID, secret, err := b.app("soak", b.cfg.Applications.SecretsMax)
 	if err != nil {
 		return soakResult{}, err
 	}
-	secret := first.Value
-	for i := 1; i < cfg.Applications.SecretsMax; i++ {
-		ns, err := store.CreateSecret(ctx, a.ID, fmt.Sprintf("secret-%02d", i))
-		if err != nil {
-			return soakResult{}, err
-		}
-		secret = ns.Value
-	}
+	cfg, srv := b.cfg, b.srv
 
 	ln, err := srv.Listen("gateway", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +101,7 @@ func soakGateway(name, dsn string, d time.Duration, conns int) (soakResult, erro
 	go hs.Serve(ln)
 	defer hs.Close()
 
-	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {a.ClientID}, "client_secret": {secret}}.Encode()
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}.Encode()
 	r := soak(ln.Addr().String(), "/bench/oauth/token", body, d, conns)
 	r.db = name
 	return r, nil
