@@ -17,7 +17,11 @@ func (h *Handler) ListUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us}))
+	sessions, err := h.Store.SessionCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us, Sessions: sessions}))
 }
 
 // NewUser shows the add-user form.

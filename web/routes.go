@@ -69,6 +69,7 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handle
 	w.POST("/users", h.CreateUser)
 	w.GET("/users/:user/edit", h.EditUser)
 	w.POST("/users/:user", h.UpdateUser)
+	w.POST("/users/:user/sessions/end", h.EndUserSessions)
 
 	// Every signed-in person has notices of their own, so the Notifications
 	// page and its forms need no admin role.
@@ -81,6 +82,9 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handle
 	r.POST("/account/tokens", h.CreateAPIToken)
 	r.GET("/account/tokens/:token/revoke", h.ConfirmRevokeAPIToken)
 	r.POST("/account/tokens/:token/revoke", h.RevokeAPIToken)
+	// The Account page's session list: one's own sessions only.
+	r.POST("/account/sessions/end-others", h.EndOtherSessions)
+	r.POST("/account/sessions/:session/end", h.EndSession)
 
 	apiRoutes(e, h)
 }

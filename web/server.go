@@ -140,10 +140,10 @@ func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo
 	return e
 }
 
-func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
+func console(h *handlers.Handler, sess *serverSessions, store *models.Store, log *slog.Logger, metricsHandler http.Handler, proxies []*net.IPNet) *echo.Echo {
 	e := newEcho(log, "console", proxies)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
-	e.Use(securityHeaders, cleanInput, csrfProtection(), sess.loadUser(store))
+	e.Use(securityHeaders, cleanInput, sess.loadUser, sess.csrfProtection)
 	consoleRoutes(e, h, metricsHandler)
 	return e
 }
