@@ -34,7 +34,13 @@ type Session struct {
 // session's lifetime is the cookie's (whose timestamp gorilla/securecookie
 // checks against the wall clock), and tests that move the store's clock
 // by days must not sign everyone out.
-func sessionNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+func (s *Store) sessionNow() time.Time {
+	now := time.Now
+	if s.sessionClock != nil {
+		now = s.sessionClock
+	}
+	return now().UTC().Truncate(time.Microsecond)
+}
 
 // sessionTouchEvery is how stale LastSeenAt may get: a session is written
 // to at most once a minute, not on every request.
@@ -61,7 +67,7 @@ const (
 // time.
 func (s *Store) StartSession(ctx context.Context, u *User, maxAge time.Duration, clientIP, userAgent string) (*Session, string, error) {
 	token := randomHex(32)
-	now := sessionNow()
+	now := s.sessionNow()
 	sess := &Session{
 		ID: newID(), Digest: SecretDigest(token), UserID: u.ID,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(maxAge),
@@ -88,7 +94,7 @@ func (s *Store) SessionByToken(ctx context.Context, token, clientIP string) (*Se
 	if token == "" {
 		return nil, nil, nil
 	}
-	now := sessionNow()
+	now := s.sessionNow()
 	var sess Session
 	err := s.db.WithContext(ctx).Where("digest = ? AND expires_at > ?", SecretDigest(token), now).Take(&sess).Error
 	if err != nil {
@@ -122,7 +128,7 @@ func (s *Store) SessionByToken(ctx context.Context, token, clientIP string) (*Se
 // Sessions lists a user's live sessions, the most recently seen first.
 func (s *Store) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	var out []Session
-	err := s.db.WithContext(ctx).Where("user_id = ? AND expires_at > ?", userID, sessionNow()).
+	err := s.db.WithContext(ctx).Where("user_id = ? AND expires_at > ?", userID, s.sessionNow()).
 		Order("last_seen_at DESC, created_at DESC, id").Find(&out).Error
 	return out, err
 }
@@ -134,7 +140,7 @@ func (s *Store) SessionCounts(ctx context.Context) (map[string]int64, error) {
 		N      int64
 	}
 	err := s.db.WithContext(ctx).Model(&Session{}).Select("user_id, count(*) AS n").
-		Where("expires_at > ?", sessionNow()).Group("user_id").Scan(&rows).Error
+		Where("expires_at > ?", s.sessionNow()).Group("user_id").Scan(&rows).Error
 	out := make(map[string]int64, len(rows))
 	for _, r := range rows {
 		out[r.UserID] = r.N

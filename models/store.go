@@ -43,6 +43,8 @@ type Store struct {
 	dialect  migrations.Dialect
 	lockFile string
 	log      *slog.Logger
+	// sessionClock replaces the sessions' wall clock in tests (session.go).
+	sessionClock func() time.Time
 }
 
 // DefaultExpiringSoon is the default first notification threshold.
