@@ -139,6 +139,7 @@ func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway, metri
 	}
 	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
 	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
+	e.POST("/:hrid/oauth/revoke", gw.Revoke, gw.Observe("revoke"))
 	e.GET("/:hrid/oauth/jwks", gw.JWKS)
 	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
 }
