@@ -49,14 +49,14 @@ func TestSessionLifecycle(t *testing.T) {
 	t.Run("last seen is written at most once a minute", func(t *testing.T) {
 		start := clock.t
 		clock.t = start.Add(30 * time.Second)
-		if _, _, err := s.SessionByToken(ctx, token, "127.0.0.2"); err != nil {
+		if _, _, err := s.SessionByToken(ctx, token, "127.0.0.9"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.db.First(&stored, "id = ?", sess.ID).Error; err != nil {
 			t.Fatal(err)
 		}
-		if !stored.LastSeenAt.Equal(start) {
-			t.Errorf("last seen = %v after 30 s, want %v (not written)", stored.LastSeenAt, start)
+		if !stored.LastSeenAt.Equal(start) || stored.ClientIP != "127.0.0.2" {
+			t.Errorf("last seen = %v from %s after 30 s, want %v from 127.0.0.2 (not written)", stored.LastSeenAt, stored.ClientIP, start)
 		}
 		clock.t = start.Add(61 * time.Second)
 		if _, _, err := s.SessionByToken(ctx, token, "127.0.0.3"); err != nil {
