@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -26,13 +27,17 @@ type introspection struct {
 
 // Introspect is POST /{hrid}/oauth/introspect (RFC 7662). The caller must
 // authenticate as a client of the domain; a token that is expired, signed
-// by another domain, malformed or otherwise not valid here is
-// {"active":false}.
+// by another domain, malformed, revoked, of an application since disabled
+// or deleted, or otherwise not valid here is {"active":false}. So is every
+// token of a disabled domain, whose clients may still ask.
 func (g *Gateway) Introspect(c echo.Context) error {
 	hrid := c.Param("hrid")
 	form, oe := readForm(c)
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
+	}
+	if d, err := g.Store.DomainByHRID(c.Request().Context(), hrid); err == nil && !d.Enabled {
+		return g.introspectDisabled(c, hrid, form)
 	}
 	client, basic, err := g.authenticatedClient(c, hrid, form)
 	if client == nil {
@@ -50,39 +55,78 @@ func (g *Gateway) Introspect(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// introspectDisabled answers introspection on a disabled domain: the
+// caller still proves it is one of the domain's clients (the token
+// endpoint refuses them all, so only the secret is checked), and every
+// token is inactive.
+func (g *Gateway) introspectDisabled(c echo.Context, hrid string, form map[string][]string) error {
+	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
+	var oe *oauthError
+	if errors.As(err, &oe) {
+		return writeOAuthError(c, oe, creds.Basic)
+	}
+	ok := false
+	if err == nil {
+		if ok, err = g.Store.ClientSecretValid(c.Request().Context(), hrid, creds.ID, creds.Secret); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return writeOAuthError(c, errInvalidClient, creds.Basic)
+	}
+	if _, oe := required(form, "token"); oe != nil {
+		return writeOAuthError(c, oe, creds.Basic)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, introspection{Active: false})
+}
+
 func (g *Gateway) inspect(c echo.Context, domainID, hrid, raw string) (introspection, error) {
 	inactive := introspection{Active: false}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
-	if err != nil || len(tok.Headers) != 1 {
-		return inactive, nil
-	}
-	keys, err := g.keys.domain(c.Request().Context(), domainID)
-	if err != nil {
+	claims, err := g.verified(c, domainID, hrid, raw)
+	if err != nil || claims == nil {
 		return inactive, err
 	}
-	// Only a key the domain has now: a key removed from it no longer
-	// vouches for its tokens.
-	kid := tok.Headers[0].KeyID
-	i := slices.IndexFunc(keys, func(k *signingKey) bool { return k.id == kid })
-	if i < 0 {
-		return inactive, nil // signed by another domain's key, or unknown
-	}
-	var claims accessClaims
-	if err := tok.Claims(keys[i].public.Key, &claims); err != nil {
-		return inactive, nil
-	}
-	err = claims.Claims.ValidateWithLeeway(jwt.Expected{Issuer: g.issuer(hrid), Time: g.Store.Now()}, 0)
-	if err != nil || claims.Expiry == nil {
-		return inactive, nil
-	}
-	if claims.ClientID == "" {
-		return inactive, nil
+	// The signature says what the token was; the database says whether it
+	// still counts: revoked, or its application disabled or deleted.
+	usable, err := g.Store.TokenUsable(c.Request().Context(), domainID, claims.ClientID, claims.ID)
+	if err != nil || !usable {
+		return inactive, err
 	}
 	return introspection{
 		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, Subject: claims.Subject, TokenType: "Bearer",
 		Expiry: claims.Expiry.Time().Unix(), IssuedAt: numeric(claims.IssuedAt), NotBefore: numeric(claims.NotBefore),
 		Issuer: claims.Issuer, Audience: claims.Audience, JTI: claims.ID,
 	}, nil
+}
+
+// verified returns the claims of raw when it is an unexpired access token
+// signed by one of the domain's current keys for this issuer, or nil.
+func (g *Gateway) verified(c echo.Context, domainID, hrid, raw string) (*accessClaims, error) {
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil || len(tok.Headers) != 1 {
+		return nil, nil
+	}
+	keys, err := g.keys.domain(c.Request().Context(), domainID)
+	if err != nil {
+		return nil, err
+	}
+	// Only a key the domain has now: a key removed from it no longer
+	// vouches for its tokens.
+	kid := tok.Headers[0].KeyID
+	i := slices.IndexFunc(keys, func(k *signingKey) bool { return k.id == kid })
+	if i < 0 {
+		return nil, nil // signed by another domain's key, or unknown
+	}
+	var claims accessClaims
+	if err := tok.Claims(keys[i].public.Key, &claims); err != nil {
+		return nil, nil
+	}
+	err = claims.Claims.ValidateWithLeeway(jwt.Expected{Issuer: g.issuer(hrid), Time: g.Store.Now()}, 0)
+	if err != nil || claims.Expiry == nil || claims.ClientID == "" {
+		return nil, nil
+	}
+	return &claims, nil
 }
 
 func numeric(d *jwt.NumericDate) int64 {

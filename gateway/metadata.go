@@ -42,6 +42,8 @@ type discovery struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
@@ -60,6 +62,7 @@ func (g *Gateway) Discovery(c echo.Context) error {
 		Issuer: g.issuer(d.HRID), TokenEndpoint: base + "/oauth/token", JWKSURI: base + "/oauth/jwks",
 		IntrospectionEndpoint: base + "/oauth/introspect", GrantTypesSupported: []string{"client_credentials"},
 		TokenEndpointAuthMethodsSupported: auth, IntrospectionAuthMethodsSupported: auth,
+		RevocationEndpoint: base + "/oauth/revoke", RevocationAuthMethodsSupported: auth,
 		ResponseTypesSupported: []string{"token"}, SubjectTypesSupported: []string{"public"},
 		IDTokenSigningAlgValuesSupported: []string{models.AlgES256},
 	})

@@ -18,10 +18,15 @@ func (h *Handler) renderAccount(c echo.Context, status int, form views.TokenForm
 	if err != nil {
 		return err
 	}
+	sessions, current, err := h.accountSessions(c)
+	if err != nil {
+		return err
+	}
 	return render(c, status, views.Account(views.AccountPage{
 		Page: h.page(c, "Account", "account"), Errors: pwErrs,
 		Tokens: tokens, Now: h.Store.Now(), TokenForm: form, Dialog: dlg,
-		APIBase: c.Scheme() + "://" + c.Request().Host + APIPrefix,
+		APIBase:  c.Scheme() + "://" + c.Request().Host + APIPrefix,
+		Sessions: sessions, CurrentSessionID: current,
 	}))
 }
 

@@ -21,7 +21,15 @@ import (
 const (
 	UserKey = "latchkey.user"
 	CSRFKey = "latchkey.csrf"
+	// SessionKey holds the request's *models.Session, when signed in.
+	SessionKey = "latchkey.session"
 )
+
+// CurrentSession returns the signed-in person's session record, or nil.
+func CurrentSession(c echo.Context) *models.Session {
+	s, _ := c.Get(SessionKey).(*models.Session)
+	return s
+}
 
 // Sessions is the cookie session store, implemented in web/.
 type Sessions interface {

@@ -17,7 +17,11 @@ func (h *Handler) ListUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us}))
+	sessions, err := h.Store.SessionCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us, Sessions: sessions}))
 }
 
 // NewUser shows the add-user form.
@@ -76,14 +80,15 @@ func (h *Handler) UpdateUser(c echo.Context) error {
 	return h.redirect(c, "/users", "User "+u.Email+" saved.")
 }
 
-// Account shows the signed-in person's account page: password and API
-// tokens.
+// Account shows the signed-in person's account page: password, console
+// sessions and API tokens.
 func (h *Handler) Account(c echo.Context) error {
 	return h.renderAccount(c, http.StatusOK, views.NewTokenForm(), nil, nil)
 }
 
-// ChangePassword changes the signed-in person's password and renews their
-// session (sessions issued before the change stop working).
+// ChangePassword changes the signed-in person's password, which ends all
+// their sessions (models.Store.ChangePassword), and starts this browser a
+// new one.
 func (h *Handler) ChangePassword(c echo.Context) error {
 	u := CurrentUser(c)
 	err := h.Store.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))

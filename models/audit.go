@@ -67,7 +67,7 @@ var AuditEventTypes = []string{
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
 	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
-	EventApiTokenCreated, EventApiTokenRevoked,
+	EventApiTokenCreated, EventApiTokenRevoked, EventSessionsEnded,
 }
 
 // AuditFilter selects audit events; zero fields match everything. From is

@@ -45,6 +45,8 @@ type Store struct {
 	log      *slog.Logger
 	// ledgerKinds are the notice ledger's kinds besides client secrets.
 	ledgerKinds []LedgerKind
+	// sessionClock replaces the sessions' wall clock in tests (session.go).
+	sessionClock func() time.Time
 }
 
 // DefaultExpiringSoon is the default first notification threshold.

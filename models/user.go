@@ -185,6 +185,9 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserU
 		if err := tx.Save(&u).Error; err != nil {
 			return err
 		}
+		if err := s.endSessionsOnUpdate(tx, actor, old, u); err != nil {
+			return err
+		}
 		return s.audit(tx, actor, AuditEvent{Type: EventUserUpdated, TargetID: u.ID, TargetName: u.Email,
 			Detail: "role " + old.Role + " → " + u.Role + ", disabled " + boolWord(old.Disabled) + " → " + boolWord(u.Disabled)})
 	})
@@ -226,6 +229,11 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, id, current, ne
 	return s.write(ctx, func(tx *gorm.DB) error {
 		err := tx.Model(&u).Updates(map[string]any{"password_hash": hash, "password_changed_at": s.now()}).Error
 		if err != nil {
+			return err
+		}
+		// Every session ends, the one that asked too: the console starts
+		// it a new one.
+		if _, err := s.endSessions(tx, actor, u.ID, u.Email, "", sessionEndPasswordChange); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, AuditEvent{Type: EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})

@@ -1014,8 +1014,12 @@ func TestDemotedAdminLosesWriteAccessAtOnce(t *testing.T) {
 	u2 := e.createUser("second@example.com", "Second Admin", "second-password-1", models.RoleAdmin)
 	c2 := e.client()
 	c2.mustLogin(u2.Email, "second-password-1")
+	// A form the admin opened before the demotion.
+	tok := c2.csrfFrom("/account")
 	admin.submit("/users/"+u2.ID+"/edit", "/users/"+u2.ID, url.Values{"name": {"Second Admin"}, "role": {"viewer"}}).wantRedirect("/users")
-	c2.submit("/account", "/domains", url.Values{"name": {"After demotion"}}).wantForbidden()
+	c2.postRaw("/domains", url.Values{"name": {"After demotion"}, "_csrf": {tok}}).wantForbidden()
+	// Demotion ends the session: the demoted admin signs in again, as a viewer.
+	c2.get("/domains").wantRedirect("/login?next=" + url.QueryEscape("/domains"))
 	if len(e.domains()) != 0 {
 		t.Fatal("demoted admin created a domain")
 	}
@@ -1183,7 +1187,7 @@ func TestSecureCookieAlways(t *testing.T) {
 	tok := c.csrfFrom("/login")
 	r := c.postRaw("/login", url.Values{"_csrf": {tok}, "email": {"admin@example.com"}, "password": {adminPassword}})
 	r.wantRedirect("/domains")
-	if s := findCookie(r.Cookies, "latchkey_session"); s == nil || !s.Secure || !s.HttpOnly {
+	if s := findCookie(r.Cookies, "__Host-latchkey_session"); s == nil || !s.Secure || !s.HttpOnly {
 		t.Fatalf("session cookie = %+v, want Secure and HttpOnly", s)
 	}
 }

@@ -62,30 +62,6 @@ func requestLogger(log *slog.Logger, listener string) echo.MiddlewareFunc {
 	})
 }
 
-// csrfProtection guards every state-changing console request. Forms send the
-// token as _csrf, htmx sends it in X-CSRF-Token (set once on <body> with
-// hx-headers).
-func csrfProtection() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     handlers.CSRFKey,
-		CookieName:     "latchkey_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		// A missing token is refused like a wrong one (403 "Form expired"),
-		// not with echo's 400 "missing csrf token".
-		ErrorHandler: func(error, echo.Context) error { return middleware.ErrCSRFInvalid },
-		// The Management API authenticates by bearer token only, never by
-		// cookie (handlers.APIAuth), so a forged cross-site request has no
-		// credentials to ride on: it needs no CSRF token.
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return p == "/healthz" || strings.HasPrefix(p, "/static/") || handlers.IsAPIPath(p)
-		},
-	})
-}
-
 // requireLogin sends anonymous visitors to the login page, remembering where
 // they were going.
 func requireLogin(next echo.HandlerFunc) echo.HandlerFunc {

@@ -67,6 +67,7 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	w.POST("/users", h.CreateUser)
 	w.GET("/users/:user/edit", h.EditUser)
 	w.POST("/users/:user", h.UpdateUser)
+	w.POST("/users/:user/sessions/end", h.EndUserSessions)
 
 	// Every signed-in person has notices of their own, so the Notifications
 	// page and its forms need no admin role.
@@ -79,6 +80,9 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	r.POST("/account/tokens", h.CreateAPIToken)
 	r.GET("/account/tokens/:token/revoke", h.ConfirmRevokeAPIToken)
 	r.POST("/account/tokens/:token/revoke", h.RevokeAPIToken)
+	// The Account page's session list: one's own sessions only.
+	r.POST("/account/sessions/end-others", h.EndOtherSessions)
+	r.POST("/account/sessions/:session/end", h.EndSession)
 
 	apiRoutes(e, h)
 }
@@ -132,6 +136,7 @@ func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway) {
 	e.GET("/healthz", h.Healthz)
 	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
 	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
+	e.POST("/:hrid/oauth/revoke", gw.Revoke, gw.Observe("revoke"))
 	e.GET("/:hrid/oauth/jwks", gw.JWKS)
 	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
 }

@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		return nil, err
 	}
 	srv.maxConns = maxConnections(cfg, log)
-	srv.Console = console(h, sess, store, log, metricsHandler, proxies)
+	srv.Console = console(h, sess, log, metricsHandler, proxies)
 	srv.Gateway = gatewayServer(h, gw, log, proxies)
 	return srv, nil
 }
@@ -195,10 +195,10 @@ func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo
 	return e
 }
 
-func console(h *handlers.Handler, sess *cookieSessions, store *models.Store, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet) *echo.Echo {
+func console(h *handlers.Handler, sess *serverSessions, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet) *echo.Echo {
 	e := newEcho(log, "console", proxies)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
-	e.Use(securityHeaders, cleanInput, csrfProtection(), sess.loadUser(store))
+	e.Use(securityHeaders, cleanInput, sess.loadUser, sess.csrfProtection)
 	consoleRoutes(e, h, metricsHandler)
 	return e
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -18,23 +20,33 @@ import (
 
 const (
 	sessionCookie = "latchkey_session"
-	keyUserID     = "uid"
-	keyIssuedAt   = "iat"
+	// hostPrefix is added to the cookie names over HTTPS: a browser then
+	// takes the cookie only from this host, Secure and for Path=/, so a
+	// sibling subdomain or a plain-http page cannot plant one.
+	hostPrefix = "__Host-"
+	// keyToken is the cookie's only lasting value: the session's random
+	// token, whose digest names the session in the database. Flashes ride
+	// along for one redirect.
+	keyToken = "sid"
 )
 
-// cookieSessions keeps the session in a signed and encrypted cookie (no
-// server-side state, so any console node can serve any request).
-type cookieSessions struct {
-	store  *sessions.CookieStore
-	secure string // "auto", "always" or "never"
-	https  bool   // publicURL is https
-	maxAge int
+// serverSessions keeps console sessions in the database (models.Session)
+// and their token in a signed and encrypted gorilla/sessions cookie, so any
+// console node can serve any request and a session ends everywhere at once.
+type serverSessions struct {
+	cookies *sessions.CookieStore
+	store   *models.Store
+	secure  string // "auto", "always" or "never"
+	https   bool   // publicURL is https
+	maxAge  time.Duration
+	// csrfKey signs the CSRF tokens (csrf.go).
+	csrfKey []byte
 }
 
-// newSessions builds the cookie store. Keys come from the configuration or,
-// when it has none, are generated once and kept in the database so restarts
-// and other nodes keep people signed in.
-func newSessions(ctx context.Context, cfg *config.Config, store *models.Store) (*cookieSessions, error) {
+// newSessions builds the session store. Keys come from the configuration
+// or, when it has none, are generated once and kept in the database so
+// restarts and other nodes keep people signed in.
+func newSessions(ctx context.Context, cfg *config.Config, store *models.Store) (*serverSessions, error) {
 	hashKey, blockKey := cfg.SessionHashKey(), cfg.SessionBlockKey()
 	if hashKey == nil {
 		v, err := store.EnsureSetting(ctx, "session.hashKey", models.RandomKey(64))
@@ -55,55 +67,95 @@ func newSessions(ctx context.Context, cfg *config.Config, store *models.Store) (
 		}
 	}
 	cs := sessions.NewCookieStore(hashKey, blockKey)
-	maxAge := int(cfg.Session.MaxAge.Seconds())
-	cs.MaxAge(maxAge)
-	return &cookieSessions{
-		store:  cs,
-		secure: cfg.Session.SecureCookie,
-		https:  strings.HasPrefix(cfg.Server.PublicURL, "https://"),
-		maxAge: maxAge,
+	cs.MaxAge(int(cfg.Session.MaxAge.Seconds()))
+	// The CSRF key is derived, not the hash key itself: one key, one use.
+	mac := hmac.New(sha256.New, hashKey)
+	mac.Write([]byte("latchkey csrf token key"))
+	return &serverSessions{
+		cookies: cs,
+		store:   store,
+		secure:  cfg.Session.SecureCookie,
+		https:   strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+		maxAge:  cfg.Session.MaxAge.Duration,
+		csrfKey: mac.Sum(nil),
 	}, nil
 }
 
-func (s *cookieSessions) get(c echo.Context) *sessions.Session {
+// secureRequest reports whether this request's cookies are Secure (and so
+// named with the __Host- prefix).
+func (s *serverSessions) secureRequest(c echo.Context) bool {
+	switch s.secure {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return s.https || c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// cookieName is base, with the __Host- prefix when the cookie is Secure.
+func (s *serverSessions) cookieName(c echo.Context, base string) string {
+	if s.secureRequest(c) {
+		return hostPrefix + base
+	}
+	return base
+}
+
+func (s *serverSessions) get(c echo.Context) *sessions.Session {
 	// A tampered or stale cookie yields an error and a fresh, empty session:
 	// the person is simply not signed in.
-	sess, _ := s.store.Get(c.Request(), sessionCookie)
+	sess, _ := s.cookies.Get(c.Request(), s.cookieName(c, sessionCookie))
 	return sess
 }
 
-func (s *cookieSessions) save(c echo.Context, sess *sessions.Session) error {
+func (s *serverSessions) save(c echo.Context, sess *sessions.Session) error {
 	opts := *sess.Options
 	opts.Path = "/"
+	opts.Domain = "" // required by __Host-, and right anyway
 	opts.HttpOnly = true
 	opts.SameSite = http.SameSiteLaxMode
-	switch s.secure {
-	case "always":
-		opts.Secure = true
-	case "never":
-		opts.Secure = false
-	default:
-		opts.Secure = s.https || c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
-	}
+	opts.Secure = s.secureRequest(c)
 	sess.Options = &opts
 	return sess.Save(c.Request(), c.Response())
 }
 
-// Login implements handlers.Sessions.
-func (s *cookieSessions) Login(c echo.Context, u *models.User) error {
+// Login implements handlers.Sessions: it stores a new session for u and
+// puts its token in the cookie, in place of whatever the cookie held.
+func (s *serverSessions) Login(c echo.Context, u *models.User) error {
+	rec, token, err := s.store.StartSession(c.Request().Context(), u, s.maxAge, c.RealIP(), c.Request().UserAgent())
+	if err != nil {
+		return err
+	}
 	sess := s.get(c)
 	for k := range sess.Values {
 		delete(sess.Values, k)
 	}
-	sess.Values[keyUserID] = u.ID
-	sess.Values[keyIssuedAt] = time.Now().UnixMilli()
-	sess.Options.MaxAge = s.maxAge
+	sess.Values[keyToken] = token
+	sess.Options.MaxAge = int(s.maxAge.Seconds())
 	c.Set(handlers.UserKey, u)
+	c.Set(handlers.SessionKey, rec)
+	s.refreshCSRF(c)
 	return s.save(c, sess)
 }
 
-// Logout implements handlers.Sessions.
-func (s *cookieSessions) Logout(c echo.Context) error {
+// Logout implements handlers.Sessions: the session ends in the database,
+// so a copy of the cookie is worth nothing afterwards, and the cookie is
+// cleared.
+func (s *serverSessions) Logout(c echo.Context) error {
+	if rec, u := handlers.CurrentSession(c), handlers.CurrentUser(c); rec != nil && u != nil {
+		actor := models.Actor{UserID: u.ID, Email: u.Email, ClientIP: c.RealIP()}
+		err := s.store.EndSession(c.Request().Context(), actor, u.ID, rec.ID, models.SessionEndSignOut)
+		if err != nil && models.ErrorCode(err) != models.CodeNotFound {
+			return err
+		}
+	}
+	return s.clear(c)
+}
+
+// clear drops the cookie's session token.
+func (s *serverSessions) clear(c echo.Context) error {
+	c.Set(handlers.UserKey, nil)
+	c.Set(handlers.SessionKey, nil)
 	sess := s.get(c)
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1
@@ -111,14 +163,14 @@ func (s *cookieSessions) Logout(c echo.Context) error {
 }
 
 // AddFlash implements handlers.Sessions.
-func (s *cookieSessions) AddFlash(c echo.Context, kind, message string) error {
+func (s *serverSessions) AddFlash(c echo.Context, kind, message string) error {
 	sess := s.get(c)
 	sess.AddFlash(kind + "\x00" + message)
 	return s.save(c, sess)
 }
 
 // Flashes implements handlers.Sessions.
-func (s *cookieSessions) Flashes(c echo.Context) []views.Flash {
+func (s *serverSessions) Flashes(c echo.Context) []views.Flash {
 	sess := s.get(c)
 	raw := sess.Flashes()
 	if len(raw) == 0 {
@@ -137,32 +189,31 @@ func (s *cookieSessions) Flashes(c echo.Context) []views.Flash {
 	return out
 }
 
-// loadUser puts the signed-in user in the context. Sessions of disabled or
-// deleted users, or issued before the user's last password change, are ended.
-func (s *cookieSessions) loadUser(store *models.Store) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if strings.HasPrefix(c.Request().URL.Path, "/static/") {
-				return next(c) // assets need no user: skip the session and the query
-			}
-			sess := s.get(c)
-			id, _ := sess.Values[keyUserID].(string)
-			if id == "" {
-				return next(c)
-			}
-			iat, _ := sess.Values[keyIssuedAt].(int64)
-			u, err := store.UserByID(c.Request().Context(), id)
-			if err != nil && err != models.ErrNotFound {
-				return err
-			}
-			if u == nil || u.Disabled || u.PasswordChangedAt.UnixMilli() > iat {
-				if err := s.Logout(c); err != nil {
-					return err
-				}
-				return next(c)
-			}
-			c.Set(handlers.UserKey, u)
+// loadUser puts the signed-in user and their session in the context. A
+// cookie whose session has ended or expired, or whose user is gone or
+// disabled, is cleared: the person is not signed in.
+func (s *serverSessions) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			return next(c) // assets need no user: skip the session and the query
+		}
+		sess := s.get(c)
+		token, _ := sess.Values[keyToken].(string)
+		if token == "" {
 			return next(c)
 		}
+		rec, u, err := s.store.SessionByToken(c.Request().Context(), token, c.RealIP())
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			if err := s.clear(c); err != nil {
+				return err
+			}
+			return next(c)
+		}
+		c.Set(handlers.UserKey, u)
+		c.Set(handlers.SessionKey, rec)
+		return next(c)
 	}
 }

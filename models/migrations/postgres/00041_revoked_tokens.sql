@@ -1,0 +1,15 @@
+-- The gateway's revocation list (issue 15, item 5): access tokens revoked
+-- through RFC 7009 before their expiry, by jti, shared by every node. A row
+-- is only needed until its token expires; expires_at lets it be purged.
+
+-- +goose Up
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti        varchar(64) PRIMARY KEY,
+    client_id  varchar(64)  NOT NULL,
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_revoked_tokens_expires_at ON revoked_tokens (expires_at);
+
+-- +goose Down
+DROP TABLE IF EXISTS revoked_tokens;
