@@ -14,7 +14,7 @@ import (
 // a removed key is never handed out as the domain's.
 func TestKeyCacheDropsRemovedKeys(t *testing.T) {
 	ctx := context.Background()
-	store, err := models.Open(ctx, testdb.DSN(t), nil)
+	store, err := models.Open(ctx, testdb.DSN(t), nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -75,7 +76,7 @@ func benchFixture(b *testing.B) string {
 			path = fixtureKeep
 		}
 		ctx := context.Background()
-		s, err := models.Open(ctx, path, nil)
+		s, err := models.Open(ctx, path, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 		if err != nil {
 			fixtureErr = err
 			return
@@ -193,7 +194,7 @@ func benchNotifier(b *testing.B, template string) (*Notifier, *models.Store) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "run.db")
 	copyFile(b, template, path)
-	s, err := models.Open(context.Background(), path+os.Getenv("BENCH_DSN_SUFFIX"), nil)
+	s, err := models.Open(context.Background(), path+os.Getenv("BENCH_DSN_SUFFIX"), nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		b.Fatal(err)
 	}
