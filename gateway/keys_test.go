@@ -37,7 +37,7 @@ func TestKeyCacheDropsRemovedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = $1`, first); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM certificates WHERE id = $1`, first); err != nil {
 		t.Fatal(err)
 	}
 	// The domain has no key now: reading its keys creates a new one and

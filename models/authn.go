@@ -54,7 +54,10 @@ const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.a
        AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
     (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
        AND c.signing_from <= ? AND (c.retired_at IS NULL OR c.retired_at > ?)
-       ORDER BY c.signing_from DESC, c.id DESC LIMIT 1))
+       ORDER BY c.signing_from DESC, c.id DESC LIMIT 1),
+    (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
+       AND (c.retired_at IS NULL OR c.retired_at > ?)
+       ORDER BY c.signing_from, c.id LIMIT 1))
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
@@ -118,7 +121,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, digest, clientID, hrid, now).
+		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, now, digest, clientID, hrid, now).
 			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break

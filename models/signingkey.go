@@ -102,15 +102,15 @@ func (s *Store) SigningKeyByID(ctx context.Context, id string) (*SigningKey, err
 }
 
 // PublishedCertificates returns the certificates the domain's JWKS lists
-// at t: every certificate created by then and not retired, so a new
-// system certificate is published before it signs and a superseded one
-// stays while its tokens may be valid. The one that signs for
+// at t: every certificate not retired by then, so a new system
+// certificate is published before it signs and a superseded one stays
+// while its tokens may be valid. The one that signs for
 // applications on the default comes first, then the others by when they
 // started signing, newest first.
 func (s *Store) PublishedCertificates(ctx context.Context, domainID string, t time.Time) ([]Certificate, error) {
 	var certs []Certificate
 	err := s.db.WithContext(ctx).Omit("private_key").
-		Where("domain_id = ? AND created_at <= ? AND (retired_at IS NULL OR retired_at > ?)", domainID, t, t).
+		Where("domain_id = ? AND (retired_at IS NULL OR retired_at > ?)", domainID, t).
 		Order("signing_from DESC, id DESC").Find(&certs).Error
 	if err != nil {
 		return nil, err
@@ -125,15 +125,21 @@ func (s *Store) PublishedCertificates(ctx context.Context, domainID string, t ti
 
 // systemSigner is the index in certs (ordered by signing_from, newest
 // first) of the system certificate that signs at t for the default: the
-// newest one whose signing has begun and that has not retired; -1 when
-// there is none.
+// newest one whose signing has begun and that has not retired, or, when
+// none has begun (t before the domain's first certificate: a clock set
+// back), the first to begin; -1 when there is none.
 func systemSigner(certs []Certificate, t time.Time) int {
+	first := -1
 	for i, c := range certs {
-		if c.Type == CertTypeSystem && !c.SigningFrom.After(t) && !c.Retired(t) {
+		if c.Type != CertTypeSystem || c.Retired(t) {
+			continue
+		}
+		if !c.SigningFrom.After(t) {
 			return i
 		}
+		first = i
 	}
-	return -1
+	return first
 }
 
 // Reasons SigningCertificate gives when the certificate that signs is not
