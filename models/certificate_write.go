@@ -385,8 +385,12 @@ func (s *Store) DeleteCertificate(ctx context.Context, actor Actor, domainID, id
 		if n > 0 {
 			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " is the domain's fallback certificate; choose another fallback first."}
 		}
-		if c.Type == CertTypeSystem && (c.SupersededAt == nil || c.SupersededAt.After(s.now())) {
+		if c.Current() {
 			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " is the domain's current system certificate; rotate the system key first."}
+		}
+		if c.Type == CertTypeSystem && c.SupersededAt.After(s.now()) {
+			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " still signs for the domain's applications until " +
+				c.SupersededAt.Format("2006-01-02 15:04:05 MST") + ", when the rotation takes effect."}
 		}
 		if err := tx.Delete(&c).Error; err != nil {
 			return err
