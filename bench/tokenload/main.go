@@ -13,6 +13,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -132,7 +133,10 @@ func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
 	cfg.Applications.SecretsMax = 20
 	cfg.Security.Token.MaxAttempts = 1 << 30
 	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
-		models.WithSecretsMax(cfg.Applications.SecretsMax))
+		models.WithSecretsMax(cfg.Applications.SecretsMax),
+		// The environment's key (LATCHKEY_SECURITY_KEYENCRYPTIONKEY), which a
+		// PostgreSQL database needs; SQLite falls back to its key file.
+		models.WithKeyEncryptionKey(kekFromEnv()))
 	if err != nil {
 		return nil, err
 	}
@@ -295,4 +299,13 @@ func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) bool {
 		return false
 	}
 	return strings.HasPrefix(status, "HTTP/1.1 200")
+}
+
+// kekFromEnv decodes LATCHKEY_SECURITY_KEYENCRYPTIONKEY, nil when unset.
+func kekFromEnv() []byte {
+	k, err := base64.StdEncoding.DecodeString(os.Getenv("LATCHKEY_SECURITY_KEYENCRYPTIONKEY"))
+	if err != nil || len(k) == 0 {
+		return nil
+	}
+	return k
 }
