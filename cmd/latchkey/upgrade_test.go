@@ -22,6 +22,7 @@ import (
 
 	"latchkey/internal/testdb"
 	"latchkey/models"
+	"latchkey/pki"
 )
 
 // legacyData is where testdata/bcbf365 comes from: see its make.sh.
@@ -67,8 +68,12 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	// The domain's signing key as bcbf365 stored it, in the clear: it must
 	// come out of the upgrade as a certificate with the same id (tokens
 	// carry it as their kid), sealed.
-	var kid, legacyKey string
+	var kid, legacyKey, legacyHashKey string
 	if err := openSQL(t, dsn).QueryRow("SELECT id, private_key FROM signing_keys").Scan(&kid, &legacyKey); err != nil {
+		t.Fatal(err)
+	}
+	// The session keys too, which the upgrade seals.
+	if err := openSQL(t, dsn).QueryRow("SELECT value FROM settings WHERE key = 'session.hashKey'").Scan(&legacyHashKey); err != nil {
 		t.Fatal(err)
 	}
 	inTempDir(t)
@@ -140,6 +145,16 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	wrong[len(wrong)/2] ^= 1
 	if c, err := store.AuthenticateClient(ctx, d.HRID, want.ClientID, string(wrong)); err != nil || c != nil {
 		t.Errorf("a wrong secret authenticates: %+v, %v", c, err)
+	}
+	var storedHashKey string
+	if err := openSQL(t, dsn).QueryRow("SELECT value FROM settings WHERE key = 'session.hashKey'").Scan(&storedHashKey); err != nil {
+		t.Fatal(err)
+	}
+	if storedHashKey == legacyHashKey || !pki.IsSealed(storedHashKey) {
+		t.Errorf("the session key is still stored in the clear after the upgrade")
+	}
+	if v, err := store.EnsureSetting(ctx, "session.hashKey", models.RandomKey(64)); err != nil || v != legacyHashKey {
+		t.Errorf("the session key after the upgrade = %q, %v; want the one from before (sessions survive)", v, err)
 	}
 	secrets, err := store.Secrets(ctx, want.Application)
 	if err != nil || len(secrets) != 2 {
