@@ -579,7 +579,7 @@ func TestGatewayRecoversFromLostDatabaseConnections(t *testing.T) {
 	}
 	if testdb.Postgres() {
 		// Terminate every connection this test's pool holds.
-		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil, models.WithKeyEncryptionKey(testdb.KEK()))
+		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil, models.WithKeyEncryptionKey(testdb.KEK()), models.WithoutMigrating())
 		if err != nil {
 			t.Fatal(err)
 		}
