@@ -132,14 +132,15 @@ type CertificateInfo struct {
 }
 
 // Certificates lists a domain's certificates, newest first, with their
-// status at the store's time and how many applications chose each.
+// status at the store's time and how many applications chose each
+// (PrivateKey left empty).
 func (s *Store) Certificates(ctx context.Context, domainID string) ([]CertificateInfo, error) {
 	var d Domain
 	if err := s.db.WithContext(ctx).Select("id", "fallback_certificate_id").First(&d, "id = ?", domainID).Error; err != nil {
 		return nil, notFound(err)
 	}
 	var certs []Certificate
-	if err := s.db.WithContext(ctx).Where("domain_id = ?", domainID).Order("created_at DESC, id DESC").Find(&certs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("private_key").Where("domain_id = ?", domainID).Order("created_at DESC, id DESC").Find(&certs).Error; err != nil {
 		return nil, err
 	}
 	var counts []struct {
@@ -165,13 +166,14 @@ func (s *Store) Certificates(ctx context.Context, domainID string) ([]Certificat
 }
 
 // CertificateByID returns the domain's certificate with this id, or
-// ErrNotFound.
+// ErrNotFound. Like every read of certificates for display it leaves
+// PrivateKey empty: not even the sealed key leaves the store.
 func (s *Store) CertificateByID(ctx context.Context, domainID, id string) (*Certificate, error) {
 	if !storableText(id) {
 		return nil, ErrNotFound
 	}
 	var c Certificate
-	if err := s.db.WithContext(ctx).First(&c, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("private_key").First(&c, "id = ? AND domain_id = ?", id, domainID).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &c, nil

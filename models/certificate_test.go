@@ -273,6 +273,9 @@ func TestApplicationCertificateAndGuards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if own.PrivateKey != "" || list0(t, e).PrivateKey != "" {
+		t.Error("a certificate left the store with its (sealed) private key")
+	}
 	if own.Type != CertTypeOwn || own.Algorithm != pki.ES256 || !own.ExpiresAt.Equal(time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("own certificate %+v", own)
 	}
@@ -375,4 +378,13 @@ func TestOwnCertificateRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want a message on %s", tc.name, err, tc.field)
 		}
 	}
+}
+
+func list0(t *testing.T, e *certEnv) CertificateInfo {
+	t.Helper()
+	list, err := e.s.Certificates(e.ctx, e.app.DomainID)
+	if err != nil || len(list) == 0 {
+		t.Fatal(list, err)
+	}
+	return list[0]
 }

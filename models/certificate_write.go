@@ -190,6 +190,7 @@ func (s *Store) CreateOwnCertificate(ctx context.Context, actor Actor, domainID 
 	if err != nil {
 		return nil, err
 	}
+	c.PrivateKey = ""
 	return c, nil
 }
 
@@ -315,6 +316,7 @@ func (s *Store) rotate(ctx context.Context, actor Actor, domainID string, in Sys
 	if err != nil {
 		return nil, err
 	}
+	c.PrivateKey = ""
 	return c, nil
 }
 
@@ -350,6 +352,7 @@ func (s *Store) RenameCertificate(ctx context.Context, actor Actor, domainID, id
 	if err != nil {
 		return nil, err
 	}
+	c.PrivateKey = "" // sealed, but it stays in the store all the same
 	return &c, nil
 }
 
@@ -400,6 +403,7 @@ func (s *Store) DeleteCertificate(ctx context.Context, actor Actor, domainID, id
 	if err != nil {
 		return nil, s.refused(ctx, actor, AuditEvent{Type: EventCertificateDeleted, DomainID: domainID, TargetID: id, TargetName: c.Name}, err)
 	}
+	c.PrivateKey = ""
 	return &c, nil
 }
 
