@@ -166,6 +166,13 @@ type Config struct {
 			// Window is the period over which failures are counted.
 			Window Duration `yaml:"window"`
 		} `yaml:"token"`
+		// KeyEncryptionKey seals the private keys of certificates and the
+		// session keys in the database: base64 of exactly 32 bytes (AES-256),
+		// the same on every node. Empty: a SQLite install keeps one in a key
+		// file beside its database (mode 0600, made on first start); a
+		// PostgreSQL install must set it. Keep a copy apart from the
+		// database's backups: without it their keys cannot be read.
+		KeyEncryptionKey string `yaml:"keyEncryptionKey"`
 	} `yaml:"security"`
 
 	// Bootstrap creates the first administrator on an empty database.
@@ -185,6 +192,31 @@ type Config struct {
 		// application (Gravitee: applications.secretsMax), 1..1000.
 		SecretsMax int `yaml:"secretsMax"`
 	} `yaml:"applications"`
+
+	// Domains configures what domains get by default.
+	Domains struct {
+		Certificates struct {
+			// Default configures the system certificates Latchkey generates.
+			Default struct {
+				// Validity is how many days a system certificate is valid.
+				Validity int `yaml:"validity"`
+				// Subject is its distinguished name, e.g. "CN=Latchkey,O=Example".
+				Subject string `yaml:"subject"`
+				// Algorithm is ES256, RS256, PS256 or EdDSA.
+				Algorithm string `yaml:"algorithm"`
+				// KeySize is the RSA key size for RS256 and PS256: 2048, 3072 or 4096.
+				KeySize int `yaml:"keySize"`
+				Refresh struct {
+					// Delay is how long after a rotation the new certificate
+					// starts signing; it is published in the JWKS at once.
+					Delay Duration `yaml:"delay"`
+				} `yaml:"refresh"`
+				// AutoRotateDays rotates a system certificate this many days
+				// before it expires.
+				AutoRotateDays int `yaml:"autoRotateDays"`
+			} `yaml:"default"`
+		} `yaml:"certificates"`
+	} `yaml:"domains"`
 
 	// Services configures background services.
 	Services struct {
@@ -338,6 +370,13 @@ func Default() *Config {
 	c.Database.StatementTimeout = Duration{10 * time.Second}
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
+	cd := &c.Domains.Certificates.Default
+	cd.Validity = 365
+	cd.Subject = "CN=Latchkey"
+	cd.Algorithm = "ES256"
+	cd.KeySize = 2048
+	cd.Refresh.Delay = Duration{10 * time.Minute}
+	cd.AutoRotateDays = 30
 	n := &c.Services.Notifier
 	n.Enabled = true
 	n.ClientSecret.Enabled = true
@@ -718,6 +757,33 @@ func (c *Config) Validate() error {
 		return bad("applications.secretsMax", "must be between 1 and 1000 (got %d)", n)
 	}
 
+	if c.Security.KeyEncryptionKey != "" {
+		b, err := decodeKey(c.Security.KeyEncryptionKey)
+		if err != nil || len(b) != 32 {
+			return bad("security.keyEncryptionKey", "must be base64 of exactly 32 bytes, e.g. the output of `openssl rand -base64 32`")
+		}
+	}
+	cd := &c.Domains.Certificates.Default
+	const cdKey = "domains.certificates.default."
+	if cd.Validity < 2 || cd.Validity > 3650 {
+		return bad(cdKey+"validity", "must be between 2 and 3650 days (got %d)", cd.Validity)
+	}
+	if !slices.Contains([]string{"ES256", "RS256", "PS256", "EdDSA"}, cd.Algorithm) {
+		return bad(cdKey+"algorithm", "must be ES256, RS256, PS256 or EdDSA (got %q)", cd.Algorithm)
+	}
+	if !slices.Contains([]int{2048, 3072, 4096}, cd.KeySize) {
+		return bad(cdKey+"keySize", "must be 2048, 3072 or 4096 (got %d)", cd.KeySize)
+	}
+	if strings.TrimSpace(cd.Subject) == "" {
+		return bad(cdKey+"subject", "must not be empty")
+	}
+	if cd.Refresh.Delay.Duration < 0 {
+		return bad(cdKey+"refresh.delay", "must not be negative (got %s)", cd.Refresh.Delay)
+	}
+	if cd.AutoRotateDays < 1 || cd.AutoRotateDays >= cd.Validity {
+		return bad(cdKey+"autoRotateDays", "must be at least 1 and less than the validity, %d days (got %d)", cd.Validity, cd.AutoRotateDays)
+	}
+
 	for _, src := range c.NotifierSources() {
 		if err := src.Settings.validate("services.notifier." + src.Key + "."); err != nil {
 			return err
@@ -862,4 +928,14 @@ func (c *Config) TrustedProxyNets() ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// KeyEncryptionKey returns the decoded security.keyEncryptionKey, or nil
+// when it is not set (Validate has checked its form).
+func (c *Config) KeyEncryptionKey() []byte {
+	if c.Security.KeyEncryptionKey == "" {
+		return nil
+	}
+	b, _ := decodeKey(c.Security.KeyEncryptionKey)
+	return b
 }

@@ -88,7 +88,7 @@ func startServer(t *testing.T) *server {
 		Handler: slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}),
 		record:  s.recordError,
 	})
-	store, err := models.Open(t.Context(), cfg.Database.DSN, logger)
+	store, err := models.Open(t.Context(), cfg.Database.DSN, logger, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		ts.Close()
 		t.Fatalf("open database: %v", err)

@@ -14,7 +14,7 @@ import (
 // a removed key is never handed out as the domain's.
 func TestKeyCacheDropsRemovedKeys(t *testing.T) {
 	ctx := context.Background()
-	store, err := models.Open(ctx, testdb.DSN(t), nil)
+	store, err := models.Open(ctx, testdb.DSN(t), nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestKeyCacheDropsRemovedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = $1`, first); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM certificates WHERE id = $1`, first); err != nil {
 		t.Fatal(err)
 	}
 	// The domain has no key now: reading its keys creates a new one and

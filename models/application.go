@@ -46,8 +46,11 @@ type Application struct {
 	SecretExpiryOverride bool   `gorm:"not null"`
 	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
 	SecretExpiryDuration int    `gorm:"not null;default:0"`
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// CertificateID is the certificate chosen to sign the application's
+	// tokens; nil: the domain's current system certificate ("Default").
+	CertificateID *string `gorm:"size:36"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // SecretPolicy returns the application's override; Enabled false means the

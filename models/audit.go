@@ -68,6 +68,8 @@ var AuditEventTypes = []string{
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
 	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
 	EventApiTokenCreated, EventApiTokenRevoked, EventSessionsEnded,
+	EventCertificateCreated, EventCertificateUpdated, EventCertificateDeleted, EventCertificateRotated,
+	EventDomainCertificateSettingsUpdated, EventAppCertificateUpdated,
 }
 
 // AuditFilter selects audit events; zero fields match everything. From is

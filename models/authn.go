@@ -20,9 +20,10 @@ type AuthenticatedClient struct {
 	Scopes              string
 	AccessTokenLifetime int
 	DomainID            string
-	// SigningKeyID is the id of the domain's newest signing key, the one
-	// that signs its tokens, read by the same query; empty when the domain
-	// has no key yet.
+	// SigningKeyID is the id of the certificate that signs the client's
+	// tokens (see Store.SigningCertificate: the chosen one if usable, else
+	// the domain's fallback if usable, else the current system one), read
+	// by the same query; empty when the domain has no certificate.
 	SigningKeyID string
 }
 
@@ -40,11 +41,23 @@ type AuthenticatedClient struct {
 // compared as CAST(? AS TEXT), which still uses the digest's index, and
 // the flags as literals.
 //
-// The domain's newest signing key id comes with the same row, so the token
-// endpoint learns which key signs without a second query, and a key added
-// or removed by another node is seen on the next request.
+// The id of the certificate that signs comes with the same row, so the
+// token endpoint learns which key signs without a second query, and a
+// rotation, a new choice or a deletion made by another node is seen on
+// the next request. Its rule is Store.SigningCertificate's; every ? before
+// the WHERE is the time now.
 const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id,
-  (SELECT k.id FROM signing_keys k WHERE k.domain_id = d.id ORDER BY k.created_at DESC, k.id DESC LIMIT 1)
+  COALESCE(
+    (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
+       AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
+    (SELECT c.id FROM certificates c WHERE a.certificate_id IS NOT NULL AND c.id = d.fallback_certificate_id AND c.domain_id = d.id
+       AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
+    (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
+       AND c.signing_from <= ? AND (c.retired_at IS NULL OR c.retired_at > ?)
+       ORDER BY c.signing_from DESC, c.id DESC LIMIT 1),
+    (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
+       AND (c.retired_at IS NULL OR c.retired_at > ?)
+       ORDER BY c.signing_from, c.id LIMIT 1))
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
@@ -108,7 +121,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, now).
+		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, now, digest, clientID, hrid, now).
 			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break

@@ -25,8 +25,12 @@ type Domain struct {
 	SecretExpiryEnabled  bool   `gorm:"not null"`
 	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
 	SecretExpiryDuration int    `gorm:"not null;default:0"`
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// FallbackCertificateID is the certificate that signs when an
+	// application's chosen one cannot (expired, retired, gone); nil: the
+	// current system certificate does.
+	FallbackCertificateID *string `gorm:"size:36"`
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 
 	// AppCount is filled by Domains for the list page; it is not a column.
 	AppCount int64 `gorm:"->;-:migration"`
@@ -173,12 +177,12 @@ func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in Domai
 		}
 		d.Name, d.HRID, d.Description, d.Enabled = in.Name, in.HRID, in.Description, in.Enabled
 		if create {
-			// A domain is created with its token signing key.
+			// A domain is created with its first system certificate.
 			err = tx.Omit("Owners").Create(d).Error
 			if err == nil {
-				var k *SigningKey
-				if k, err = newSigningKey(d.ID); err == nil {
-					err = tx.Omit("Domain").Create(k).Error
+				var c *Certificate
+				if c, err = s.newSystemCertificate(d.ID, defaultCertificateName, s.CertDefaults.Algorithm, s.CertDefaults.RSABits, s.now()); err == nil {
+					err = tx.Create(c).Error
 				}
 			}
 		} else {
@@ -241,6 +245,18 @@ func (s *Store) DeleteDomain(ctx context.Context, actor Actor, id string) (*Doma
 	})
 	if err != nil {
 		return nil, err
+	}
+	return &d, nil
+}
+
+// DomainByHRID returns the domain with this URL identifier, or ErrNotFound.
+func (s *Store) DomainByHRID(ctx context.Context, hrid string) (*Domain, error) {
+	if !storableText(hrid) {
+		return nil, ErrNotFound
+	}
+	var d Domain
+	if err := s.db.WithContext(ctx).First(&d, "hrid = ?", hrid).Error; err != nil {
+		return nil, notFound(err)
 	}
 	return &d, nil
 }

@@ -17,7 +17,7 @@ func openTestStore(t testing.TB) (*Store, string, *testdb.LogBuffer) {
 	path := testdb.DSN(t)
 	logs := &testdb.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := Open(context.Background(), path, log)
+	s, err := Open(context.Background(), path, log, WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}

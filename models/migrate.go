@@ -46,5 +46,5 @@ func (s *Store) migrations() (*migrations.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return migrations.New(sqlDB, s.dialect, s.lockFile, s.log)
+	return migrations.New(sqlDB, s.dialect, s.lockFile, s.log, s.kek)
 }

@@ -13,6 +13,8 @@ type options struct {
 	expiringSoon time.Duration
 	now          func() time.Time
 	migrate      bool
+	kek          []byte
+	certificates CertificateDefaults
 }
 
 // WithPool tunes the connection pool (database.*).
@@ -33,3 +35,18 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithoutMigrating opens the database as it is, for `latchkey migrate`,
 // which reports the migrations or applies them itself (see Migrate).
 func WithoutMigrating() Option { return func(o *options) { o.migrate = false } }
+
+// WithKeyEncryptionKey sets the key-encryption key (32 bytes,
+// security.keyEncryptionKey) that seals private keys and session keys in
+// the database. Without it a SQLite store uses the key file beside its
+// database (KEKFileSuffix; made on first use, mode 0600, refused when
+// others may read it), an in-memory one a key of its own, and a
+// PostgreSQL store does not open.
+func WithKeyEncryptionKey(kek []byte) Option { return func(o *options) { o.kek = kek } }
+
+// WithCertificateDefaults sets how system certificates are made and
+// rotated (domains.certificates.default.*); zero fields keep
+// DefaultCertificateDefaults' values.
+func WithCertificateDefaults(d CertificateDefaults) Option {
+	return func(o *options) { o.certificates = d.withDefaults() }
+}

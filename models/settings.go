@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 
 	"gorm.io/gorm/clause"
+
+	"latchkey/pki"
 )
 
 // Setting is a server-wide value kept in the database so that every node
@@ -17,18 +20,31 @@ type Setting struct {
 
 // EnsureSetting returns the stored value of key, storing generate() first if
 // the key is absent. Concurrent callers on several nodes all get the value
-// that won the insert.
+// that won the insert. The value is a key (the session keys): it is stored
+// sealed under the key-encryption key, so the database alone does not give
+// it away.
 func (s *Store) EnsureSetting(ctx context.Context, key string, generate func() string) (string, error) {
 	db := s.db.WithContext(ctx)
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Setting{Key: key, Value: generate()}).Error; err != nil {
+	sealed, err := pki.Seal(s.kek, []byte(generate()), settingAAD(key))
+	if err != nil {
+		return "", err
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Setting{Key: key, Value: sealed}).Error; err != nil {
 		return "", err
 	}
 	var st Setting
 	if err := db.First(&st, "key = ?", key).Error; err != nil {
 		return "", err
 	}
-	return st.Value, nil
+	v, err := pki.Open(s.kek, st.Value, settingAAD(key))
+	if err != nil {
+		return "", fmt.Errorf("setting %s: %w (is this the key-encryption key the database was set up with?)", key, err)
+	}
+	return string(v), nil
 }
+
+// settingAAD binds a sealed setting to its key.
+func settingAAD(key string) string { return "setting:" + key }
 
 // RandomKey returns n random bytes, base64-encoded, for EnsureSetting.
 func RandomKey(n int) func() string {

@@ -47,6 +47,11 @@ type Store struct {
 	ledgerKinds []LedgerKind
 	// sessionClock replaces the sessions' wall clock in tests (session.go).
 	sessionClock func() time.Time
+	// kek seals private keys and session keys (WithKeyEncryptionKey).
+	kek []byte
+	// CertDefaults says how system certificates are made and rotated
+	// (WithCertificateDefaults).
+	CertDefaults CertificateDefaults
 }
 
 // DefaultExpiringSoon is the default first notification threshold.
@@ -69,7 +74,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := options{secretsMax: DefaultSecretsMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true}
+	o := options{secretsMax: DefaultSecretsMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true,
+		certificates: DefaultCertificateDefaults}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -82,7 +88,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 		TranslateError: true,
 		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
-	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ExpiringSoon: o.expiringSoon, log: log}
+	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ExpiringSoon: o.expiringSoon, log: log, CertDefaults: o.certificates}
 	var err error
 	if IsPostgres(dsn) {
 		s.dialect = migrations.Postgres
@@ -93,6 +99,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if s.kek, err = resolveKEK(o.kek, s.dialect == migrations.Postgres, strings.TrimSuffix(s.lockFile, migrateLockSuffix)); err != nil {
+		_ = s.Close()
+		return nil, err
 	}
 	if sqlDB, err := s.db.DB(); err == nil {
 		if p.MaxOpenConns > 0 {
@@ -134,7 +144,7 @@ func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, string, error) {
 	}
 	lockFile := ""
 	if !memory {
-		lockFile = file + ".migrate-lock"
+		lockFile = file + migrateLockSuffix
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -169,6 +179,9 @@ func openSQLite(path string, gcfg *gorm.Config) (*gorm.DB, string, error) {
 	}
 	return db, lockFile, nil
 }
+
+// migrateLockSuffix names the lock file beside a SQLite database.
+const migrateLockSuffix = ".migrate-lock"
 
 // Close closes the database connections.
 func (s *Store) Close() error {

@@ -20,7 +20,7 @@ func TestConcurrentOpenMigrates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(context.Background(), dsn, nil, WithPool(Pool{MaxOpenConns: 4, StatementTimeout: 5 * time.Second}))
+			s, err := Open(context.Background(), dsn, nil, WithKeyEncryptionKey(testdb.KEK()), WithPool(Pool{MaxOpenConns: 4, StatementTimeout: 5 * time.Second}))
 			if err != nil {
 				errs <- err
 				return
@@ -57,7 +57,7 @@ func TestConcurrentBootstrapAdmin(t *testing.T) {
 	errs := make(chan error, 4)
 	stores := make([]*Store, 4)
 	for i := range stores {
-		s, err := Open(context.Background(), dsn, nil)
+		s, err := Open(context.Background(), dsn, nil, WithKeyEncryptionKey(testdb.KEK()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"latchkey/config"
 	"latchkey/internal/benchfixture"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 )
 
@@ -76,7 +77,7 @@ func benchFixture(b *testing.B) string {
 			path = fixtureKeep
 		}
 		ctx := context.Background()
-		s, err := models.Open(ctx, path, nil)
+		s, err := models.Open(ctx, path, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 		if err != nil {
 			fixtureErr = err
 			return
@@ -194,7 +195,7 @@ func benchNotifier(b *testing.B, template string) (*Notifier, *models.Store) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "run.db")
 	copyFile(b, template, path)
-	s, err := models.Open(context.Background(), path+os.Getenv("BENCH_DSN_SUFFIX"), nil)
+	s, err := models.Open(context.Background(), path+os.Getenv("BENCH_DSN_SUFFIX"), nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		b.Fatal(err)
 	}

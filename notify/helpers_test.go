@@ -100,7 +100,7 @@ func newWorld(t *testing.T) *world {
 // a second Latchkey process would.
 func (w *world) open() *models.Store {
 	w.t.Helper()
-	s, err := models.Open(w.ctx, w.path, nil)
+	s, err := models.Open(w.ctx, w.path, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"latchkey/config"
+	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
 )
@@ -29,7 +30,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			cfg.Database.DSN = filepath.Join(b.TempDir(), "bench.db")
 			cfg.Applications.SecretsMax = 20
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithSecretsMax(cfg.Applications.SecretsMax))
+			store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithSecretsMax(cfg.Applications.SecretsMax), models.WithKeyEncryptionKey(testdb.KEK()))
 			if err != nil {
 				b.Fatal(err)
 			}

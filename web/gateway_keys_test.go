@@ -1,11 +1,6 @@
 package web_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
 	"net/url"
 	"slices"
 	"testing"
@@ -13,38 +8,34 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/google/uuid"
+
+	"latchkey/models"
 )
 
-// addSigningKey stores a new key for the domain behind the running
-// server's back, as another node rotating keys would, created after every
-// key the domain has so it is the newest.
+// addSigningKey rotates the domain's system certificate behind the
+// running server's back, as another node would, and moves the new one's
+// start of signing to now, as if its refresh delay had passed: it is the
+// newest certificate and signs.
 func (g *gatewayEnv) addSigningKey() string {
 	g.t.Helper()
+	c, err := g.store.RotateCertificate(g.ctx, models.Actor{}, g.domain.ID, models.SystemCertificateInput{})
+	if err != nil {
+		g.t.Fatal(err)
+	}
 	// $n placeholders: PostgreSQL's, and SQLite reads them as parameters
 	// bound in order.
 	db, err := g.store.SQLDB()
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	var newest time.Time
-	if err := db.QueryRowContext(g.ctx, `SELECT created_at FROM signing_keys WHERE domain_id = $1 ORDER BY created_at DESC LIMIT 1`, g.domain.ID).Scan(&newest); err != nil {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := db.ExecContext(g.ctx, `UPDATE certificates SET superseded_at = $1 WHERE domain_id = $2 AND superseded_at > $1`, now, g.domain.ID); err != nil {
 		g.t.Fatal(err)
 	}
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+	if _, err := db.ExecContext(g.ctx, `UPDATE certificates SET signing_from = $1 WHERE id = $2`, now, c.ID); err != nil {
 		g.t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	id := uuid.NewString()
-	if _, err := db.ExecContext(g.ctx, `INSERT INTO signing_keys (id, domain_id, algorithm, private_key, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		id, g.domain.ID, "ES256", base64.StdEncoding.EncodeToString(der), newest.Add(time.Second)); err != nil {
-		g.t.Fatal(err)
-	}
-	return id
+	return c.ID
 }
 
 // deleteSigningKey removes a key behind the running server's back.
@@ -54,7 +45,7 @@ func (g *gatewayEnv) deleteSigningKey(id string) {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	if res, err := db.ExecContext(g.ctx, `DELETE FROM signing_keys WHERE id = $1`, id); err != nil {
+	if res, err := db.ExecContext(g.ctx, `DELETE FROM certificates WHERE id = $1`, id); err != nil {
 		g.t.Fatal(err)
 	} else if n, _ := res.RowsAffected(); n != 1 {
 		g.t.Fatalf("deleted %d keys with id %s", n, id)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
 )
@@ -194,7 +195,7 @@ func TestRevocationIsSeenByEveryNode(t *testing.T) {
 	g := newGatewayEnv(t)
 	rs, rsSecret := g.resourceServer()
 	// A second node: its own process state, the same database.
-	store2, err := models.Open(g.ctx, g.cfg.Database.DSN, nil)
+	store2, err := models.Open(g.ctx, g.cfg.Database.DSN, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -611,7 +611,7 @@ func TestGatewayRecoversFromLostDatabaseConnections(t *testing.T) {
 		// Terminate every connection this test's pool holds. The handle
 		// does not migrate: the server's own schema is shared by every
 		// package under test, and it only kills connections.
-		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil, models.WithoutMigrating())
+		admin, err := models.Open(g.ctx, os.Getenv(testdb.EnvDSN), nil, models.WithKeyEncryptionKey(testdb.KEK()), models.WithoutMigrating())
 		if err != nil {
 			t.Fatal(err)
 		}

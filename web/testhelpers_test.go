@@ -55,7 +55,7 @@ func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// The store's settings as `latchkey serve` gives them (cmd/latchkey's
 	// storeOptions).
-	storeOpts := []models.Option{models.WithSecretsMax(cfg.Applications.SecretsMax)}
+	storeOpts := []models.Option{models.WithSecretsMax(cfg.Applications.SecretsMax), models.WithKeyEncryptionKey(testdb.KEK())}
 	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
 		storeOpts = append(storeOpts, models.WithExpiringSoon(time.Duration(days[0])*24*time.Hour))
 	}

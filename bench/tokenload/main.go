@@ -20,6 +20,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -297,7 +298,10 @@ func newBenchServer(dsn string, tune func(*config.Config)) (*benchServer, error)
 		tune(cfg)
 	}
 	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
-		models.WithSecretsMax(cfg.Applications.SecretsMax))
+		models.WithSecretsMax(cfg.Applications.SecretsMax),
+		// The environment's key (LATCHKEY_SECURITY_KEYENCRYPTIONKEY), which a
+		// PostgreSQL database needs; SQLite falls back to its key file.
+		models.WithKeyEncryptionKey(kekFromEnv()))
 	if err != nil {
 		return nil, err
 	}
@@ -349,4 +353,13 @@ func (b *benchServer) app(name string, n int) (string, string, error) {
 		last = ns.Value
 	}
 	return a.ClientID, last, nil
+}
+
+// kekFromEnv decodes LATCHKEY_SECURITY_KEYENCRYPTIONKEY, nil when unset.
+func kekFromEnv() []byte {
+	k, err := base64.StdEncoding.DecodeString(os.Getenv("LATCHKEY_SECURITY_KEYENCRYPTIONKEY"))
+	if err != nil || len(k) == 0 {
+		return nil
+	}
+	return k
 }

@@ -117,6 +117,7 @@ func TestTwoNodesShareOneDatabase(t *testing.T) {
 	dsn := testdb.DSN(t)
 	common := []string{
 		"LATCHKEY_DATABASE_DSN=" + dsn,
+		"LATCHKEY_SECURITY_KEYENCRYPTIONKEY=" + testdb.KEKBase64(),
 		"LATCHKEY_BOOTSTRAP_ADMIN_EMAIL=ops@example.com",
 		"LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD=multi-node password",
 		// Both nodes run the notifier every second: each notice must

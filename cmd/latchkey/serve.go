@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"latchkey/certrotate"
 	"latchkey/config"
 	"latchkey/models"
 	"latchkey/notify"
@@ -77,6 +78,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else {
 		log.Info("notifier disabled")
 	}
+
+	// System certificates are rotated before they expire by every node;
+	// each rotation happens once (see models.Store.RotateExpiringCertificates).
+	rotator := certrotate.New(store, log)
+	rotator.Start(ctx)
+	defer rotator.Stop()
 
 	var servers []*http.Server
 	var listeners []net.Listener

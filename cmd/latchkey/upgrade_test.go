@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -19,6 +22,7 @@ import (
 
 	"latchkey/internal/testdb"
 	"latchkey/models"
+	"latchkey/pki"
 )
 
 // legacyData is where testdata/bcbf365 comes from: see its make.sh.
@@ -61,8 +65,20 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	} else if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
+	// The domain's signing key as bcbf365 stored it, in the clear: it must
+	// come out of the upgrade as a certificate with the same id (tokens
+	// carry it as their kid), sealed.
+	var kid, legacyKey, legacyHashKey string
+	if err := openSQL(t, dsn).QueryRow("SELECT id, private_key FROM signing_keys").Scan(&kid, &legacyKey); err != nil {
+		t.Fatal(err)
+	}
+	// The session keys too, which the upgrade seals.
+	if err := openSQL(t, dsn).QueryRow("SELECT value FROM settings WHERE key = 'session.hashKey'").Scan(&legacyHashKey); err != nil {
+		t.Fatal(err)
+	}
 	inTempDir(t)
 	t.Setenv("LATCHKEY_DATABASE_DSN", dsn)
+	t.Setenv("LATCHKEY_SECURITY_KEYENCRYPTIONKEY", testdb.KEKBase64())
 	migrate := func(sub string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -94,7 +110,7 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	store, err := models.Open(ctx, dsn, nil)
+	store, err := models.Open(ctx, dsn, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,11 +121,40 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	}
 	if c, err := store.AuthenticateClient(ctx, d.HRID, want.ClientID, want.DefaultSecret); err != nil || c == nil || c.ApplicationID != want.Application {
 		t.Errorf("the Default secret no longer authenticates: %+v, %v", c, err)
+	} else if c.SigningKeyID != kid {
+		t.Errorf("the application signs with %q, want the certificate made from the signing key %s", c.SigningKeyID, kid)
+	}
+	if k, err := store.SigningKeyByID(ctx, kid); err != nil {
+		t.Errorf("the signing key %s is no certificate: %v", kid, err)
+	} else if der, err := base64.StdEncoding.DecodeString(legacyKey); err != nil {
+		t.Fatal(err)
+	} else if old, err := x509.ParsePKCS8PrivateKey(der); err != nil {
+		t.Fatal(err)
+	} else if !k.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(old.(crypto.Signer).Public()) {
+		t.Errorf("the certificate %s has another key than the signing key it was made from", kid)
+	} else {
+		var stored string
+		if err := openSQL(t, dsn).QueryRow("SELECT private_key FROM certificates WHERE id = $1", kid).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored == legacyKey || strings.Contains(stored, legacyKey[:40]) {
+			t.Errorf("the certificate's private key is stored in the clear")
+		}
 	}
 	wrong := []byte(want.DefaultSecret)
 	wrong[len(wrong)/2] ^= 1
 	if c, err := store.AuthenticateClient(ctx, d.HRID, want.ClientID, string(wrong)); err != nil || c != nil {
 		t.Errorf("a wrong secret authenticates: %+v, %v", c, err)
+	}
+	var storedHashKey string
+	if err := openSQL(t, dsn).QueryRow("SELECT value FROM settings WHERE key = 'session.hashKey'").Scan(&storedHashKey); err != nil {
+		t.Fatal(err)
+	}
+	if storedHashKey == legacyHashKey || !pki.IsSealed(storedHashKey) {
+		t.Errorf("the session key is still stored in the clear after the upgrade")
+	}
+	if v, err := store.EnsureSetting(ctx, "session.hashKey", models.RandomKey(64)); err != nil || v != legacyHashKey {
+		t.Errorf("the session key after the upgrade = %q, %v; want the one from before (sessions survive)", v, err)
 	}
 	secrets, err := store.Secrets(ctx, want.Application)
 	if err != nil || len(secrets) != 2 {
@@ -132,13 +177,13 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 	}
 	counts := tableCounts(t, dsn)
 	for table, n := range map[string]int{"users": 2, "api_tokens": 1, "domains": 1, "applications": 1, "client_secrets": 2,
-		"signing_keys": 1, "audit_events": 7, "notification_ledgers": 2, "notifications": 1, "notification_runs": 1} {
+		"certificates": 1, "audit_events": 7, "notification_ledgers": 2, "notifications": 1, "notification_runs": 1} {
 		if counts[table] != n {
 			t.Errorf("%s holds %d rows after the upgrade, want %d", table, counts[table], n)
 		}
 	}
 
-	freshStore, err := models.Open(ctx, fresh, nil)
+	freshStore, err := models.Open(ctx, fresh, nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +237,7 @@ func tableCounts(t *testing.T, dsn string) map[string]int {
 	t.Helper()
 	db := openSQL(t, dsn)
 	counts := map[string]int{}
-	for _, table := range []string{"users", "api_tokens", "domains", "applications", "client_secrets", "signing_keys",
+	for _, table := range []string{"users", "api_tokens", "domains", "applications", "client_secrets", "certificates",
 		"audit_events", "notification_ledgers", "notifications", "notification_runs"} {
 		var n int
 		if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {

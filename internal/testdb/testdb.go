@@ -10,6 +10,7 @@ package testdb
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -73,3 +74,15 @@ func DSN(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// testKEK is the key-encryption key of test stores: fixed, so a test that
+// opens a database twice (or from two processes) can read its keys.
+var testKEK = []byte("latchkey-test-key-encryption-32b")
+
+// KEK returns the key-encryption key tests open stores with (pass it to
+// models.WithKeyEncryptionKey): PostgreSQL stores need one, and SQLite
+// ones would otherwise write a key file beside the database.
+func KEK() []byte { return append([]byte(nil), testKEK...) }
+
+// KEKBase64 is KEK as security.keyEncryptionKey takes it.
+func KEKBase64() string { return base64.StdEncoding.EncodeToString(testKEK) }

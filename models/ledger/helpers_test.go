@@ -18,7 +18,7 @@ import (
 // its ledger.
 func openTestStore(t testing.TB) (*models.Store, *Ledger) {
 	t.Helper()
-	s, err := models.Open(context.Background(), testdb.DSN(t), nil)
+	s, err := models.Open(context.Background(), testdb.DSN(t), nil, models.WithKeyEncryptionKey(testdb.KEK()))
 	if err != nil {
 		t.Fatal(err)
 	}

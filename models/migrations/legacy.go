@@ -46,7 +46,7 @@ const ledgerColumns = `id, expires_at, secret_id, event, threshold, recipient, c
 
 // goMigrations are the migrations written in Go, named for the status
 // listing like the SQL files are.
-func goMigrations(d Dialect) []*goose.Migration {
+func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 	m := func(version int64, name string, up func(context.Context, *sql.Tx, Dialect) error) *goose.Migration {
 		g := goose.NewGoMigration(version,
 			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return up(ctx, tx, d) }}, nil)
@@ -56,6 +56,9 @@ func goMigrations(d Dialect) []*goose.Migration {
 	return []*goose.Migration{
 		m(1, "set_aside_first_schema", setAsideFirstSchema),
 		m(3, "move_first_schema_rows", moveFirstSchemaRows),
+		m(31, "certificates_from_signing_keys", func(ctx context.Context, tx *sql.Tx, d Dialect) error {
+			return certificatesFromSigningKeys(ctx, tx, d, kek)
+		}),
 	}
 }
 
@@ -182,6 +185,17 @@ type inspector struct {
 	ctx context.Context
 	tx  *sql.Tx
 	d   Dialect
+}
+
+// bind turns ? placeholders into PostgreSQL's $1, $2, ...
+func (q inspector) bind(query string) string {
+	if q.d != Postgres {
+		return query
+	}
+	for i := 1; strings.Contains(query, "?"); i++ {
+		query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+	}
+	return query
 }
 
 func (q inspector) exec(stmts ...string) error {

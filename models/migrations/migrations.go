@@ -40,8 +40,10 @@ type Runner struct {
 // New prepares the migrations of dialect on db. For SQLite, file is the
 // database file: a lock file beside it makes processes sharing it migrate
 // in turn ("" for an in-memory database, which no other process sees). A
-// nil log discards goose's messages.
-func New(db *sql.DB, dialect Dialect, file string, log *slog.Logger) (*Runner, error) {
+// nil log discards goose's messages. kek is the key-encryption key that
+// upgrades sealing keys stored in the clear need (ErrNoKEK without it when
+// there are such keys).
+func New(db *sql.DB, dialect Dialect, file string, log *slog.Logger, kek []byte) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -51,7 +53,7 @@ func New(db *sql.DB, dialect Dialect, file string, log *slog.Logger) (*Runner, e
 	}
 	opts := []goose.ProviderOption{
 		goose.WithDisableGlobalRegistry(true),
-		goose.WithGoMigrations(goMigrations(dialect)...),
+		goose.WithGoMigrations(goMigrations(dialect, kek)...),
 		goose.WithSlog(log),
 	}
 	var gd goose.Dialect

@@ -40,7 +40,7 @@ func TestUpThenStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	r, err := New(db, SQLite, file, nil)
+	r, err := New(db, SQLite, file, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
