@@ -31,6 +31,9 @@ type Limiter struct {
 
 	mu      sync.Mutex
 	entries map[string]*counter
+	// nextPrune spaces the scans for expired keys out: under attack from
+	// many addresses they would otherwise run on every attempt.
+	nextPrune time.Time
 }
 
 // counter is the attempts of one key within its window: failures plus the
@@ -93,8 +96,9 @@ func (l *Limiter) Attempt(subject, addr string) Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.entries) > pruneAbove {
+	if len(l.entries) > pruneAbove && !now.Before(l.nextPrune) {
 		l.prune(now)
+		l.nextPrune = now.Add(time.Second)
 	}
 	keys := []string{addrKey(addr)}
 	if subject != "" {
@@ -159,7 +163,11 @@ func (l *Limiter) uncount(subject, addr string) {
 	}
 	for _, k := range keys {
 		if c := l.live(k, now); c != nil && c.count > 0 {
-			c.count--
+			// A key back at zero is forgotten: successful attempts leave
+			// nothing behind.
+			if c.count--; c.count == 0 {
+				delete(l.entries, k)
+			}
 		}
 	}
 }
@@ -175,7 +183,7 @@ func (l *Limiter) live(k string, now time.Time) *counter {
 
 func (l *Limiter) prune(now time.Time) {
 	for k, c := range l.entries {
-		if now.Sub(c.first) >= l.window || c.count == 0 {
+		if now.Sub(c.first) >= l.window {
 			delete(l.entries, k)
 		}
 	}

@@ -136,3 +136,19 @@ func TestLimiterEmptySubjectCountsAddressOnly(t *testing.T) {
 		t.Fatalf("address-only failures counted against an account: %+v", d)
 	}
 }
+
+// Successful attempts leave no keys behind, so legitimate traffic does not
+// grow the limiter.
+func TestLimiterSuccessLeavesNothing(t *testing.T) {
+	l, _ := newTestLimiter(3)
+	for i := 0; i < 100; i++ {
+		addr := string(rune('a' + i%26))
+		if !l.Attempt("client:x", addr).Allowed {
+			t.Fatal("refused")
+		}
+		l.Succeeded("client:x", addr)
+	}
+	if n := len(l.entries); n != 0 {
+		t.Fatalf("%d keys left after successes only", n)
+	}
+}
