@@ -278,3 +278,26 @@ func doReq(t *testing.T, hc *http.Client, req *http.Request) (*http.Response, st
 	}
 	return resp, string(b)
 }
+
+// Wrong current passwords on the Account page are throttled like
+// sign-ins: counted before they are checked, then refused (429).
+func TestPasswordChangeThrottled(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Security.Login.MaxAttempts = 3 })
+	a, _ := e.admin()
+	change := func(current string) *response {
+		return a.submit("/account", "/account/password", url.Values{"current": {current}, "password": {"new-password-1234"}, "confirm": {"new-password-1234"}})
+	}
+	before := models.PasswordVerifications()
+	for i := 0; i < 3; i++ {
+		change(fmt.Sprint("wrong-password-", i)).wantFieldError("current", "not correct")
+	}
+	r := change(adminPassword)
+	r.wantStatus(http.StatusTooManyRequests)
+	r.wantFieldError("current", "Too many wrong current passwords")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	if n := models.PasswordVerifications() - before; n != 3 {
+		t.Fatalf("%d passwords verified, want 3: the refused attempt must not be checked", n)
+	}
+}
