@@ -152,16 +152,19 @@ type Config struct {
 	Security struct {
 		// Login throttles failed console logins.
 		Login struct {
-			// MaxAttempts failures are allowed within Window, per account
-			// and per client address, before further attempts are refused.
+			// MaxAttempts failures are allowed within Window, per (account,
+			// client address) and per client address, before further
+			// attempts from there are refused; an account's failures from
+			// all addresses only slow its sign-ins down.
 			MaxAttempts int `yaml:"maxAttempts"`
 			// Window is the period over which failures are counted.
 			Window Duration `yaml:"window"`
 		} `yaml:"login"`
 		// Token throttles failed client authentication at the gateway.
 		Token struct {
-			// MaxAttempts failures are allowed within Window, per clientId
-			// and per client address, before the gateway answers 429.
+			// MaxAttempts failures are allowed within Window, per (clientId,
+			// client address) and per client address, before the gateway
+			// answers 429 to that address.
 			MaxAttempts int `yaml:"maxAttempts"`
 			// Window is the period over which failures are counted.
 			Window Duration `yaml:"window"`

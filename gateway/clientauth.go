@@ -3,9 +3,15 @@ package gateway
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/models"
 )
 
 // clientCredentials is what a client presented to authenticate itself.
@@ -82,4 +88,70 @@ func parseClientCredentials(authorization string, form url.Values) (clientCreden
 		return clientCredentials{}, invalidRequest("Repeated client credentials.")
 	}
 	return clientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret")}, nil
+}
+
+// authenticatedClient is authenticate for a handler: when authentication
+// fails it writes the OAuth error and returns a nil client (with a nil
+// error, unless writing failed or the failure is internal).
+func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, error) {
+	client, basic, oe, err := g.authenticate(c, hrid, form)
+	if err == nil && oe != nil {
+		err = writeOAuthError(c, oe, basic)
+	}
+	return client, basic, err
+}
+
+// authenticate finds the client the request authenticates as, applying the
+// failure throttle. It returns the oauthError to send when it fails.
+//
+// The attempt is counted before the secret is checked, per (client,
+// address) and per address: a client_id is public (it is in every token),
+// so failures from one address must not refuse the client's right secret
+// from another. The throttle's per-client delay is not applied: a secret
+// is 256 random bits, which no one guesses, and a delay would only let
+// anyone slow down the real client.
+func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {
+	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
+	addr := c.RealIP()
+	var oe *oauthError
+	switch {
+	case errors.Is(err, errNoClientAuth):
+		return nil, false, errInvalidClient, nil
+	case errors.Is(err, errMalformedBasic):
+		// No client to count against: the address alone.
+		if d := g.Failures.Attempt("", addr); !d.Allowed {
+			g.Summary.Add(hrid, "(malformed credentials)", addr, true)
+			return nil, true, throttled(c, d.RetryAfter.Seconds()), nil
+		}
+		g.Summary.Add(hrid, "(malformed credentials)", addr, false)
+		return nil, true, errInvalidClient, nil
+	case errors.As(err, &oe):
+		return nil, creds.Basic, oe, nil
+	}
+	subject := "client:" + hrid + "/" + creds.ID
+	d := g.Failures.Attempt(subject, addr)
+	if !d.Allowed {
+		g.Summary.Add(hrid, creds.ID, addr, true)
+		return nil, creds.Basic, throttled(c, d.RetryAfter.Seconds()), nil
+	}
+	client, err := g.Store.AuthenticateClient(c.Request().Context(), hrid, creds.ID, creds.Secret)
+	if err != nil {
+		g.Failures.Cancel(subject, addr)
+		return nil, creds.Basic, nil, err
+	}
+	if client == nil {
+		g.Summary.Add(hrid, creds.ID, addr, false)
+		return nil, creds.Basic, errInvalidClient, nil
+	}
+	g.Failures.Succeeded(subject, addr)
+	g.LastUsed.Touch(client.SecretID, g.Store.Now())
+	return client, creds.Basic, nil, nil
+}
+
+// throttled is the answer to an attempt the throttle refused.
+func throttled(c echo.Context, seconds float64) *oauthError {
+	secs := int(math.Ceil(seconds))
+	c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
+	return &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
+		Description: fmt.Sprintf("Too many failed client authentications. Retry after %d seconds.", secs)}
 }

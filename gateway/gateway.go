@@ -6,10 +6,7 @@
 package gateway
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -99,53 +96,6 @@ func readForm(c echo.Context) (map[string][]string, *oauthError) {
 		return nil, invalidRequest("Malformed request body.")
 	}
 	return c.Request().PostForm, nil
-}
-
-// authenticatedClient is authenticate for a handler: when authentication
-// fails it writes the OAuth error and returns a nil client (with a nil
-// error, unless writing failed or the failure is internal).
-func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, error) {
-	client, basic, oe, err := g.authenticate(c, hrid, form)
-	if err == nil && oe != nil {
-		err = writeOAuthError(c, oe, basic)
-	}
-	return client, basic, err
-}
-
-// authenticate finds the client the request authenticates as, applying the
-// failure throttle. It returns the oauthError to send when it fails.
-func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {
-	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
-	var oe *oauthError
-	switch {
-	case errors.Is(err, errNoClientAuth):
-		return nil, false, errInvalidClient, nil
-	case errors.Is(err, errMalformedBasic):
-		g.Failures.Fail("ip:" + c.RealIP())
-		g.Summary.Add(hrid, "(malformed credentials)", c.RealIP(), false)
-		return nil, true, errInvalidClient, nil
-	case errors.As(err, &oe):
-		return nil, creds.Basic, oe, nil
-	}
-	keys := []string{"client:" + hrid + "/" + creds.ID, "ip:" + c.RealIP()}
-	if blocked, wait := g.Failures.Blocked(keys...); blocked {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
-		g.Summary.Add(hrid, creds.ID, c.RealIP(), true)
-		return nil, creds.Basic, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
-			Description: fmt.Sprintf("Too many failed client authentications. Retry after %d seconds.", secs)}, nil
-	}
-	client, err := g.Store.AuthenticateClient(c.Request().Context(), hrid, creds.ID, creds.Secret)
-	if err != nil {
-		return nil, creds.Basic, nil, err
-	}
-	if client == nil {
-		g.Failures.Fail(keys...)
-		g.Summary.Add(hrid, creds.ID, c.RealIP(), false)
-		return nil, creds.Basic, errInvalidClient, nil
-	}
-	g.LastUsed.Touch(client.SecretID, g.Store.Now())
-	return client, creds.Basic, nil, nil
 }
 
 // single returns a parameter that must appear at most once (RFC 6749 §3.1).

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
@@ -421,31 +420,23 @@ func (h *Handler) IssueAPIToken(c echo.Context) error {
 		return unauthorized("Send your email and password with HTTP Basic authentication.", basicRealm)
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []string{"account:" + email, "ip:" + c.RealIP()}
-	// The audit trail gets what was typed, as text a database can store.
-	typed := strings.ToValidUTF8(strings.ReplaceAll(email, "\x00", "\uFFFD"), "\uFFFD")
-	if blocked, wait := h.Logins.Blocked(keys...); blocked {
-		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API: rate limited"})
-		secs := int(wait.Seconds() + 0.999)
-		e := apiError(http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again in %d second(s).", secs)
-		e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+	u, refused, err := h.signIn(c, email, password, "Management API")
+	if err != nil {
+		return err
+	}
+	switch {
+	case refused == nil:
+	case refused.status == http.StatusTooManyRequests:
+		e := apiError(http.StatusTooManyRequests, "Too many failed sign-in attempts. Try again in %d second(s).", refused.retrySeconds())
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(refused.retrySeconds())}}
 		return e
-	}
-	var u *models.User
-	// Text a database cannot hold cannot be an account: answer as for a
-	// wrong password, without asking the database (PostgreSQL would fail).
-	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) {
-		var err error
-		if u, err = h.Store.Authenticate(c.Request().Context(), email, password); err != nil {
-			return err
-		}
-	}
-	if u == nil {
-		h.Logins.Fail(keys...)
-		h.auditFailedLogin(c, models.AuditEvent{Type: models.EventLoginFailed, ActorEmail: typed, Outcome: models.OutcomeFailure, Detail: "Management API"})
+	case refused.status == http.StatusServiceUnavailable:
+		e := apiError(http.StatusServiceUnavailable, "%s", models.ErrPasswordBusy.Message)
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(refused.retrySeconds())}}
+		return e
+	default:
 		return unauthorized("Email or password is not correct.", basicRealm)
 	}
-	h.Logins.Reset(keys[0])
 	nt, err := h.Store.IssueApiToken(c.Request().Context(), actor(c), u)
 	if err != nil {
 		return err

@@ -229,22 +229,28 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
-		in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type, Scopes: a.Scopes, Disabled: a.Disabled}
-		if a.OwnerID != nil {
-			in.OwnerID = *a.OwnerID
-		}
-		setIf(&in.Name, body.Name)
-		setIf(&in.Description, body.Description)
-		in.Type = appType(body.Type, a.Type)
-		if body.Enabled != nil {
-			in.Disabled = !*body.Enabled
-		}
+		var joined string
 		if scopes != nil {
-			if in.Scopes, err = joinScopes(*scopes); err != nil {
+			if joined, err = joinScopes(*scopes); err != nil {
 				return err
 			}
 		}
-		if a, err = h.Store.UpdateApplication(ctx, actor(c), d.ID, a.ID, in); err != nil {
+		// The body's fields are applied to the application as it is when
+		// the change runs, not as it was read above: a PATCH of one field
+		// must not put back another that a concurrent change just set.
+		patch := func(in *models.ApplicationInput) error {
+			setIf(&in.Name, body.Name)
+			setIf(&in.Description, body.Description)
+			in.Type = appType(body.Type, in.Type)
+			if body.Enabled != nil {
+				in.Disabled = !*body.Enabled
+			}
+			if scopes != nil {
+				in.Scopes = joined
+			}
+			return nil
+		}
+		if a, err = h.Store.PatchApplication(ctx, actor(c), d.ID, a.ID, patch); err != nil {
 			if fe, ok := models.AsFieldErrors(err); ok {
 				return appFieldErrors(fe)
 			}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,23 +89,34 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 	out := h.toSecretJSON(&ns.ClientSecret)
 	out.Secret = ns.Value
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a)+"/secrets/"+ns.ID)
+	c.Response().Header().Set("ETag", `"`+ns.Version()+`"`)
 	return c.JSON(http.StatusCreated, out)
 }
 
 // APIRenewSecret is POST .../secrets/{secret}/_renew: a new value (in
 // "secret", shown this once) under the same id and name; the old value
 // stops working at once and expiresAt follows the current policy.
+//
+// A renew replaces the version it started from: the one in If-Match (the
+// ETag of the response that created or last renewed the secret) or, without
+// If-Match, the one this request read on arrival. Of renews racing from one
+// version exactly one wins; the others get 409 and change nothing.
 func (h *Handler) APIRenewSecret(c echo.Context) error {
 	_, a, cs, err := h.apiSecret(c)
 	if err != nil {
 		return err
 	}
-	ns, err := h.Store.RenewSecret(c.Request().Context(), actor(c), a.ID, cs.ID)
+	seen := cs.Version()
+	if m := c.Request().Header.Get("If-Match"); m != "" && m != "*" {
+		seen = strings.Trim(strings.TrimPrefix(strings.TrimSpace(m), "W/"), `"`)
+	}
+	ns, err := h.Store.RenewSecretFrom(c.Request().Context(), actor(c), a.ID, cs.ID, seen)
 	if err != nil {
 		return err
 	}
 	out := h.toSecretJSON(&ns.ClientSecret)
 	out.Secret = ns.Value
+	c.Response().Header().Set("ETag", `"`+ns.Version()+`"`)
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/models"
+	"latchkey/throttle"
 	"latchkey/views"
 )
 
@@ -43,14 +44,17 @@ type Sessions interface {
 	Flashes(c echo.Context) []views.Flash
 }
 
-// Limiter counts failures per key and blocks a key after too many.
+// Limiter throttles attempts at a password per (account, address) and per
+// address, counting each attempt before the password is checked
+// (throttle.Limiter).
 type Limiter interface {
-	// Blocked reports whether any key is blocked, and for how long.
-	Blocked(keys ...string) (bool, time.Duration)
-	// Fail records one failure for each key.
-	Fail(keys ...string)
-	// Reset forgets the failures of each key.
-	Reset(keys ...string)
+	// Attempt reserves an attempt by subject from addr, counted as a
+	// failure until Succeeded or Cancel.
+	Attempt(subject, addr string) throttle.Decision
+	// Succeeded takes the attempt back and forgets the pair's failures.
+	Succeeded(subject, addr string)
+	// Cancel takes back an attempt that was never decided.
+	Cancel(subject, addr string)
 }
 
 // Handler carries what the console handlers need.
@@ -124,10 +128,17 @@ func actor(c echo.Context) models.Actor {
 }
 
 // auditFailedLogin records a refused sign-in, which changes nothing else.
-// A failure to record is logged, not shown: the person is refused anyway.
-func (h *Handler) auditFailedLogin(c echo.Context, ev models.AuditEvent) {
-	ev.ClientIP = c.RealIP()
-	if err := h.Store.Record(context.WithoutCancel(c.Request().Context()), ev); err != nil {
+// The identity is recorded only when it is an existing user's e-mail: what
+// was typed may be a password typed into the e-mail field. A failure to
+// record is logged, not shown: the person is refused anyway.
+func (h *Handler) auditFailedLogin(c echo.Context, email, detail string) {
+	ctx := context.WithoutCancel(c.Request().Context())
+	ev := models.AuditEvent{Type: models.EventLoginFailed, Outcome: models.OutcomeFailure, Detail: detail, ClientIP: c.RealIP()}
+	var err error
+	if ev.ActorEmail, err = h.Store.LoginIdentity(ctx, email); err == nil {
+		err = h.Store.Record(ctx, ev)
+	}
+	if err != nil {
 		h.Log.Error("audit record failed", "type", ev.Type, "err", err)
 	}
 }

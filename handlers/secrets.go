@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -163,13 +164,26 @@ func (h *Handler) ConfirmRenewSecret(c echo.Context) error {
 	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs})
 }
 
-// RenewSecret replaces the value and shows the new one once.
+// RenewSecret replaces the value and shows the new one once. The confirm
+// dialog posts the version of the value it showed: when someone renewed the
+// secret meanwhile, nothing changes and the dialog says so (409), offering
+// to renew the current value.
 func (h *Handler) RenewSecret(c echo.Context) error {
 	d, a, cs, err := h.loadSecret(c)
 	if err != nil {
 		return err
 	}
-	ns, err := h.Store.RenewSecret(c.Request().Context(), actor(c), a.ID, cs.ID)
+	seen := c.FormValue("version")
+	if seen == "" {
+		seen = cs.Version() // a form without one: the version read on arrival
+	}
+	ns, err := h.Store.RenewSecretFrom(c.Request().Context(), actor(c), a.ID, cs.ID, seen)
+	if errors.Is(err, models.ErrSecretChanged) {
+		if cs, err = h.Store.SecretByID(c.Request().Context(), a.ID, cs.ID); err != nil {
+			return err
+		}
+		return h.renderSecrets(c, http.StatusConflict, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs, Error: models.ConsoleText(models.ErrSecretChanged)})
+	}
 	if err != nil {
 		return err
 	}

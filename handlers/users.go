@@ -1,7 +1,11 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,16 +92,38 @@ func (h *Handler) Account(c echo.Context) error {
 
 // ChangePassword changes the signed-in person's password, which ends all
 // their sessions (models.Store.ChangePassword), and starts this browser a
-// new one.
+// new one: their other console sessions and the API tokens issued for
+// their password stop working; their personal API tokens do not (like
+// personal access tokens elsewhere, they are revoked one by one on the
+// Account page), and the confirmation says so. Wrong current passwords are
+// throttled like sign-ins.
 func (h *Handler) ChangePassword(c echo.Context) error {
 	u := CurrentUser(c)
+	subject, addr := "password:"+u.ID, c.RealIP()
+	if d := h.Logins.Attempt(subject, addr); !d.Allowed {
+		refused := &signInRefusal{status: http.StatusTooManyRequests, retryAfter: d.RetryAfter}
+		refused.setRetryAfter(c)
+		return h.renderAccount(c, refused.status, views.NewTokenForm(), models.FieldErrors{
+			"current": fmt.Sprintf("Too many wrong current passwords. Try again in %d minute(s).", int(math.Ceil(d.RetryAfter.Minutes()))),
+		}, nil)
+	}
 	err := h.Store.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"))
 	if fe, ok := models.AsFieldErrors(err); ok {
+		if _, wrong := fe["current"]; !wrong {
+			h.Logins.Succeeded(subject, addr)
+		}
 		return h.renderAccount(c, formStatus, views.NewTokenForm(), fe, nil)
 	}
+	if errors.Is(err, models.ErrPasswordBusy) {
+		h.Logins.Cancel(subject, addr)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(models.PasswordBusyRetryAfter.Seconds())))
+		return h.renderAccount(c, http.StatusServiceUnavailable, views.NewTokenForm(), models.FieldErrors{"current": models.ErrPasswordBusy.Message}, nil)
+	}
 	if err != nil {
+		h.Logins.Cancel(subject, addr)
 		return err
 	}
+	h.Logins.Succeeded(subject, addr)
 	fresh, err := h.Store.UserByID(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
@@ -105,5 +131,5 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	if err := h.Sessions.Login(c, fresh); err != nil {
 		return err
 	}
-	return h.redirect(c, "/account", "Password changed. Other sessions have been signed out.")
+	return h.redirect(c, "/account", views.PasswordChangedFlash)
 }

@@ -208,16 +208,55 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 
 // UpdateApplication validates and applies changes to an application.
 func (s *Store) UpdateApplication(ctx context.Context, actor Actor, domainID, id string, in ApplicationInput) (*Application, error) {
-	a, err := s.ApplicationByID(ctx, domainID, id)
+	return s.PatchApplication(ctx, actor, domainID, id, func(cur *ApplicationInput) error {
+		*cur = in
+		return nil
+	})
+}
+
+// PatchApplication changes an application: patch edits its current fields
+// (name, description, type, scopes, owner, disabled), read inside the
+// change's transaction with the row locked, so that two changes of
+// different fields made at once both stay; a patch built from a copy read
+// earlier would put back what the other had just changed. Only those
+// columns are written: a secret policy saved meanwhile stays too. An error
+// from patch is returned as is.
+func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id string, patch func(cur *ApplicationInput) error) (*Application, error) {
+	var a *Application
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		locked, err := s.lockApplication(tx, id)
+		if err != nil {
+			return err
+		}
+		if locked.DomainID != domainID {
+			return ErrNotFound
+		}
+		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Disabled: locked.Disabled}
+		if locked.OwnerID != nil {
+			in.OwnerID = *locked.OwnerID
+		}
+		if err := patch(&in); err != nil {
+			return err
+		}
+		if errs := in.validate(); len(errs) > 0 {
+			return errs
+		}
+		a = locked
+		return s.applyApplication(tx, a, in, func(tx *gorm.DB) error {
+			a.UpdatedAt = tx.NowFunc()
+			err := tx.Model(a).Omit("Owner", "Domain").
+				Select("name", "description", "type", "scopes", "disabled", "owner_id", "updated_at").Updates(a).Error
+			if err != nil {
+				return err
+			}
+			return s.audit(tx, actor, appEvent(EventApplicationUpdated, a))
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
-	return a, s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
-		if err := tx.Omit("Owner", "Domain").Save(a).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, actor, appEvent(EventApplicationUpdated, a))
-	})
+	a.Domain = nil
+	return a, nil
 }
 
 // saveApplication validates in, applies it to a and calls write inside the
@@ -226,43 +265,48 @@ func (s *Store) saveApplication(ctx context.Context, a *Application, in Applicat
 	if errs := in.validate(); len(errs) > 0 {
 		return errs
 	}
-	return s.write(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&Domain{}).Where("id = ?", a.DomainID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		errs := FieldErrors{}
-		if err := tx.Model(&Application{}).Where("domain_id = ? AND lower(name) = lower(?) AND id <> ?", a.DomainID, in.Name, a.ID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			errs["name"] = "Another application in this domain already has this name."
-		}
-		a.OwnerID, a.Owner = nil, nil
-		if in.OwnerID != "" {
-			var owner User
-			if err := tx.First(&owner, "id = ?", in.OwnerID).Error; err != nil {
-				if !errors.Is(err, gorm.ErrRecordNotFound) {
-					return err
-				}
-				errs["owner"] = "The chosen owner no longer exists."
-			} else {
-				a.OwnerID, a.Owner = &owner.ID, &owner
-			}
-		}
-		if len(errs) > 0 {
-			return errs
-		}
-		a.Name, a.Description, a.Type, a.Scopes, a.Disabled = in.Name, in.Description, in.Type, in.Scopes, in.Disabled
-		err := write(tx)
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return FieldErrors{"name": "Another application in this domain already has this name."}
-		}
+	return s.write(ctx, func(tx *gorm.DB) error { return s.applyApplication(tx, a, in, write) })
+}
+
+// applyApplication checks in against the stored data (a name in use, an
+// owner gone), applies it to a and calls write, in the caller's
+// transaction.
+func (s *Store) applyApplication(tx *gorm.DB, a *Application, in ApplicationInput, write func(tx *gorm.DB) error) error {
+	var n int64
+	if err := tx.Model(&Domain{}).Where("id = ?", a.DomainID).Count(&n).Error; err != nil {
 		return err
-	})
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	errs := FieldErrors{}
+	if err := tx.Model(&Application{}).Where("domain_id = ? AND lower(name) = lower(?) AND id <> ?", a.DomainID, in.Name, a.ID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		errs["name"] = "Another application in this domain already has this name."
+	}
+	a.OwnerID, a.Owner = nil, nil
+	if in.OwnerID != "" {
+		var owner User
+		if err := tx.First(&owner, "id = ?", in.OwnerID).Error; err != nil {
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			errs["owner"] = "The chosen owner no longer exists."
+		} else {
+			a.OwnerID, a.Owner = &owner.ID, &owner
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	a.Name, a.Description, a.Type, a.Scopes, a.Disabled = in.Name, in.Description, in.Type, in.Scopes, in.Disabled
+	err := write(tx)
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return FieldErrors{"name": "Another application in this domain already has this name."}
+	}
+	return err
 }
 
 // DeleteApplication removes an application of the given domain.

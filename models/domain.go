@@ -186,7 +186,10 @@ func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in Domai
 				}
 			}
 		} else {
-			err = tx.Omit("Owners").Save(d).Error
+			// Only the form's columns: the whole row read before the
+			// transaction would put back a secret policy saved meanwhile.
+			d.UpdatedAt = tx.NowFunc()
+			err = tx.Model(d).Omit("Owners").Select("name", "hrid", "description", "enabled", "updated_at").Updates(d).Error
 		}
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return FieldErrors{"hrid": "Another domain already uses this URL identifier or name."}

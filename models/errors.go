@@ -32,6 +32,10 @@ const (
 	// CodeLimit is a count that would pass its maximum, or a change that
 	// would leave less than the minimum (an application's last secret).
 	CodeLimit Code = "limit"
+	// CodeStale is a change made from a state that is no longer current:
+	// another change of the same record won meanwhile. Nothing was
+	// changed; the caller may look again and retry.
+	CodeStale Code = "stale"
 	// CodeUnavailable is a database that cannot be reached or did not
 	// answer in time; trying again later may work.
 	CodeUnavailable Code = "unavailable"

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -20,8 +21,15 @@ const (
 	argonKeyLen  = 32
 )
 
-// HashPassword returns an argon2id hash in the PHC string format.
-func HashPassword(password string) (string, error) {
+// HashPassword returns an argon2id hash in the PHC string format. It waits
+// its turn at the password gate like every verification, and returns
+// ErrPasswordBusy when the gate is full.
+func HashPassword(ctx context.Context, password string) (hash string, err error) {
+	err = passwords.run(ctx, func() { hash, err = hashPassword(password) })
+	return hash, err
+}
+
+func hashPassword(password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -32,9 +40,20 @@ func HashPassword(password string) (string, error) {
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// CheckPassword reports whether password matches an argon2id PHC hash, in
-// time that does not depend on where the two differ.
-func CheckPassword(hash, password string) bool {
+// VerifyPassword reports whether password matches an argon2id PHC hash, in
+// time that does not depend on where the two differ. Every verification
+// passes the password gate, which bounds how many run at once; when it is
+// full, VerifyPassword returns ErrPasswordBusy without verifying.
+func VerifyPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = passwords.run(ctx, func() {
+		passwordVerifications.Add(1)
+		ok = checkPassword(hash, password)
+	})
+	return ok, err
+}
+
+// checkPassword is VerifyPassword's computation, outside the gate.
+func checkPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -63,4 +82,4 @@ func CheckPassword(hash, password string) bool {
 
 // dummyHash is checked against when a login names no account, so that an
 // unknown email costs the same time as a wrong password.
-var dummyHash, _ = HashPassword("latchkey-timing-equaliser")
+var dummyHash, _ = hashPassword("latchkey-timing-equaliser")

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -244,10 +246,37 @@ func duplicateDescription(d string) error {
 		Fields: map[string]string{"description": msg}, APIFields: map[string]string{"name": msg}}
 }
 
-// RenewSecret replaces a secret's value, keeping its id and description.
-// The old value stops working with the commit. Its expiry notices start
-// again: what was decided for the old expiry is forgotten.
+// Version names the secret's current value without revealing anything
+// about it (not even its digest): it changes with every renewal. A renew
+// says which version it replaces, so that of two renews started from the
+// same state only one wins.
+func (cs *ClientSecret) Version() string {
+	sum := sha256.Sum256([]byte("latchkey secret version\x00" + cs.Digest))
+	return hex.EncodeToString(sum[:8])
+}
+
+// ErrSecretChanged is returned by RenewSecret when the secret was renewed
+// by another change after the caller saw it: nothing was changed.
+var ErrSecretChanged = &Error{Code: CodeStale,
+	Message: "The client secret was renewed by another request meanwhile, so this renew changed nothing: its value is not the one this request started from. Renew again if you still need a new value.",
+	Console: "Someone renewed this secret while you were confirming, so nothing was changed: the value you saw is no longer current. Renew again if you still need a new value."}
+
+// RenewSecret replaces a secret's value, keeping its id and description,
+// whatever its current value is. The old value stops working with the
+// commit. Its expiry notices start again: what was decided for the old
+// expiry is forgotten. Requests use RenewSecretFrom.
 func (s *Store) RenewSecret(ctx context.Context, actor Actor, appID, id string) (*NewSecret, error) {
+	return s.RenewSecretFrom(ctx, actor, appID, id, "")
+}
+
+// RenewSecretFrom is RenewSecret for a caller that saw the secret at
+// version seen (its Version); when that is no longer the secret's version
+// (another renew committed meanwhile), the renew is refused with
+// ErrSecretChanged and nothing changes. The check runs on the locked row,
+// so of any number of renews started from one version exactly one wins; a
+// renew started after another finished sees the new version and succeeds.
+// An empty seen renews whatever the current value is.
+func (s *Store) RenewSecretFrom(ctx context.Context, actor Actor, appID, id, seen string) (*NewSecret, error) {
 	var ns *NewSecret
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		app, err := s.lockApplication(tx, appID)
@@ -257,6 +286,9 @@ func (s *Store) RenewSecret(ctx context.Context, actor Actor, appID, id string) 
 		var cs ClientSecret
 		if err := tx.First(&cs, "id = ? AND application_id = ?", id, appID).Error; err != nil {
 			return notFound(err)
+		}
+		if seen != "" && cs.Version() != seen {
+			return ErrSecretChanged
 		}
 		if err := resetNotices(tx, cs.ID); err != nil {
 			return err

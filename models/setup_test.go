@@ -65,7 +65,7 @@ func TestCompleteSetupWorksOnce(t *testing.T) {
 	if u.Role != RoleAdmin || u.Email != "first@example.com" || u.Disabled {
 		t.Fatalf("created %+v, want an enabled admin", u)
 	}
-	if !CheckPassword(u.PasswordHash, in.Password) {
+	if !checkPassword(u.PasswordHash, in.Password) {
 		t.Fatal("password not stored")
 	}
 
@@ -199,7 +199,7 @@ func TestBootstrapAdminIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(us) != 1 || us[0].ID != u.ID || !CheckPassword(us[0].PasswordHash, in.Password) {
+	if len(us) != 1 || us[0].ID != u.ID || !checkPassword(us[0].PasswordHash, in.Password) {
 		t.Fatalf("users after repeated bootstrap: %+v", us)
 	}
 	if strings.Contains(logs.String(), in.Password) {

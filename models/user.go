@@ -83,7 +83,7 @@ func (s *Store) createUser(tx *gorm.DB, in NewUser) (*User, error) {
 	if n > 0 {
 		return nil, FieldErrors{"email": "A user with this email already exists."}
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := HashPassword(tx.Statement.Context, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -122,22 +122,47 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 
 // Authenticate returns the enabled user with this email and password, or
 // nil when they do not match. It costs the same time whether or not the
-// account exists.
+// account exists. It returns ErrPasswordBusy, having verified nothing, when
+// too many passwords are being verified at once.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var u User
 	err := s.db.WithContext(ctx).First(&u, "email = ?", email).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		CheckPassword(dummyHash, password)
-		return nil, nil
+		_, err := VerifyPassword(ctx, dummyHash, password)
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		return nil, nil
+	ok, err := VerifyPassword(ctx, u.PasswordHash, password)
+	if err != nil || !ok || u.Disabled {
+		return nil, err
 	}
 	return &u, nil
+}
+
+// UnknownIdentity is what the audit log records for a failed sign-in
+// whose e-mail names no account: what was typed may be a password typed
+// into the wrong field, which must never be stored.
+const UnknownIdentity = "(unknown account)"
+
+// LoginIdentity returns what the audit log may record as the identity of
+// a failed sign-in: the e-mail when it is an existing user's, else
+// UnknownIdentity.
+func (s *Store) LoginIdentity(ctx context.Context, email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if !storableText(email) || email == "" {
+		return UnknownIdentity, nil
+	}
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&User{}).Where("email = ?", email).Count(&n).Error; err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return UnknownIdentity, nil
+	}
+	return email, nil
 }
 
 // UserUpdate is what an administrator may change about a user.
@@ -211,7 +236,11 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, id, current, ne
 		return notFound(err)
 	}
 	errs := FieldErrors{}
-	if !CheckPassword(u.PasswordHash, current) {
+	ok, err := VerifyPassword(ctx, u.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		errs["current"] = "Current password is not correct."
 	}
 	if msg := ValidatePassword(next, u.Email); msg != "" {
@@ -222,7 +251,7 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, id, current, ne
 	if len(errs) > 0 {
 		return errs
 	}
-	hash, err := HashPassword(next)
+	hash, err := HashPassword(ctx, next)
 	if err != nil {
 		return err
 	}

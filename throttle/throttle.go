@@ -1,7 +1,15 @@
-// Package throttle counts failures per key (an account, a client, an
-// address) and blocks a key after too many within a window. The console's
-// login and the gateway's client authentication both use it. It imports
+// Package throttle limits guessing at a credential (an account's password,
+// a client's secret). The console's login, the Management API's token
+// exchange and the gateway's client authentication all use it. It imports
 // only the standard library.
+//
+// Attempts are counted when they start, before the credential is checked,
+// under one lock: parallel requests cannot all pass a check made before any
+// of them has failed. Failures are counted per (subject, address) and per
+// address, and those are the counts that refuse attempts; failures of a
+// subject from every address only slow its attempts down (Delay), so that
+// anyone who knows an account's e-mail or a client's id (which is public)
+// cannot lock its owner out from elsewhere.
 package throttle
 
 import (
@@ -9,79 +17,173 @@ import (
 	"time"
 )
 
-// Limiter blocks a key (an account, a client address) after max
-// failures within window, counted from the first failure. It lives in memory:
-// each node throttles on its own, which bounds guessing per node without a
-// database write per failure.
+// Limiter throttles attempts at credentials. It lives in memory: each node
+// throttles on its own, which bounds guessing per node without a database
+// write per attempt.
 type Limiter struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
+	// baseDelay and maxDelay shape the progressive delay of a subject with
+	// max or more failures from any address: baseDelay, doubling with each
+	// further failure, never more than maxDelay.
+	baseDelay, maxDelay time.Duration
 
 	mu      sync.Mutex
-	entries map[string]*failures
+	entries map[string]*counter
+	// nextPrune spaces the scans for expired keys out: under attack from
+	// many addresses they would otherwise run on every attempt.
+	nextPrune time.Time
 }
 
-type failures struct {
+// counter is the attempts of one key within its window: failures plus the
+// attempts still being checked.
+type counter struct {
 	count int
 	first time.Time
 }
 
-// New returns a Limiter that blocks a key after max failures within window.
+// Default progressive delay of a subject under attack: half a second after
+// max failures, doubling per failure, at most eight seconds.
+const (
+	DefaultBaseDelay = 500 * time.Millisecond
+	DefaultMaxDelay  = 8 * time.Second
+)
+
+// pruneAbove is the number of keys above which expired ones are dropped.
+const pruneAbove = 10000
+
+// New returns a Limiter that refuses attempts by a subject from an address
+// once max of them failed within window, and attempts from an address once
+// max attempts of any subject from there failed within window (counted
+// from the first failure).
 func New(max int, window time.Duration) *Limiter {
-	return &Limiter{max: max, window: window, now: time.Now, entries: map[string]*failures{}}
+	return &Limiter{max: max, window: window, now: time.Now,
+		baseDelay: DefaultBaseDelay, maxDelay: DefaultMaxDelay, entries: map[string]*counter{}}
 }
 
-// Blocked reports whether any of the keys is blocked, and for how long.
-func (l *Limiter) Blocked(keys ...string) (bool, time.Duration) {
+// SetDelay changes the progressive delay (see Decision.Delay); zero
+// base turns it off.
+func (l *Limiter) SetDelay(base, max time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.baseDelay, l.maxDelay = base, max
+}
+
+// Decision is the answer to an attempt.
+type Decision struct {
+	// Allowed is true when the attempt may go ahead: it is then counted as
+	// a failure until Succeeded or Cancel says otherwise.
+	Allowed bool
+	// RetryAfter is how long until a refused attempt may be made again.
+	RetryAfter time.Duration
+	// Delay is how long an allowed attempt should wait before its
+	// credential is checked: the subject failed max times or more from
+	// all addresses together.
+	Delay time.Duration
+}
+
+func pairKey(subject, addr string) string { return "pair\x00" + subject + "\x00" + addr }
+func addrKey(addr string) string          { return "addr\x00" + addr }
+func subjectKey(subject string) string    { return "subject\x00" + subject }
+
+// Attempt reserves one attempt by subject (an account, a client) from
+// addr. It is refused, and nothing is counted, when the pair or the
+// address already has max attempts in its window; otherwise the attempt
+// counts as a failure of the pair, the address and the subject at once.
+// An empty subject counts against the address alone.
+func (l *Limiter) Attempt(subject, addr string) Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	if len(l.entries) > pruneAbove && !now.Before(l.nextPrune) {
+		l.prune(now)
+		l.nextPrune = now.Add(time.Second)
+	}
+	keys := []string{addrKey(addr)}
+	if subject != "" {
+		keys = append(keys, pairKey(subject, addr))
+	}
 	var wait time.Duration
 	for _, k := range keys {
-		f := l.entries[k]
-		if f == nil || now.Sub(f.first) >= l.window {
-			continue
+		if c := l.live(k, now); c != nil && c.count >= l.max {
+			wait = max(wait, c.first.Add(l.window).Sub(now))
 		}
-		if f.count >= l.max {
-			if w := f.first.Add(l.window).Sub(now); w > wait {
-				wait = w
+	}
+	if wait > 0 {
+		return Decision{RetryAfter: wait}
+	}
+	var d Decision
+	d.Allowed = true
+	if subject != "" {
+		keys = append(keys, subjectKey(subject))
+		if c := l.live(subjectKey(subject), now); c != nil && c.count >= l.max && l.baseDelay > 0 {
+			d.Delay = l.baseDelay
+			for i := l.max; i < c.count && d.Delay < l.maxDelay; i++ {
+				d.Delay *= 2
+			}
+			d.Delay = min(d.Delay, l.maxDelay)
+		}
+	}
+	for _, k := range keys {
+		c := l.live(k, now)
+		if c == nil {
+			c = &counter{first: now}
+			l.entries[k] = c
+		}
+		c.count++
+	}
+	return d
+}
+
+// Succeeded records that an allowed attempt's credential was right: the
+// pair's failures are forgotten, and the attempt no longer counts against
+// the address or the subject (their other failures still do, so one known
+// account cannot wipe out an address's guesses at others).
+func (l *Limiter) Succeeded(subject, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.uncount(subject, addr)
+	delete(l.entries, pairKey(subject, addr))
+}
+
+// Cancel takes back an allowed attempt that was never decided (the check
+// could not run: too busy, or the database failed).
+func (l *Limiter) Cancel(subject, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.uncount(subject, addr)
+}
+
+func (l *Limiter) uncount(subject, addr string) {
+	now := l.now()
+	keys := []string{addrKey(addr)}
+	if subject != "" {
+		keys = append(keys, pairKey(subject, addr), subjectKey(subject))
+	}
+	for _, k := range keys {
+		if c := l.live(k, now); c != nil && c.count > 0 {
+			// A key back at zero is forgotten: successful attempts leave
+			// nothing behind.
+			if c.count--; c.count == 0 {
+				delete(l.entries, k)
 			}
 		}
 	}
-	return wait > 0, wait
 }
 
-// Fail counts one failure for each key.
-func (l *Limiter) Fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.entries) > 10000 {
-		l.prune(now)
+// live returns the key's counter when its window is still open.
+func (l *Limiter) live(k string, now time.Time) *counter {
+	c := l.entries[k]
+	if c == nil || now.Sub(c.first) >= l.window {
+		return nil
 	}
-	for _, k := range keys {
-		f := l.entries[k]
-		if f == nil || now.Sub(f.first) >= l.window {
-			f = &failures{first: now}
-			l.entries[k] = f
-		}
-		f.count++
-	}
-}
-
-// Reset forgets the failures of each key.
-func (l *Limiter) Reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.entries, k)
-	}
+	return c
 }
 
 func (l *Limiter) prune(now time.Time) {
-	for k, f := range l.entries {
-		if now.Sub(f.first) >= l.window {
+	for k, c := range l.entries {
+		if now.Sub(c.first) >= l.window {
 			delete(l.entries, k)
 		}
 	}

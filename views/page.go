@@ -15,6 +15,13 @@ type Flash struct {
 	Message string
 }
 
+// PasswordChangedFlash confirms a password change, saying exactly what
+// ended and what did not; the layout follows it with a link to the
+// Account page's personal API tokens, where they are revoked.
+const PasswordChangedFlash = "Password changed. Other sessions have been signed out: your other console sessions " +
+	"and the API tokens issued for your password (POST /management/auth/token) no longer work. " +
+	"Your personal API tokens keep working until they expire or you revoke them."
+
 // Crumb is one step of the breadcrumb trail.
 type Crumb struct {
 	Label, Href string

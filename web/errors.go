@@ -71,6 +71,8 @@ func pageError(err error) (publicError, bool) {
 			msg = fe.Error()
 		}
 		return publicError{http.StatusBadRequest, "Invalid input", msg}, false
+	case models.CodeStale:
+		return publicError{http.StatusConflict, "Changed meanwhile", models.ConsoleText(err)}, false
 	case models.CodeUnavailable:
 		return publicError{http.StatusServiceUnavailable, "Temporarily unavailable", "Latchkey cannot reach its database at the moment. Try again in a few seconds."}, true
 	}
@@ -100,6 +102,8 @@ func apiError(err error) (ae *handlers.APIError, internal bool) {
 		return &handlers.APIError{Status: http.StatusForbidden, Message: "You do not have permission to do this."}, false
 	case models.CodeInvalid, models.CodeConflict, models.CodeLimit:
 		return &handlers.APIError{Status: http.StatusBadRequest, Message: models.APIText(err), Fields: apiFields(err)}, false
+	case models.CodeStale:
+		return &handlers.APIError{Status: http.StatusConflict, Message: models.APIText(err)}, false
 	case models.CodeUnavailable:
 		return &handlers.APIError{Status: http.StatusServiceUnavailable,
 			Message: "Latchkey cannot reach its database at the moment. Try again in a few seconds.",

@@ -28,6 +28,7 @@ func TestErrorMappers(t *testing.T) {
 		{"invalid", models.FieldErrors{"name": "Name is required."}, http.StatusBadRequest, false, "Name is required.", map[string]string{"name": "Name is required."}},
 		{"conflict", dup, http.StatusBadRequest, false, "Secret with description x already exists", map[string]string{"name": "Secret with description x already exists"}},
 		{"limit", &models.LimitError{Max: 2}, http.StatusBadRequest, false, "Too many Client Secrets. Cannot create more than 2 secrets", nil},
+		{"stale", fmt.Errorf("renew: %w", models.ErrSecretChanged), http.StatusConflict, false, models.ErrSecretChanged.Message, nil},
 		{"last secret", models.ErrLastSecret, http.StatusBadRequest, false, "Cannot remove last secret", nil},
 		{"forbidden", models.ErrInvalidToken, http.StatusForbidden, false, "You do not have permission to do this.", nil},
 		{"unavailable", &pgconn.PgError{Code: "57014"}, http.StatusServiceUnavailable, true, "Latchkey cannot reach its database at the moment. Try again in a few seconds.", nil},
