@@ -63,6 +63,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./bench/tokenload
 	$(GO) run ./bench/tokenload -soak -conns 1000 -duration 10s
+	$(GO) run ./bench/loginload -n 300
 
 # CI: regenerating must not change anything that is committed, and must not
 # produce new files (untracked files are listed by git status as well).

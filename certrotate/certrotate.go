@@ -2,6 +2,8 @@
 // they expire (domains.certificates.default.autoRotateDays): a background
 // worker that `latchkey serve` starts on every node. The rotation itself,
 // exactly once across nodes, is models.Store.RotateExpiringCertificates.
+//
+// It may import models only.
 package certrotate
 
 import (

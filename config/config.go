@@ -32,6 +32,8 @@
 // is not a key either: it names the configuration file and is read by the
 // latchkey command, not by this package. [EnvName] and [Keys] give the
 // variable names programmatically.
+//
+// It imports no other Latchkey package: every other package may use it.
 package config
 
 import (

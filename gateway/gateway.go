@@ -1,8 +1,9 @@
 // Package gateway serves the OAuth 2.0 endpoints of every domain: the token
 // endpoint (client_credentials), JWKS, OpenID metadata, introspection and
 // revocation (RFC 7009), with client authentication, its failure throttle
-// and the failure summaries written to the audit log. It imports models, metrics and
-// throttle; never handlers or web (web registers its routes).
+// and the failure summaries written to the audit log. It
+// imports models, metrics and throttle; never handlers or web (web
+// registers its routes).
 package gateway
 
 import (

@@ -2,6 +2,9 @@
 // are thin: they parse the request, call models, and render a view or
 // redirect. They return errors; the central error handler in web/ turns them
 // into pages.
+//
+// It may import models, pki, throttle and views; never gateway or web, and it
+// registers no route.
 package handlers
 
 import (

@@ -3,6 +3,8 @@
 // notifications per channel, connections per listener and the database
 // pool. Each server owns its
 // own registry (tests build many servers in one process).
+//
+// It may import models (pool statistics) only.
 package metrics
 
 import (

@@ -2,6 +2,9 @@
 // and the domain rules that belong to the data. Nothing here knows about HTTP.
 // The schema is not made from the models: models/migrations holds it, and
 // Open applies it.
+//
+// It may import models/migrations and pki; never HTTP, handlers, gateway, web
+// or notify.
 package models
 
 import (

@@ -71,6 +71,9 @@
 // Deleting a secret deletes its ledger rows (foreign key with ON DELETE
 // CASCADE). A console notice is its ledger row's (models.Notification), so
 // both take the secret's console notices off the bell.
+//
+// It may import config, metrics, models and models/ledger; the web layer does
+// not depend on it.
 package notify
 
 import (

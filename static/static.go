@@ -6,6 +6,8 @@
 // a new URL and nothing stale can be served. The files are embedded so the
 // binary is self-contained; app.css and htmx.min.js are build outputs that are
 // committed (see the Makefile's css target), so `go build` needs no Node.
+//
+// It imports no other Latchkey package.
 package static
 
 import (

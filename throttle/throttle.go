@@ -10,6 +10,8 @@
 // subject from every address only slow its attempts down (Delay), so that
 // anyone who knows an account's e-mail or a client's id (which is public)
 // cannot lock its owner out from elsewhere.
+//
+// It imports no other Latchkey package.
 package throttle
 
 import (

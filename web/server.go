@@ -1,8 +1,9 @@
 // Package web assembles Latchkey's HTTP servers: every route of both
 // listeners (routes.go), middleware (sessions, CSRF, authentication,
-// security headers) and the error handlers. It imports handlers, gateway,
-// throttle and what they build on; only cmd/ (and the benchmarks) import
-// web.
+// security headers) and the error handlers.
+//
+// It may import config, gateway, handlers, metrics, models, static, throttle
+// and views; only cmd/latchkey (and the load tests in bench/) import it.
 package web
 
 import (

@@ -5,6 +5,9 @@
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
 //	latchkey notify [--dry-run] [--config PATH]
 //	latchkey migrate status|up [--config PATH]
+//
+// It may import every package that serves or manages Latchkey (certrotate,
+// config, models, notify, web); nothing imports it.
 package main
 
 import (
