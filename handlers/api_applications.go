@@ -22,6 +22,10 @@ type applicationJSON struct {
 	CreatedAt   int64           `json:"createdAt"`
 	UpdatedAt   int64           `json:"updatedAt"`
 	Settings    appSettingsJSON `json:"settings"`
+	// Certificate is the id of the certificate chosen to sign the
+	// application's tokens; null is Default (the domain's current system
+	// certificate).
+	Certificate *string `json:"certificate"`
 }
 
 type appSettingsJSON struct {
@@ -50,6 +54,7 @@ func toApplicationJSON(a *models.Application) applicationJSON {
 			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
+		Certificate: a.CertificateID,
 	}
 }
 
@@ -81,6 +86,7 @@ type appPatchJSON struct {
 		OAuth                    *oauthInputJSON  `json:"oauth"`
 		SecretExpirationSettings *expiryInputJSON `json:"secretExpirationSettings"`
 	} `json:"settings"`
+	Certificate optionalID `json:"certificate"`
 }
 
 // appFieldErrors words the models' application messages for the API.
@@ -228,6 +234,9 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
+	if err := h.checkAppCertificate(c, d.ID, body.Certificate); err != nil {
+		return err
+	}
 	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
 		var joined string
 		if scopes != nil {
@@ -266,6 +275,11 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			})
 		}
 		if err != nil {
+			return err
+		}
+	}
+	if body.Certificate.Set {
+		if err := h.Store.SetApplicationCertificate(ctx, actor(c), a.ID, body.Certificate.ID); err != nil {
 			return err
 		}
 	}

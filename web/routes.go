@@ -103,6 +103,8 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 		app     = apps + "/:application"
 		secrets = app + "/secrets"
 		secret  = secrets + "/:secret"
+		certs   = domain + "/certificates"
+		cert    = certs + "/:certificate"
 	)
 	read.GET(domains, h.APIListDomains)
 	write.POST(domains, h.APICreateDomain)
@@ -121,6 +123,16 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	write.POST(secrets, h.APICreateSecret)
 	write.POST(secret+"/_renew", h.APIRenewSecret)
 	write.DELETE(secret, h.APIDeleteSecret)
+
+	read.GET(certs, h.APIListCertificates)
+	write.POST(certs, h.APICreateCertificate)
+	write.POST(certs+"/rotate", h.APIRotateCertificate)
+	read.GET(cert, h.APIGetCertificate)
+	write.PUT(cert, h.APIUpdateCertificate)
+	write.DELETE(cert, h.APIDeleteCertificate)
+	read.GET(cert+"/key", h.APICertificateKey)
+	read.GET(cert+"/keys", h.APICertificateKeys)
+	write.PUT(domain+"/certificate-settings", h.APIPutCertificateSettings)
 
 	// Reading and acknowledging one's own notices needs no write access:
 	// viewers and read-only tokens may do both.
@@ -151,3 +163,4 @@ func (r routes) GET(path string, h echo.HandlerFunc)    { r.e.GET(path, h, r.mw.
 func (r routes) POST(path string, h echo.HandlerFunc)   { r.e.POST(path, h, r.mw...) }
 func (r routes) PATCH(path string, h echo.HandlerFunc)  { r.e.PATCH(path, h, r.mw...) }
 func (r routes) DELETE(path string, h echo.HandlerFunc) { r.e.DELETE(path, h, r.mw...) }
+func (r routes) PUT(path string, h echo.HandlerFunc)    { r.e.PUT(path, h, r.mw...) }
