@@ -44,7 +44,8 @@ func (h *Handler) apiSecret(c echo.Context) (*models.Domain, *models.Application
 	}
 	cs, err := h.Store.SecretByID(c.Request().Context(), a.ID, c.Param("secret"))
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, nil, apiError(http.StatusNotFound, "Client secret [%s] can not be found.", c.Param("secret"))
+		// Gravitee's text, word for word.
+		return nil, nil, nil, apiError(http.StatusNotFound, "Secret [%s] can not be found.", c.Param("secret"))
 	}
 	return d, a, cs, err
 }

@@ -206,19 +206,21 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) 
 	if err != nil {
 		return nil, err
 	}
+	// The duplicate is checked before the limit, as Gravitee does: a full
+	// application asked for an existing name answers with the duplicate.
 	var n int64
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, duplicateDescription(description)
+	}
 	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", app.ID).Count(&n).Error; err != nil {
 		return nil, err
 	}
 	// >= rather than ==: a limit lowered below the current count still blocks.
 	if n >= int64(s.SecretsMax) {
 		return nil, &LimitError{Max: s.SecretsMax}
-	}
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		return nil, duplicateDescription(description)
 	}
 	now := s.now()
 	value := newSecretValue()

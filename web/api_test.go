@@ -171,8 +171,8 @@ func TestAPILifecycle(t *testing.T) {
 	}
 
 	// Unknown ids: 404 with Gravitee's wording.
-	api.del(secretsURL+"/no-such-secret").wantError(http.StatusNotFound, "Client secret [no-such-secret] can not be found.")
-	api.post(secretsURL+"/no-such-secret/_renew", nil).wantError(http.StatusNotFound, "Client secret [no-such-secret] can not be found.")
+	api.del(secretsURL+"/no-such-secret").wantError(http.StatusNotFound, "Secret [no-such-secret] can not be found.")
+	api.post(secretsURL+"/no-such-secret/_renew", nil).wantError(http.StatusNotFound, "Secret [no-such-secret] can not be found.")
 	api.get(appPathAPI(d.ID, "no-such-app")).wantError(http.StatusNotFound, "Application [no-such-app] can not be found.")
 	api.get(domainPath("no-such-domain")).wantError(http.StatusNotFound, "Domain [no-such-domain] can not be found.")
 
@@ -493,8 +493,8 @@ func TestAPIForeignIDsAreNotFound(t *testing.T) {
 
 	// Another application's secret: 404, and untouched.
 	foreignSecret := secretPathAPI(d1.ID, a1.ID, s2.ID)
-	api.del(foreignSecret).wantError(http.StatusNotFound, "Client secret ["+s2.ID+"] can not be found.")
-	api.post(foreignSecret+"/_renew", nil).wantError(http.StatusNotFound, "Client secret ["+s2.ID+"] can not be found.")
+	api.del(foreignSecret).wantError(http.StatusNotFound, "Secret ["+s2.ID+"] can not be found.")
+	api.post(foreignSecret+"/_renew", nil).wantError(http.StatusNotFound, "Secret ["+s2.ID+"] can not be found.")
 	if got := e.secret(a2.ID, s2.ID); got == nil || got.Digest != models.SecretDigest(s2.Value) {
 		t.Error("the foreign secret was changed")
 	}
