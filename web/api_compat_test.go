@@ -55,3 +55,40 @@ func TestAPIUnknownSecretMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestAPISettingsReadBackAsSent: Gravitee's expiryTimeSeconds 0 reads back
+// as 0, enabled or not, and enabled with 0 is "never expires" for a domain
+// as for an application (item 7).
+func TestAPISettingsReadBackAsSent(t *testing.T) {
+	e, api, d, a := compatEnv(t)
+	dURL := domainPath(d.ID)
+	for _, enabled := range []bool{false, true} {
+		var got apiDomain
+		api.patch(dURL, map[string]any{"secretSettings": map[string]any{"enabled": enabled, "expiryTimeSeconds": 0}}).
+			want(http.StatusOK).decode(&got)
+		s := got.SecretExpirationSettings
+		if s.Enabled != enabled || s.ExpiryTimeSeconds == nil || *s.ExpiryTimeSeconds != 0 {
+			t.Fatalf("enabled %v, 0 seconds: read back %+v", enabled, s)
+		}
+		// The same read again, and what was read sent back, agree.
+		api.get(dURL).want(http.StatusOK).decode(&got)
+		if s2 := got.SecretExpirationSettings; s2.ExpiryTimeSeconds == nil || *s2.ExpiryTimeSeconds != 0 || s2.Enabled != enabled {
+			t.Fatalf("GET after PATCH: %+v", s2)
+		}
+		api.patch(dURL, map[string]any{"secretSettings": s}).want(http.StatusOK)
+	}
+	// Enabled with 0 seconds: a new secret never expires.
+	var ns apiSecret
+	api.post(appPathAPI(d.ID, a.ID)+"/secrets", map[string]string{"name": "ci"}).want(http.StatusCreated).decode(&ns)
+	if ns.ExpiresAt != nil {
+		t.Errorf("secret under enabled+0 expires at %d", *ns.ExpiresAt)
+	}
+	if p := e.domainByName("Acme").SecretPolicy(); p != (models.ExpiryPolicy{Enabled: true, Unit: models.UnitNone}) {
+		t.Errorf("stored policy = %+v", p)
+	}
+	// Negative seconds and an explicit NONE for a domain stay refused.
+	api.patch(dURL, map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeSeconds": -1}}, invalidRequest()).
+		wantError(http.StatusBadRequest, "must not be negative")
+	api.patch(dURL, map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeUnit": "NONE"}}).
+		wantError(http.StatusBadRequest, "must be one of")
+}

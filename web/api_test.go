@@ -718,7 +718,6 @@ func TestAPISecretPolicies(t *testing.T) {
 	}{
 		{map[string]any{"enabled": true, "expiryTimeUnit": "NONE"}, "secretSettings.expiryTimeUnit", "must be one of SECONDS, MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.", false},
 		{map[string]any{"enabled": true, "expiryTimeUnit": "FORTNIGHTS"}, "secretSettings.expiryTimeUnit", "must be one of", true},
-		{map[string]any{"enabled": true, "expiryTimeSeconds": 0}, "secretSettings.expiryTimeSeconds", "must be at least 1", false},
 		{map[string]any{"enabled": true, "expiryTimeSeconds": -5}, "secretSettings.expiryTimeSeconds", "must not be negative", true},
 		{map[string]any{"enabled": true, "expiryTimeUnit": "YEARS", "expiryTimeDuration": 101}, "secretSettings.expiryTimeDuration", "must be at most 100 years", false},
 		{map[string]any{"enabled": true, "expiryTimeSeconds": 4000000000}, "secretSettings.expiryTimeSeconds", "must be at most", false},
