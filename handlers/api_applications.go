@@ -22,6 +22,9 @@ type applicationJSON struct {
 	CreatedAt   int64           `json:"createdAt"`
 	UpdatedAt   int64           `json:"updatedAt"`
 	Settings    appSettingsJSON `json:"settings"`
+	// Secrets lists the application's secrets without values, as GET
+	// .../secrets does (Gravitee's model carries them too).
+	Secrets []secretJSON `json:"secrets"`
 }
 
 type appSettingsJSON struct {
@@ -37,13 +40,24 @@ type oauthJSON struct {
 	Scopes       []string `json:"scopes"`
 }
 
-func toApplicationJSON(a *models.Application) applicationJSON {
+// appJSON is an application as the API shows it, with its secrets.
+func (h *Handler) appJSON(c echo.Context, a *models.Application) (applicationJSON, error) {
+	ss, err := h.Store.Secrets(c.Request().Context(), a.ID)
+	return h.toApplicationJSON(a, ss), err
+}
+
+func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.ClientSecret) applicationJSON {
 	scopes := a.ScopeList()
 	if scopes == nil {
 		scopes = []string{}
 	}
+	list := make([]secretJSON, len(secrets))
+	for i := range secrets {
+		list[i] = h.toSecretJSON(&secrets[i])
+	}
 	return applicationJSON{
-		ID: a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
+		Secrets: list,
+		ID:      a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
 		Type: strings.ToUpper(a.Type), Enabled: !a.Disabled,
 		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
 		Settings: appSettingsJSON{
@@ -65,7 +79,11 @@ type appCreateJSON struct {
 	Description string  `json:"description"`
 	Type        *string `json:"type"`
 	Enabled     *bool   `json:"enabled"`
-	Settings    *struct {
+	// ClientID and ClientSecret bring credentials from another server, as
+	// Gravitee allows; the secret becomes the "Default" one.
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	Settings     *struct {
 		OAuth *oauthInputJSON `json:"oauth"`
 	} `json:"settings"`
 }
@@ -144,13 +162,27 @@ func (h *Handler) APIListApplications(c echo.Context) error {
 		return err
 	}
 	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
-	out := make([]applicationJSON, 0, len(as))
+	matched := make([]models.Application, 0, len(as))
 	for i := range as {
 		if q == "" || strings.Contains(strings.ToLower(as[i].Name), q) {
-			out = append(out, toApplicationJSON(&as[i]))
+			matched = append(matched, as[i])
 		}
 	}
-	return c.JSON(http.StatusOK, pageOf(out, pageNo, size))
+	// Only the page shown needs its secrets.
+	pg := pageOf(matched, pageNo, size)
+	ids := make([]string, len(pg.Data))
+	for i := range pg.Data {
+		ids[i] = pg.Data[i].ID
+	}
+	secrets, err := h.Store.SecretsOfApplications(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]applicationJSON, len(pg.Data))
+	for i := range pg.Data {
+		out[i] = h.toApplicationJSON(&pg.Data[i], secrets[pg.Data[i].ID])
+	}
+	return c.JSON(http.StatusOK, page[applicationJSON]{Data: out, CurrentPage: pg.CurrentPage, TotalCount: pg.TotalCount})
 }
 
 // APICreateApplication is POST .../domains/{domain}/applications. The
@@ -166,7 +198,8 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 		return derr
 	}
 	in := models.ApplicationInput{Name: body.Name, Description: body.Description,
-		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID}
+		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID,
+		ClientID: body.ClientID, ClientSecret: body.ClientSecret}
 	var err error
 	if body.Enabled != nil {
 		in.Disabled = !*body.Enabled
@@ -183,8 +216,14 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := toApplicationJSON(a)
-	out.Settings.OAuth.ClientSecret = first.Value
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	if !first.Imported {
+		// An imported value is the caller's already: never shown back.
+		out.Settings.OAuth.ClientSecret = first.Value
+	}
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a))
 	return c.JSON(http.StatusCreated, out)
 }
@@ -195,7 +234,11 @@ func (h *Handler) APIGetApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toApplicationJSON(a))
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // APIPatchApplication is PATCH .../applications/{application}: changes
@@ -266,7 +309,11 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 	if a, err = h.Store.ApplicationByID(ctx, d.ID, a.ID); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toApplicationJSON(a))
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // APIDeleteApplication is DELETE .../applications/{application}: the

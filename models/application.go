@@ -101,6 +101,29 @@ type ApplicationInput struct {
 	// Scopes are separated by spaces, commas or new lines.
 	Scopes   string
 	Disabled bool
+	// ClientID and ClientSecret, on create only, bring credentials from
+	// another server (a migration): empty means a fresh random one. They
+	// follow ValidateClientID and CheckImportedSecret.
+	ClientID, ClientSecret string
+}
+
+// clientIDTaken is Gravitee's message for a client id already used in the
+// domain, word for word; client ids are unique across Latchkey, so one used
+// in another domain is refused too, saying so.
+func clientIDTaken(tx *gorm.DB, clientID, domainID string) error {
+	var other Application
+	err := tx.Select("domain_id").Where("client_id = ?", clientID).Take(&other).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := "A client [" + clientID + "] already exists for domain [" + domainID + "]"
+	if other.DomainID != domainID {
+		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey"
+	}
+	return &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"clientId": msg}}
 }
 
 // MaxScopes bounds an application's allowed scopes.
@@ -178,10 +201,30 @@ func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Appl
 // CreateApplication validates and stores a new application with a fresh
 // client id and its first secret, named "Default", whose value is returned
 // this once.
+//
+// With in.ClientID or in.ClientSecret the application takes those instead
+// (see ApplicationInput); an imported secret is stored as a digest like any
+// other, and its value is not returned (the caller has it).
 func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
 	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
+	if in.ClientID != "" {
+		if msg := ValidateClientID(in.ClientID); msg != "" {
+			return nil, nil, FieldErrors{"clientId": msg}
+		}
+		a.ClientID = in.ClientID
+	}
+	if in.ClientSecret != "" {
+		if msg := CheckImportedSecret(in.ClientSecret, a.ClientID); msg != "" {
+			return nil, nil, FieldErrors{"clientSecret": msg}
+		}
+	}
 	var first *NewSecret
 	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
+		if in.ClientID != "" {
+			if err := clientIDTaken(tx, a.ClientID, a.DomainID); err != nil {
+				return err
+			}
+		}
 		if err := tx.Omit("Owner", "Domain").Create(a).Error; err != nil {
 			return err
 		}
@@ -189,13 +232,13 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 		if err != nil {
 			return err
 		}
-		if first, err = s.createSecret(tx, locked, DefaultSecretName); err != nil {
+		if first, err = s.createSecret(tx, locked, DefaultSecretName, in.ClientSecret); err != nil {
 			return err
 		}
 		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, secretEvent(EventSecretCreated, a, &first.ClientSecret))
+		return s.audit(tx, actor, newSecretEvent(a, first))
 	})
 	if err != nil {
 		return nil, nil, err

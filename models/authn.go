@@ -84,9 +84,10 @@ func rebind(dialect, query string) string {
 // disabled domain or application). The reasons are not told apart, so
 // callers cannot leak them.
 func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret string) (*AuthenticatedClient, error) {
-	if !LooksLikeSecret(secret) || !storableText(hrid) || !storableText(clientID) {
-		// Not a Latchkey secret at all (bad prefix, length or checksum), or
-		// ids no row can hold: no database work for noise.
+	if !plausibleSecret(secret) || !storableText(hrid) || !storableText(clientID) {
+		// Neither a Latchkey secret (prefix, length, checksum) nor the shape
+		// of an imported one, or ids no row can hold: no database work for
+		// noise.
 		return nil, nil
 	}
 	s.auth.once.Do(func() {
