@@ -60,9 +60,11 @@ func (g *Gateway) Token(c echo.Context) error {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Description: "Only the client_credentials grant is supported."}, basic)
 	}
-	if client.ApplicationType != models.AppTypeService {
+	// The application's grant types decide, not its type: a web
+	// application given client_credentials may use it.
+	if !slices.Contains(strings.Fields(client.GrantTypes), models.GrantClientCredentials) {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
-			Description: "Only service applications may use the client_credentials grant."}, basic)
+			Description: "This application is not granted client_credentials."}, basic)
 	}
 	requested, oe := single(form, "scope")
 	if oe != nil {

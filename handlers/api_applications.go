@@ -38,6 +38,16 @@ type oauthJSON struct {
 	// that created the application.
 	ClientSecret string   `json:"clientSecret,omitempty"`
 	Scopes       []string `json:"scopes"`
+	GrantTypes   []string `json:"grantTypes"`
+	RedirectURIs []string `json:"redirectUris"`
+}
+
+// nonNil turns a nil list into an empty one, shown as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 // appJSON is an application as the API shows it, with its secrets.
@@ -61,14 +71,17 @@ func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.Clie
 		Type: strings.ToUpper(a.Type), Enabled: !a.Disabled,
 		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
 		Settings: appSettingsJSON{
-			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes},
+			OAuth: oauthJSON{ClientID: a.ClientID, Scopes: scopes,
+				GrantTypes: nonNil(a.GrantTypeList()), RedirectURIs: nonNil(a.RedirectURIList())},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
 	}
 }
 
 type oauthInputJSON struct {
-	Scopes *[]string `json:"scopes"`
+	Scopes       *[]string `json:"scopes"`
+	GrantTypes   *[]string `json:"grantTypes"`
+	RedirectURIs *[]string `json:"redirectUris"`
 }
 
 // appCreateJSON is the body of POST .../applications. The expiry override
@@ -83,6 +96,8 @@ type appCreateJSON struct {
 	// Gravitee allows; the secret becomes the "Default" one.
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
+	// RedirectURIs is where Gravitee's NewApplication carries them.
+	RedirectURIs []string `json:"redirectUris"`
 	Settings     *struct {
 		OAuth *oauthInputJSON `json:"oauth"`
 	} `json:"settings"`
@@ -106,7 +121,7 @@ func appFieldErrors(fe models.FieldErrors) *APIError {
 	if _, ok := fe["type"]; ok {
 		fe["type"] = "type must be SERVICE or WEB."
 	}
-	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes"})
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes"})
 }
 
 // joinScopes turns the API's scope array into the space-separated list the
@@ -199,14 +214,26 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 	}
 	in := models.ApplicationInput{Name: body.Name, Description: body.Description,
 		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID,
-		ClientID: body.ClientID, ClientSecret: body.ClientSecret}
+		ClientID: body.ClientID, ClientSecret: body.ClientSecret, RedirectURIs: body.RedirectURIs}
 	var err error
 	if body.Enabled != nil {
 		in.Disabled = !*body.Enabled
 	}
-	if body.Settings != nil && body.Settings.OAuth != nil && body.Settings.OAuth.Scopes != nil {
-		if in.Scopes, err = joinScopes(*body.Settings.OAuth.Scopes); err != nil {
-			return err
+	if body.Settings != nil && body.Settings.OAuth != nil {
+		o := body.Settings.OAuth
+		if o.Scopes != nil {
+			if in.Scopes, err = joinScopes(*o.Scopes); err != nil {
+				return err
+			}
+		}
+		if o.GrantTypes != nil {
+			in.GrantTypes = nonNil(*o.GrantTypes)
+		}
+		if o.RedirectURIs != nil {
+			if body.RedirectURIs != nil {
+				return fieldError(map[string]string{"redirectUris": "Give redirectUris or settings.oauth.redirectUris, not both."})
+			}
+			in.RedirectURIs = nonNil(*o.RedirectURIs)
 		}
 	}
 	a, first, err := h.Store.CreateApplication(c.Request().Context(), actor(c), d.ID, in)
@@ -256,7 +283,7 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 	}
 	var (
 		policy *models.ExpiryInput
-		scopes *[]string
+		oauth  oauthInputJSON
 	)
 	if s := body.Settings; s != nil {
 		if s.SecretExpirationSettings != nil {
@@ -267,12 +294,20 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			policy = &in
 		}
 		if s.OAuth != nil {
-			scopes = s.OAuth.Scopes
+			oauth = *s.OAuth
 		}
 	}
+	scopes := oauth.Scopes
 	ctx := c.Request().Context()
-	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
+	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil ||
+		oauth.GrantTypes != nil || oauth.RedirectURIs != nil {
 		in := models.ApplicationInput{Name: a.Name, Description: a.Description, Type: a.Type, Scopes: a.Scopes, Disabled: a.Disabled}
+		if oauth.GrantTypes != nil {
+			in.GrantTypes = nonNil(*oauth.GrantTypes)
+		}
+		if oauth.RedirectURIs != nil {
+			in.RedirectURIs = nonNil(*oauth.RedirectURIs)
+		}
 		if a.OwnerID != nil {
 			in.OwnerID = *a.OwnerID
 		}

@@ -156,13 +156,14 @@ type domainJSON struct {
 	CreatedAt                int64              `json:"createdAt"`
 	UpdatedAt                int64              `json:"updatedAt"`
 	SecretExpirationSettings expirySettingsJSON `json:"secretExpirationSettings"`
+	DataPlaneID              string             `json:"dataPlaneId"`
 }
 
 func toDomainJSON(d *models.Domain) domainJSON {
 	return domainJSON{
 		ID: d.ID, HRID: d.HRID, Name: d.Name, Description: d.Description, Enabled: d.Enabled,
 		CreatedAt: epochMillis(d.CreatedAt), UpdatedAt: epochMillis(d.UpdatedAt),
-		SecretExpirationSettings: expiryJSON(d.SecretPolicy()),
+		SecretExpirationSettings: expiryJSON(d.SecretPolicy()), DataPlaneID: d.DataPlaneID,
 	}
 }
 
@@ -173,6 +174,8 @@ type domainCreateJSON struct {
 	Description    string           `json:"description"`
 	Enabled        *bool            `json:"enabled"`
 	SecretSettings *expiryInputJSON `json:"secretSettings"`
+	// DataPlaneID is stored and shown; Latchkey has one gateway.
+	DataPlaneID string `json:"dataPlaneId"`
 }
 
 // domainPatchJSON is the body of PATCH .../domains/{domain}: only the
@@ -230,7 +233,7 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 		policy = &in
 	}
 	in := models.DomainInput{Name: body.Name, HRID: body.HRID, Description: body.Description, Enabled: true,
-		OwnerIDs: []string{CurrentUser(c).ID}}
+		OwnerIDs: []string{CurrentUser(c).ID}, DataPlaneID: body.DataPlaneID}
 	if body.Enabled != nil {
 		in.Enabled = *body.Enabled
 	}
@@ -262,6 +265,19 @@ func (h *Handler) apiSaveDomainPolicy(c echo.Context, d *models.Domain, in model
 		return apiFieldErrors(fe, map[string]string{"unit": "secretSettings.expiryTimeUnit", "duration": "secretSettings.expiryTimeDuration"})
 	}
 	return err
+}
+
+// APIGetDomainByHRID is GET .../domains/_hrid/{hrid} (Gravitee's): the
+// domain of that hrid only, never matched by id.
+func (h *Handler) APIGetDomainByHRID(c echo.Context) error {
+	d, err := h.Store.DomainByHRID(c.Request().Context(), c.Param("hrid"))
+	if errors.Is(err, models.ErrNotFound) {
+		return apiError(http.StatusNotFound, "Domain [%s] can not be found.", c.Param("hrid"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDomainJSON(d))
 }
 
 // APIGetDomain is GET .../domains/{domain}.

@@ -13,9 +13,11 @@ import (
 // AuthenticatedClient is what the token endpoint needs to know about a
 // client whose secret matched.
 type AuthenticatedClient struct {
-	SecretID            string
-	ApplicationID       string
-	ApplicationType     string
+	SecretID        string
+	ApplicationID   string
+	ApplicationType string
+	// GrantTypes are the application's grants, space-separated.
+	GrantTypes          string
 	ClientID            string
 	Scopes              string
 	AccessTokenLifetime int
@@ -43,7 +45,7 @@ type AuthenticatedClient struct {
 // The domain's newest signing key id comes with the same row, so the token
 // endpoint learns which key signs without a second query, and a key added
 // or removed by another node is seen on the next request.
-const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id,
+const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.access_token_lifetime, d.id,
   (SELECT k.id FROM signing_keys k WHERE k.domain_id = d.id ORDER BY k.created_at DESC, k.id DESC LIMIT 1)
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
@@ -110,7 +112,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.auth.stmt.QueryRowContext(ctx, digest, clientID, hrid, now).
-			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
+			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break
 		}

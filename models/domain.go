@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -25,8 +26,11 @@ type Domain struct {
 	SecretExpiryEnabled  bool   `gorm:"not null"`
 	SecretExpiryUnit     string `gorm:"size:16;not null;default:''"`
 	SecretExpiryDuration int    `gorm:"not null;default:0"`
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// DataPlaneID is Gravitee's data plane, stored as sent (Latchkey has
+	// one gateway, so it routes nothing): DefaultDataPlane unless given.
+	DataPlaneID string `gorm:"column:data_plane_id;not null;default:'default'"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	// AppCount is filled by Domains for the list page; it is not a column.
 	AppCount int64 `gorm:"->;-:migration"`
@@ -37,7 +41,14 @@ type DomainInput struct {
 	Name, HRID, Description string
 	Enabled                 bool
 	OwnerIDs                []string
+	// DataPlaneID "" keeps the stored one (DefaultDataPlane on create).
+	DataPlaneID string
 }
+
+// DefaultDataPlane is Gravitee's default data plane id.
+const DefaultDataPlane = "default"
+
+var dataPlanePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // SecretPolicy returns the domain's client-secret expiry policy.
 func (d *Domain) SecretPolicy() ExpiryPolicy {
@@ -91,6 +102,9 @@ func (in *DomainInput) validate() FieldErrors {
 	}
 	if in.Description, msg = cleanDescription(in.Description); msg != "" {
 		errs["description"] = msg
+	}
+	if in.DataPlaneID = strings.TrimSpace(in.DataPlaneID); in.DataPlaneID != "" && !dataPlanePattern.MatchString(in.DataPlaneID) {
+		errs["dataPlaneId"] = "A data plane id is 1 to 64 letters, digits, dots, hyphens or underscores, starting with a letter or digit."
 	}
 	return errs
 }
@@ -172,6 +186,11 @@ func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in Domai
 			return errs
 		}
 		d.Name, d.HRID, d.Description, d.Enabled = in.Name, in.HRID, in.Description, in.Enabled
+		if in.DataPlaneID != "" {
+			d.DataPlaneID = in.DataPlaneID
+		} else if d.DataPlaneID == "" {
+			d.DataPlaneID = DefaultDataPlane
+		}
 		if create {
 			// A domain is created with its token signing key.
 			err = tx.Omit("Owners").Create(d).Error

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -252,4 +253,149 @@ func TestAPIApplicationCarriesSecrets(t *testing.T) {
 	r = api.patch(appURL, map[string]any{"description": "x"}).want(http.StatusOK)
 	r.decode(&one)
 	check("PATCH", r.Body, one.Secrets)
+}
+
+// TestAPIDomainDataPlaneAndHRID: POST domain takes dataPlaneId, stored and
+// shown, "default" when absent; GET .../domains/_hrid/{hrid} finds a domain
+// by hrid only (items 10, 11).
+func TestAPIDomainDataPlaneAndHRID(t *testing.T) {
+	_, api, d, _ := compatEnv(t)
+	var raw map[string]any
+	api.get(domainPath(d.ID)).want(http.StatusOK).decode(&raw)
+	if raw["dataPlaneId"] != "default" {
+		t.Errorf("default data plane = %v", raw["dataPlaneId"])
+	}
+	api.post(apiPrefix+"/domains", map[string]any{"name": "Edge", "dataPlaneId": "eu-west.1"}).want(http.StatusCreated).decode(&raw)
+	if raw["dataPlaneId"] != "eu-west.1" {
+		t.Errorf("given data plane = %v", raw["dataPlaneId"])
+	}
+	e := api.post(apiPrefix+"/domains", map[string]any{"name": "Bad plane", "dataPlaneId": "no spaces"}).wantError(http.StatusBadRequest, "data plane id")
+	if e.Fields["dataPlaneId"] == "" {
+		t.Errorf("fields = %v", e.Fields)
+	}
+	var byHRID apiDomain
+	api.get(apiPrefix + "/domains/_hrid/edge").want(http.StatusOK).decode(&byHRID)
+	if byHRID.Name != "Edge" {
+		t.Errorf("_hrid/edge = %+v", byHRID)
+	}
+	// An id is not an hrid.
+	api.get(apiPrefix+"/domains/_hrid/"+d.ID).wantError(http.StatusNotFound, "Domain ["+d.ID+"] can not be found.")
+}
+
+// TestAPIRedirectURIs: POST application takes redirectUris, validated as
+// absolute URLs, stored, shown by the API and on the application's page
+// (item 11).
+func TestAPIRedirectURIs(t *testing.T) {
+	e, api, d, _ := compatEnv(t)
+	apps := domainPath(d.ID) + "/applications"
+	var a apiAppOAuth
+	api.post(apps, map[string]any{"name": "Portal", "type": "WEB",
+		"redirectUris": []string{"https://portal.example.com/callback", "http://localhost:8080/cb", "https://portal.example.com/callback"}}).
+		want(http.StatusCreated).decode(&a)
+	want := []string{"https://portal.example.com/callback", "http://localhost:8080/cb"}
+	if !slices.Equal(a.Settings.OAuth.RedirectURIs, want) {
+		t.Fatalf("redirectUris = %v, want %v", a.Settings.OAuth.RedirectURIs, want)
+	}
+	for _, bad := range []string{"portal.example.com/cb", "/callback", "https://portal.example.com/cb#frag", "https:///nohost"} {
+		fe := api.post(apps, map[string]any{"name": "Bad " + bad, "redirectUris": []string{bad}}).wantError(http.StatusBadRequest, "Redirect URI")
+		if fe.Fields["redirectUris"] == "" {
+			t.Errorf("%s: fields = %v", bad, fe.Fields)
+		}
+	}
+	if n := len(e.apps(d.ID)); n != 2 {
+		t.Errorf("%d applications, want 2 (refused ones stored?)", n)
+	}
+	// PATCH replaces them; an empty list clears them.
+	appURL := appPathAPI(d.ID, a.ID)
+	api.patch(appURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"redirectUris": []string{"https://new.example.com/cb"}}}}).
+		want(http.StatusOK).decode(&a)
+	if !slices.Equal(a.Settings.OAuth.RedirectURIs, []string{"https://new.example.com/cb"}) {
+		t.Errorf("after PATCH: %v", a.Settings.OAuth.RedirectURIs)
+	}
+	// Shown on the console's application page.
+	c := e.client()
+	c.mustLogin("admin@example.com", adminPassword)
+	page := c.get("/domains/" + d.ID + "/applications/" + a.ID).wantStatus(http.StatusOK)
+	if got := page.text("#app-redirect-uris"); !strings.Contains(got, "https://new.example.com/cb") {
+		t.Errorf("application page redirect URIs = %q", got)
+	}
+	api.patch(appURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"redirectUris": []string{}}}}).
+		want(http.StatusOK).decode(&a)
+	if len(a.Settings.OAuth.RedirectURIs) != 0 {
+		t.Errorf("after clearing: %v", a.Settings.OAuth.RedirectURIs)
+	}
+}
+
+// apiAppOAuth is an application with the OAuth settings of issue 17.
+type apiAppOAuth struct {
+	ID, Name, Description, Type string
+	Enabled                     bool
+	Settings                    struct {
+		OAuth struct {
+			ClientID     string   `json:"clientId"`
+			Scopes       []string `json:"scopes"`
+			GrantTypes   []string `json:"grantTypes"`
+			RedirectURIs []string `json:"redirectUris"`
+		} `json:"oauth"`
+		SecretExpirationSettings apiExpiry
+	}
+}
+
+// TestAPIGrantTypesAndFullUpdate: grant types decide who may use
+// client_credentials (SERVICE by default, WEB when given it); PUT is a full
+// update and PUT .../type changes the type with its default grants
+// (item 10).
+func TestAPIGrantTypesAndFullUpdate(t *testing.T) {
+	g := newGatewayEnv(t)
+	admin := g.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
+	api := g.api(g.apiToken(admin.Email, adminPassword))
+	apps := domainPath(g.domain.ID) + "/applications"
+
+	var svc, web apiAppOAuth
+	var svcCreated, webCreated apiApp
+	api.post(apps, map[string]any{"name": "Svc"}).want(http.StatusCreated).decode(&svcCreated)
+	api.post(apps, map[string]any{"name": "Portal", "type": "WEB"}).want(http.StatusCreated).decode(&webCreated)
+	api.get(appPathAPI(g.domain.ID, svcCreated.ID)).want(http.StatusOK).decode(&svc)
+	api.get(appPathAPI(g.domain.ID, webCreated.ID)).want(http.StatusOK).decode(&web)
+	if !slices.Equal(svc.Settings.OAuth.GrantTypes, []string{"client_credentials"}) || len(web.Settings.OAuth.GrantTypes) != 0 {
+		t.Fatalf("default grant types: service %v, web %v", svc.Settings.OAuth.GrantTypes, web.Settings.OAuth.GrantTypes)
+	}
+	webToken := func() (int, string) {
+		resp, body := g.token(web.Settings.OAuth.ClientID, webCreated.Settings.OAuth.ClientSecret)
+		return resp.StatusCode, body
+	}
+	if st, body := webToken(); st != http.StatusBadRequest || !strings.Contains(body, "unauthorized_client") {
+		t.Fatalf("web without the grant: %d %s", st, body)
+	}
+	webURL := appPathAPI(g.domain.ID, web.ID)
+	api.patch(webURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"grantTypes": []string{"client_credentials"}}}}).
+		want(http.StatusOK).decode(&web)
+	if st, body := webToken(); st != http.StatusOK {
+		t.Fatalf("web granted client_credentials: %d %s", st, body)
+	}
+	// A grant the token endpoint does not offer is refused.
+	api.patch(webURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"grantTypes": []string{"password"}}}}, invalidRequest()).
+		wantError(http.StatusBadRequest, "supports only client_credentials")
+
+	// PUT: a full update; what is absent takes its default.
+	api.patch(webURL, map[string]any{"description": "old", "enabled": false, "settings": map[string]any{
+		"oauth":                    map[string]any{"scopes": []string{"read"}, "redirectUris": []string{"https://p.example.com/cb"}},
+		"secretExpirationSettings": map[string]any{"enabled": true, "expiryTimeUnit": "DAYS", "expiryTimeDuration": 5}}}).want(http.StatusOK)
+	var put apiAppOAuth
+	api.do(http.MethodPut, webURL, map[string]any{"name": "Portal 2", "settings": map[string]any{"oauth": map[string]any{"scopes": []string{"write"}}}}).
+		want(http.StatusOK).decode(&put)
+	o := put.Settings.OAuth
+	if put.Name != "Portal 2" || put.Description != "" || !put.Enabled || !slices.Equal(o.Scopes, []string{"write"}) ||
+		len(o.RedirectURIs) != 0 || len(o.GrantTypes) != 0 || put.Settings.SecretExpirationSettings.Enabled || put.Type != "WEB" {
+		t.Errorf("after PUT: %+v", put)
+	}
+	api.do(http.MethodPut, webURL, map[string]any{"description": "no name"}, invalidRequest()).wantError(http.StatusBadRequest, "Name is required")
+
+	// PUT .../type: the new type's grants.
+	api.do(http.MethodPut, webURL+"/type", map[string]any{"type": "SERVICE"}).want(http.StatusOK).decode(&put)
+	if put.Type != "SERVICE" || !slices.Equal(put.Settings.OAuth.GrantTypes, []string{"client_credentials"}) {
+		t.Errorf("after PUT type SERVICE: %+v", put)
+	}
+	api.do(http.MethodPut, webURL+"/type", map[string]any{"type": "MACHINE"}, invalidRequest()).wantError(http.StatusBadRequest, "type must be SERVICE or WEB")
+	api.do(http.MethodPut, appPathAPI(g.domain.ID, "nope")+"/type", map[string]any{"type": "WEB"}).wantError(http.StatusNotFound, "Application [nope] can not be found.")
 }

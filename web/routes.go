@@ -104,6 +104,7 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	)
 	read.GET(domains, h.APIListDomains)
 	write.POST(domains, h.APICreateDomain)
+	read.GET(domains+"/_hrid/:hrid", h.APIGetDomainByHRID)
 	read.GET(domain, h.APIGetDomain)
 	write.PATCH(domain, h.APIPatchDomain)
 	write.DELETE(domain, h.APIDeleteDomain)
@@ -113,6 +114,8 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	write.POST(apps, h.APICreateApplication)
 	read.GET(app, h.APIGetApplication)
 	write.PATCH(app, h.APIPatchApplication)
+	write.PUT(app, h.APIPutApplication)
+	write.PUT(app+"/type", h.APIPutApplicationType)
 	write.DELETE(app, h.APIDeleteApplication)
 
 	read.GET(secrets, h.APIListSecrets)
@@ -148,4 +151,5 @@ type routes struct {
 func (r routes) GET(path string, h echo.HandlerFunc)    { r.e.GET(path, h, r.mw...) }
 func (r routes) POST(path string, h echo.HandlerFunc)   { r.e.POST(path, h, r.mw...) }
 func (r routes) PATCH(path string, h echo.HandlerFunc)  { r.e.PATCH(path, h, r.mw...) }
+func (r routes) PUT(path string, h echo.HandlerFunc)    { r.e.PUT(path, h, r.mw...) }
 func (r routes) DELETE(path string, h echo.HandlerFunc) { r.e.DELETE(path, h, r.mw...) }

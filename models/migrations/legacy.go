@@ -56,6 +56,7 @@ func goMigrations(d Dialect) []*goose.Migration {
 	return []*goose.Migration{
 		m(1, "set_aside_first_schema", setAsideFirstSchema),
 		m(3, "move_first_schema_rows", moveFirstSchemaRows),
+		m(50, "compat_columns", addCompatColumns),
 	}
 }
 
