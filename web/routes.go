@@ -125,6 +125,22 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 
 	// Reading and acknowledging one's own notices needs no write access:
 	// viewers and read-only tokens may do both.
+	// Users and members: administrators only, for reading too.
+	adminRead := routes{e, []echo.MiddlewareFunc{h.APIAuth, handlers.APIRequireAdmin}}
+	users := handlers.APIOrgPrefix + "/users"
+	adminRead.GET(users, h.APIListUsers)
+	write.POST(users, h.APICreateUser)
+	adminRead.GET(users+"/:user", h.APIGetUser)
+	write.PATCH(users+"/:user", h.APIPatchUser)
+	write.DELETE(users+"/:user", h.APIDeleteUser)
+	write.POST(users+"/:user/resetPassword", h.APIResetPassword)
+	adminRead.GET(domain+"/members", h.APIListDomainMembers)
+	write.POST(domain+"/members", h.APIAddDomainMember)
+	write.DELETE(domain+"/members/:member", h.APIRemoveDomainMember)
+	adminRead.GET(app+"/members", h.APIListApplicationMembers)
+	write.POST(app+"/members", h.APIAddApplicationMember)
+	write.DELETE(app+"/members/:member", h.APIRemoveApplicationMember)
+
 	read.GET("/management/user/notifications", h.APIListNotifications)
 	read.POST("/management/user/notifications/:notification/acknowledge", h.APIAcknowledgeNotification)
 }
