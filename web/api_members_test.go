@@ -68,7 +68,7 @@ func TestAPIUsers(t *testing.T) {
 	// Delete: gone, audited.
 	api.del(orgUsers + "/" + u.ID).want(http.StatusNoContent)
 	api.get(orgUsers+"/"+u.ID).wantError(http.StatusNotFound, "User ["+u.ID+"] can not be found.")
-	api.del(orgUsers+"/"+u.ID).want(http.StatusNotFound)
+	api.del(orgUsers + "/" + u.ID).want(http.StatusNotFound)
 	if _, err := e.store.UserByID(e.ctx, u.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("deleted user: %v", err)
 	}
