@@ -88,6 +88,13 @@ func TestAPISettingsReadBackAsSent(t *testing.T) {
 	if p := e.domainByName("Acme").SecretPolicy(); p != (models.ExpiryPolicy{Enabled: true, Unit: models.UnitNone}) {
 		t.Errorf("stored policy = %+v", p)
 	}
+	// The console's form says it as it means it for a domain: no policy.
+	c := e.client()
+	c.mustLogin("admin@example.com", adminPassword)
+	form := c.get("/domains/" + d.ID + "/settings/client-secrets").wantStatus(http.StatusOK)
+	if form.has("#f-enabled[checked]") {
+		t.Error("the console shows enabled+0 as an enabled policy it cannot save")
+	}
 	// Negative seconds and an explicit NONE for a domain stay refused.
 	api.patch(dURL, map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeSeconds": -1}}, invalidRequest()).
 		wantError(http.StatusBadRequest, "must not be negative")
