@@ -200,3 +200,32 @@ func (h *Handler) APIResetPassword(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// userStatusJSON is Gravitee's StatusEntity.
+type userStatusJSON struct {
+	Enabled *bool `json:"enabled"`
+}
+
+// APIPutUserStatus is PUT .../users/{user}/status (Gravitee's): enables or
+// disables a user, with PATCH's rules.
+func (h *Handler) APIPutUserStatus(c echo.Context) error {
+	var body userStatusJSON
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Enabled == nil {
+		return fieldError(map[string]string{"enabled": "enabled is required."})
+	}
+	u, err := h.apiUser(c)
+	if err != nil {
+		return err
+	}
+	u, err = h.Store.UpdateUser(c.Request().Context(), actor(c), u.ID, models.UserUpdate{Name: u.Name, Role: u.Role, Disabled: !*body.Enabled})
+	if fe, ok := models.AsFieldErrors(err); ok {
+		return apiFieldErrors(fe, userFields)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserJSON(u))
+}

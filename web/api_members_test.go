@@ -43,6 +43,14 @@ func TestAPIUsers(t *testing.T) {
 	if u.DisplayName != "Vera V." || u.Role != "ADMIN" {
 		t.Errorf("patched %+v", u)
 	}
+	// Gravitee's status endpoint disables and enables.
+	api.do(http.MethodPut, orgUsers+"/"+u.ID+"/status", map[string]any{"enabled": false}).want(http.StatusOK).decode(&u)
+	if u.Enabled {
+		t.Error("PUT status false left the user enabled")
+	}
+	api.do(http.MethodPut, orgUsers+"/"+u.ID+"/status", map[string]any{"enabled": true}).want(http.StatusOK).decode(&u)
+	api.do(http.MethodPut, orgUsers+"/"+admin.ID+"/status", map[string]any{"enabled": false}).wantError(http.StatusBadRequest, "own administrator access")
+	api.do(http.MethodPut, orgUsers+"/"+u.ID+"/status", map[string]any{}, invalidRequest()).wantError(http.StatusBadRequest, "enabled is required")
 	// Not your own demotion, nor your own deletion.
 	api.patch(orgUsers+"/"+admin.ID, map[string]any{"enabled": false}).wantError(http.StatusBadRequest, "own administrator access")
 	api.del(orgUsers+"/"+admin.ID).wantError(http.StatusBadRequest, "your own account")

@@ -133,6 +133,7 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	adminRead.GET(users+"/:user", h.APIGetUser)
 	write.PATCH(users+"/:user", h.APIPatchUser)
 	write.DELETE(users+"/:user", h.APIDeleteUser)
+	write.PUT(users+"/:user/status", h.APIPutUserStatus)
 	write.POST(users+"/:user/resetPassword", h.APIResetPassword)
 	adminRead.GET(domain+"/members", h.APIListDomainMembers)
 	write.POST(domain+"/members", h.APIAddDomainMember)
