@@ -19,7 +19,9 @@ type oauthTokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
+	// Scope is omitted when nothing is granted: an empty string is not
+	// valid scope syntax (RFC 6749 §3.3, Appendix A.4).
+	Scope string `json:"scope,omitempty"`
 }
 
 // accessClaims are the claims of an access token, as signed (golang-jwt,
@@ -28,14 +30,15 @@ type oauthTokenResponse struct {
 type accessClaims struct {
 	jwt.Claims
 	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
+	Scope    string `json:"scope,omitempty"`
 }
 
 // signedClaims is accessClaims in golang-jwt's form.
 type signedClaims struct {
 	gojwt.RegisteredClaims
 	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
+	// Scope is omitted when empty, as in the token response.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Token is POST /{hrid}/oauth/token: the client_credentials grant.
@@ -57,9 +60,11 @@ func (g *Gateway) Token(c echo.Context) error {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Description: "Only the client_credentials grant is supported."}, basic)
 	}
-	if client.ApplicationType != models.AppTypeService {
+	// The application's grant types decide, not its type: a web
+	// application given client_credentials may use it.
+	if !slices.Contains(strings.Fields(client.GrantTypes), models.GrantClientCredentials) {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
-			Description: "Only service applications may use the client_credentials grant."}, basic)
+			Description: "This application is not granted client_credentials."}, basic)
 	}
 	requested, oe := single(form, "scope")
 	if oe != nil {

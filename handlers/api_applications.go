@@ -26,6 +26,9 @@ type applicationJSON struct {
 	// application's tokens; null is Default (the domain's current system
 	// certificate).
 	Certificate *string `json:"certificate"`
+	// Secrets lists the application's secrets without values, as GET
+	// .../secrets does (Gravitee's model carries them too).
+	Secrets []secretJSON `json:"secrets"`
 }
 
 type appSettingsJSON struct {
@@ -39,19 +42,41 @@ type oauthJSON struct {
 	// that created the application.
 	ClientSecret string   `json:"clientSecret,omitempty"`
 	Scopes       []string `json:"scopes"`
+	GrantTypes   []string `json:"grantTypes"`
+	RedirectURIs []string `json:"redirectUris"`
 }
 
-func toApplicationJSON(a *models.Application) applicationJSON {
+// nonNil turns a nil list into an empty one, shown as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// appJSON is an application as the API shows it, with its secrets.
+func (h *Handler) appJSON(c echo.Context, a *models.Application) (applicationJSON, error) {
+	ss, err := h.Store.Secrets(c.Request().Context(), a.ID)
+	return h.toApplicationJSON(a, ss), err
+}
+
+func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.ClientSecret) applicationJSON {
 	scopes := a.ScopeList()
 	if scopes == nil {
 		scopes = []string{}
 	}
+	list := make([]secretJSON, len(secrets))
+	for i := range secrets {
+		list[i] = h.toSecretJSON(&secrets[i])
+	}
 	return applicationJSON{
-		ID: a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
+		Secrets: list,
+		ID:      a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
 		Type: strings.ToUpper(a.Type), Enabled: !a.Disabled,
 		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
 		Settings: appSettingsJSON{
-			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes},
+			OAuth: oauthJSON{ClientID: a.ClientID, Scopes: scopes,
+				GrantTypes: nonNil(a.GrantTypeList()), RedirectURIs: nonNil(a.RedirectURIList())},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
 		Certificate: a.CertificateID,
@@ -59,7 +84,9 @@ func toApplicationJSON(a *models.Application) applicationJSON {
 }
 
 type oauthInputJSON struct {
-	Scopes *[]string `json:"scopes"`
+	Scopes       *[]string `json:"scopes"`
+	GrantTypes   *[]string `json:"grantTypes"`
+	RedirectURIs *[]string `json:"redirectUris"`
 }
 
 // appCreateJSON is the body of POST .../applications. The expiry override
@@ -70,7 +97,13 @@ type appCreateJSON struct {
 	Description string  `json:"description"`
 	Type        *string `json:"type"`
 	Enabled     *bool   `json:"enabled"`
-	Settings    *struct {
+	// ClientID and ClientSecret bring credentials from another server, as
+	// Gravitee allows; the secret becomes the "Default" one.
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	// RedirectURIs is where Gravitee's NewApplication carries them.
+	RedirectURIs []string `json:"redirectUris"`
+	Settings     *struct {
 		OAuth *oauthInputJSON `json:"oauth"`
 	} `json:"settings"`
 }
@@ -94,7 +127,7 @@ func appFieldErrors(fe models.FieldErrors) *APIError {
 	if _, ok := fe["type"]; ok {
 		fe["type"] = "type must be SERVICE or WEB."
 	}
-	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes"})
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes"})
 }
 
 // joinScopes turns the API's scope array into the space-separated list the
@@ -150,13 +183,27 @@ func (h *Handler) APIListApplications(c echo.Context) error {
 		return err
 	}
 	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
-	out := make([]applicationJSON, 0, len(as))
+	matched := make([]models.Application, 0, len(as))
 	for i := range as {
 		if q == "" || strings.Contains(strings.ToLower(as[i].Name), q) {
-			out = append(out, toApplicationJSON(&as[i]))
+			matched = append(matched, as[i])
 		}
 	}
-	return c.JSON(http.StatusOK, pageOf(out, pageNo, size))
+	// Only the page shown needs its secrets.
+	pg := pageOf(matched, pageNo, size)
+	ids := make([]string, len(pg.Data))
+	for i := range pg.Data {
+		ids[i] = pg.Data[i].ID
+	}
+	secrets, err := h.Store.SecretsOfApplications(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]applicationJSON, len(pg.Data))
+	for i := range pg.Data {
+		out[i] = h.toApplicationJSON(&pg.Data[i], secrets[pg.Data[i].ID])
+	}
+	return c.JSON(http.StatusOK, page[applicationJSON]{Data: out, CurrentPage: pg.CurrentPage, TotalCount: pg.TotalCount})
 }
 
 // APICreateApplication is POST .../domains/{domain}/applications. The
@@ -172,14 +219,27 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 		return derr
 	}
 	in := models.ApplicationInput{Name: body.Name, Description: body.Description,
-		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID}
+		Type: appType(body.Type, models.AppTypeService), OwnerID: CurrentUser(c).ID,
+		ClientID: body.ClientID, ClientSecret: body.ClientSecret, RedirectURIs: body.RedirectURIs}
 	var err error
 	if body.Enabled != nil {
 		in.Disabled = !*body.Enabled
 	}
-	if body.Settings != nil && body.Settings.OAuth != nil && body.Settings.OAuth.Scopes != nil {
-		if in.Scopes, err = joinScopes(*body.Settings.OAuth.Scopes); err != nil {
-			return err
+	if body.Settings != nil && body.Settings.OAuth != nil {
+		o := body.Settings.OAuth
+		if o.Scopes != nil {
+			if in.Scopes, err = joinScopes(*o.Scopes); err != nil {
+				return err
+			}
+		}
+		if o.GrantTypes != nil {
+			in.GrantTypes = nonNil(*o.GrantTypes)
+		}
+		if o.RedirectURIs != nil {
+			if body.RedirectURIs != nil {
+				return fieldError(map[string]string{"redirectUris": "Give redirectUris or settings.oauth.redirectUris, not both."})
+			}
+			in.RedirectURIs = nonNil(*o.RedirectURIs)
 		}
 	}
 	a, first, err := h.Store.CreateApplication(c.Request().Context(), actor(c), d.ID, in)
@@ -189,8 +249,14 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := toApplicationJSON(a)
-	out.Settings.OAuth.ClientSecret = first.Value
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	if !first.Imported {
+		// An imported value is the caller's already: never shown back.
+		out.Settings.OAuth.ClientSecret = first.Value
+	}
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a))
 	return c.JSON(http.StatusCreated, out)
 }
@@ -201,7 +267,11 @@ func (h *Handler) APIGetApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toApplicationJSON(a))
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // APIPatchApplication is PATCH .../applications/{application}: changes
@@ -219,7 +289,7 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 	}
 	var (
 		policy *models.ExpiryInput
-		scopes *[]string
+		oauth  oauthInputJSON
 	)
 	if s := body.Settings; s != nil {
 		if s.SecretExpirationSettings != nil {
@@ -230,14 +300,16 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			policy = &in
 		}
 		if s.OAuth != nil {
-			scopes = s.OAuth.Scopes
+			oauth = *s.OAuth
 		}
 	}
+	scopes := oauth.Scopes
 	ctx := c.Request().Context()
 	if err := h.checkAppCertificate(c, d.ID, body.Certificate); err != nil {
 		return err
 	}
-	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
+	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil ||
+		oauth.GrantTypes != nil || oauth.RedirectURIs != nil {
 		var joined string
 		if scopes != nil {
 			if joined, err = joinScopes(*scopes); err != nil {
@@ -256,6 +328,12 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			}
 			if scopes != nil {
 				in.Scopes = joined
+			}
+			if oauth.GrantTypes != nil {
+				in.GrantTypes = nonNil(*oauth.GrantTypes)
+			}
+			if oauth.RedirectURIs != nil {
+				in.RedirectURIs = nonNil(*oauth.RedirectURIs)
 			}
 			return nil
 		}
@@ -286,7 +364,11 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 	if a, err = h.Store.ApplicationByID(ctx, d.ID, a.ID); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toApplicationJSON(a))
+	out, err := h.appJSON(c, a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // APIDeleteApplication is DELETE .../applications/{application}: the

@@ -66,14 +66,15 @@ type expiryInputJSON struct {
 // expiryInput turns policy settings given to the API into the models'
 // input, merged with the current policy: a unit without a duration keeps the
 // current duration, and the reverse. path is the settings' JSON path, for
-// messages; app admits NONE and 0 seconds ("never expires", only for an
-// application's override). The result has been validated.
+// messages; app admits the unit NONE (only for an application's override).
+// expiryTimeSeconds 0 is Gravitee's "never expires", for both. The result
+// has been validated.
 func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app bool) (models.ExpiryInput, error) {
 	field := func(name string) string { return path + "." + name }
 	if in.Enabled == nil {
 		return models.ExpiryInput{}, fieldError(map[string]string{field("enabled"): field("enabled") + " is required."})
 	}
-	unit, dur, durGiven := cur.Unit, int64(cur.Duration), false
+	unit, dur, durGiven, never := cur.Unit, int64(cur.Duration), false, false
 	durField := field("expiryTimeDuration")
 	if s := in.ExpiryTimeSeconds; s != nil {
 		if in.ExpiryTimeUnit != nil || in.ExpiryTimeDuration != nil {
@@ -83,16 +84,18 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 				return models.ExpiryInput{}, fieldError(map[string]string{path: "Give either " + field("expiryTimeSeconds") +
 					", or " + field("expiryTimeUnit") + " with " + field("expiryTimeDuration") + "; when giving both, they must agree."})
 			}
+			// A domain's "never" read back (NONE, 0 seconds) is taken
+			// back as Gravitee's 0 seconds.
+			never = *s == 0
 		} else {
 			durField, durGiven = field("expiryTimeSeconds"), true
 			switch {
 			case *s < 0:
 				return models.ExpiryInput{}, fieldError(map[string]string{durField: durField + " must not be negative."})
-			case *s == 0 && app:
-				unit, dur = models.UnitNone, 0
-			case *s == 0 && *in.Enabled:
-				return models.ExpiryInput{}, fieldError(map[string]string{durField: durField +
-					" must be at least 1: for secrets that never expire, set enabled to false."})
+			case *s == 0:
+				// Gravitee's "never expires", enabled or not: stored as
+				// such, so the settings read back as sent.
+				unit, dur, never = models.UnitNone, 0, true
 			default:
 				unit, dur = models.UnitSeconds, *s
 			}
@@ -104,7 +107,7 @@ func expiryInput(in *expiryInputJSON, cur models.ExpiryPolicy, path string, app 
 	if in.ExpiryTimeDuration != nil {
 		dur, durGiven = *in.ExpiryTimeDuration, true
 	}
-	mi := models.ExpiryInput{Enabled: *in.Enabled, Unit: unit, Duration: strconv.FormatInt(dur, 10)}
+	mi := models.ExpiryInput{Enabled: *in.Enabled, Unit: unit, Duration: strconv.FormatInt(dur, 10), Never: never}
 	if unit == models.UnitNone || (dur == 0 && !durGiven) {
 		mi.Duration = "" // "required" rather than "at least 1"
 	}
@@ -153,13 +156,14 @@ type domainJSON struct {
 	CreatedAt                int64              `json:"createdAt"`
 	UpdatedAt                int64              `json:"updatedAt"`
 	SecretExpirationSettings expirySettingsJSON `json:"secretExpirationSettings"`
+	DataPlaneID              string             `json:"dataPlaneId"`
 }
 
 func toDomainJSON(d *models.Domain) domainJSON {
 	return domainJSON{
 		ID: d.ID, HRID: d.HRID, Name: d.Name, Description: d.Description, Enabled: d.Enabled,
 		CreatedAt: epochMillis(d.CreatedAt), UpdatedAt: epochMillis(d.UpdatedAt),
-		SecretExpirationSettings: expiryJSON(d.SecretPolicy()),
+		SecretExpirationSettings: expiryJSON(d.SecretPolicy()), DataPlaneID: d.DataPlaneID,
 	}
 }
 
@@ -170,6 +174,8 @@ type domainCreateJSON struct {
 	Description    string           `json:"description"`
 	Enabled        *bool            `json:"enabled"`
 	SecretSettings *expiryInputJSON `json:"secretSettings"`
+	// DataPlaneID is stored and shown; Latchkey has one gateway.
+	DataPlaneID string `json:"dataPlaneId"`
 }
 
 // domainPatchJSON is the body of PATCH .../domains/{domain}: only the
@@ -227,7 +233,7 @@ func (h *Handler) APICreateDomain(c echo.Context) error {
 		policy = &in
 	}
 	in := models.DomainInput{Name: body.Name, HRID: body.HRID, Description: body.Description, Enabled: true,
-		OwnerIDs: []string{CurrentUser(c).ID}}
+		OwnerIDs: []string{CurrentUser(c).ID}, DataPlaneID: body.DataPlaneID}
 	if body.Enabled != nil {
 		in.Enabled = *body.Enabled
 	}
@@ -259,6 +265,19 @@ func (h *Handler) apiSaveDomainPolicy(c echo.Context, d *models.Domain, in model
 		return apiFieldErrors(fe, map[string]string{"unit": "secretSettings.expiryTimeUnit", "duration": "secretSettings.expiryTimeDuration"})
 	}
 	return err
+}
+
+// APIGetDomainByHRID is GET .../domains/_hrid/{hrid} (Gravitee's): the
+// domain of that hrid only, never matched by id.
+func (h *Handler) APIGetDomainByHRID(c echo.Context) error {
+	d, err := h.Store.DomainByHRID(c.Request().Context(), c.Param("hrid"))
+	if errors.Is(err, models.ErrNotFound) {
+		return apiError(http.StatusNotFound, "Domain [%s] can not be found.", c.Param("hrid"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDomainJSON(d))
 }
 
 // APIGetDomain is GET .../domains/{domain}.

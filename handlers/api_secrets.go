@@ -34,6 +34,9 @@ func (h *Handler) toSecretJSON(cs *models.ClientSecret) secretJSON {
 // secretCreateJSON is the body of POST .../secrets.
 type secretCreateJSON struct {
 	Name string `json:"name"`
+	// Secret is a value brought from elsewhere (imported), instead of a
+	// generated one; it must pass models.CheckImportedSecret.
+	Secret string `json:"secret"`
 }
 
 // apiSecret loads the domain, application and secret named in the path; a
@@ -45,7 +48,8 @@ func (h *Handler) apiSecret(c echo.Context) (*models.Domain, *models.Application
 	}
 	cs, err := h.Store.SecretByID(c.Request().Context(), a.ID, c.Param("secret"))
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, nil, apiError(http.StatusNotFound, "Client secret [%s] can not be found.", c.Param("secret"))
+		// Gravitee's text, word for word.
+		return nil, nil, nil, apiError(http.StatusNotFound, "Secret [%s] can not be found.", c.Param("secret"))
 	}
 	return d, a, cs, err
 }
@@ -82,12 +86,15 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 	}
 	// A refusal (limit, duplicate, bad name) is answered by web/'s error
 	// mapper, in the API's words; the models recorded it.
-	ns, err := h.Store.CreateSecret(c.Request().Context(), actor(c), a.ID, body.Name)
+	ns, err := h.Store.CreateSecretWithValue(c.Request().Context(), actor(c), a.ID, body.Name, body.Secret)
 	if err != nil {
 		return err
 	}
 	out := h.toSecretJSON(&ns.ClientSecret)
-	out.Secret = ns.Value
+	if !ns.Imported {
+		// An imported value is the caller's already: never shown back.
+		out.Secret = ns.Value
+	}
 	c.Response().Header().Set(echo.HeaderLocation, appURL(a)+"/secrets/"+ns.ID)
 	c.Response().Header().Set("ETag", `"`+ns.Version()+`"`)
 	return c.JSON(http.StatusCreated, out)

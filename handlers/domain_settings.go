@@ -26,7 +26,13 @@ func (h *Handler) DomainSecretSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.domainSettingsPage(c, d, policyForm(d.SecretPolicy()), http.StatusOK)
+	p := d.SecretPolicy()
+	if p.Unit == models.UnitNone {
+		// Gravitee's "enabled, 0 seconds", set through the API: for a
+		// domain the same as no policy, which is how the form says it.
+		p = models.ExpiryPolicy{}
+	}
+	return h.domainSettingsPage(c, d, policyForm(p), http.StatusOK)
 }
 
 // SaveDomainSecretSettings stores the domain's expiry policy.

@@ -3,7 +3,9 @@ package models
 import (
 	"context"
 	"errors"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,8 +51,86 @@ type Application struct {
 	// CertificateID is the certificate chosen to sign the application's
 	// tokens; nil: the domain's current system certificate ("Default").
 	CertificateID *string `gorm:"size:36"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RedirectURIs are absolute URLs, one per line, stored for clients
+	// that send them (Gravitee's redirectUris); no flow of Latchkey's uses
+	// them yet.
+	RedirectURIs string `gorm:"column:redirect_uris;not null;default:''"`
+	// GrantTypes are the OAuth grants the client may use, space-separated;
+	// client_credentials is the only one the token endpoint offers.
+	GrantTypes string `gorm:"not null;default:''"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// RedirectURIList returns the redirect URIs as a slice.
+func (a *Application) RedirectURIList() []string { return strings.Fields(a.RedirectURIs) }
+
+// GrantTypeList returns the grant types as a slice.
+func (a *Application) GrantTypeList() []string { return strings.Fields(a.GrantTypes) }
+
+// GrantClientCredentials is the client_credentials grant (RFC 6749 §4.4).
+const GrantClientCredentials = "client_credentials"
+
+// SupportedGrantTypes lists the grants an application may be given: those
+// the token endpoint offers.
+var SupportedGrantTypes = []string{GrantClientCredentials}
+
+// DefaultGrantTypes is what a new application of typ may use: a service
+// the client_credentials grant, a web application nothing until given it.
+func DefaultGrantTypes(typ string) []string {
+	if typ == AppTypeService {
+		return []string{GrantClientCredentials}
+	}
+	return []string{}
+}
+
+// MaxRedirectURIs bounds an application's redirect URIs.
+const MaxRedirectURIs = 20
+
+// normalizeRedirectURIs checks each URI is an absolute URL (a scheme and a
+// host) without a fragment (RFC 6749 §3.1.2), drops repeats, and returns
+// them one per line.
+func normalizeRedirectURIs(uris []string) (string, string) {
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range uris {
+		u := strings.TrimSpace(raw)
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		switch {
+		case len(u) > 2000 || strings.ContainsAny(u, " \t\r\n"):
+			return "", "Redirect URI “" + truncateRunes(u, 80) + "” must be one URL of at most 2000 characters."
+		case err != nil || !p.IsAbs() || p.Host == "":
+			return "", "Redirect URI “" + truncateRunes(u, 80) + "” must be an absolute URL, such as https://app.example.com/callback."
+		case p.Fragment != "" || strings.Contains(u, "#"):
+			return "", "Redirect URI “" + truncateRunes(u, 80) + "” must not have a fragment (#…)."
+		}
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	if len(out) > MaxRedirectURIs {
+		return "", "At most 20 redirect URIs."
+	}
+	return strings.Join(out, "\n"), ""
+}
+
+// normalizeGrantTypes checks each grant is one Latchkey offers.
+func normalizeGrantTypes(grants []string) (string, string) {
+	var out []string
+	for _, g := range grants {
+		g = strings.TrimSpace(g)
+		if !slices.Contains(SupportedGrantTypes, g) {
+			return "", "Grant type “" + truncateRunes(g, 64) + "” is not offered: the token endpoint supports only client_credentials."
+		}
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, " "), ""
 }
 
 // SecretPolicy returns the application's override; Enabled false means the
@@ -104,6 +184,32 @@ type ApplicationInput struct {
 	// Scopes are separated by spaces, commas or new lines.
 	Scopes   string
 	Disabled bool
+	// ClientID and ClientSecret, on create only, bring credentials from
+	// another server (a migration): empty means a fresh random one. They
+	// follow ValidateClientID and CheckImportedSecret.
+	ClientID, ClientSecret string
+	// RedirectURIs and GrantTypes: nil keeps the stored ones on update; on
+	// create nil means none and DefaultGrantTypes.
+	RedirectURIs, GrantTypes []string
+}
+
+// clientIDTaken is Gravitee's message for a client id already used in the
+// domain, word for word; client ids are unique across Latchkey, so one used
+// in another domain is refused too, saying so.
+func clientIDTaken(tx *gorm.DB, clientID, domainID string) error {
+	var other Application
+	err := tx.Select("domain_id").Where("client_id = ?", clientID).Take(&other).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := "A client [" + clientID + "] already exists for domain [" + domainID + "]"
+	if other.DomainID != domainID {
+		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey"
+	}
+	return &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"clientId": msg}}
 }
 
 // MaxScopes bounds an application's allowed scopes.
@@ -152,6 +258,16 @@ func (in *ApplicationInput) validate() FieldErrors {
 	if in.Type != AppTypeService && in.Type != AppTypeWeb {
 		errs["type"] = "Choose service or web."
 	}
+	if in.RedirectURIs != nil {
+		if _, msg = normalizeRedirectURIs(in.RedirectURIs); msg != "" {
+			errs["redirectUris"] = msg
+		}
+	}
+	if in.GrantTypes != nil {
+		if _, msg = normalizeGrantTypes(in.GrantTypes); msg != "" {
+			errs["grantTypes"] = msg
+		}
+	}
 	return errs
 }
 
@@ -181,10 +297,36 @@ func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Appl
 // CreateApplication validates and stores a new application with a fresh
 // client id and its first secret, named "Default", whose value is returned
 // this once.
+//
+// With in.ClientID or in.ClientSecret the application takes those instead
+// (see ApplicationInput); an imported secret is stored as a digest like any
+// other, and its value is not returned (the caller has it).
 func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
 	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
+	if in.GrantTypes == nil {
+		in.GrantTypes = DefaultGrantTypes(in.Type)
+	}
+	if in.RedirectURIs == nil {
+		in.RedirectURIs = []string{}
+	}
+	if in.ClientID != "" {
+		if msg := ValidateClientID(in.ClientID); msg != "" {
+			return nil, nil, FieldErrors{"clientId": msg}
+		}
+		a.ClientID = in.ClientID
+	}
+	if in.ClientSecret != "" {
+		if msg := CheckImportedSecret(in.ClientSecret, a.ClientID); msg != "" {
+			return nil, nil, FieldErrors{"clientSecret": msg}
+		}
+	}
 	var first *NewSecret
 	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
+		if in.ClientID != "" {
+			if err := clientIDTaken(tx, a.ClientID, a.DomainID); err != nil {
+				return err
+			}
+		}
 		if err := tx.Omit("Owner", "Domain").Create(a).Error; err != nil {
 			return err
 		}
@@ -192,13 +334,13 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 		if err != nil {
 			return err
 		}
-		if first, err = s.createSecret(tx, locked, DefaultSecretName); err != nil {
+		if first, err = s.createSecret(tx, locked, DefaultSecretName, in.ClientSecret); err != nil {
 			return err
 		}
 		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, secretEvent(EventSecretCreated, a, &first.ClientSecret))
+		return s.audit(tx, actor, newSecretEvent(a, first))
 	})
 	if err != nil {
 		return nil, nil, err
@@ -245,7 +387,7 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		return s.applyApplication(tx, a, in, func(tx *gorm.DB) error {
 			a.UpdatedAt = tx.NowFunc()
 			err := tx.Model(a).Omit("Owner", "Domain").
-				Select("name", "description", "type", "scopes", "disabled", "owner_id", "updated_at").Updates(a).Error
+				Select("name", "description", "type", "scopes", "disabled", "owner_id", "redirect_uris", "grant_types", "updated_at").Updates(a).Error
 			if err != nil {
 				return err
 			}
@@ -302,6 +444,12 @@ func (s *Store) applyApplication(tx *gorm.DB, a *Application, in ApplicationInpu
 		return errs
 	}
 	a.Name, a.Description, a.Type, a.Scopes, a.Disabled = in.Name, in.Description, in.Type, in.Scopes, in.Disabled
+	if in.RedirectURIs != nil {
+		a.RedirectURIs, _ = normalizeRedirectURIs(in.RedirectURIs)
+	}
+	if in.GrantTypes != nil {
+		a.GrantTypes, _ = normalizeGrantTypes(in.GrantTypes)
+	}
 	err := write(tx)
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return FieldErrors{"name": "Another application in this domain already has this name."}

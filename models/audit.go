@@ -66,7 +66,7 @@ var AuditEventTypes = []string{
 	EventDomainSecretSettingsUpdated, EventAppSecretSettingsUpdated,
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
-	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventPasswordChanged,
+	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventUserDeleted, EventPasswordChanged,
 	EventApiTokenCreated, EventApiTokenRevoked, EventSessionsEnded,
 	EventCertificateCreated, EventCertificateUpdated, EventCertificateDeleted, EventCertificateRotated,
 	EventDomainCertificateSettingsUpdated, EventAppCertificateUpdated,

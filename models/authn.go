@@ -13,9 +13,11 @@ import (
 // AuthenticatedClient is what the token endpoint needs to know about a
 // client whose secret matched.
 type AuthenticatedClient struct {
-	SecretID            string
-	ApplicationID       string
-	ApplicationType     string
+	SecretID        string
+	ApplicationID   string
+	ApplicationType string
+	// GrantTypes are the application's grants, space-separated.
+	GrantTypes          string
 	ClientID            string
 	Scopes              string
 	AccessTokenLifetime int
@@ -46,7 +48,7 @@ type AuthenticatedClient struct {
 // rotation, a new choice or a deletion made by another node is seen on
 // the next request. Its rule is Store.SigningCertificate's; every ? before
 // the WHERE is the time now.
-const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.client_id, a.scopes, a.access_token_lifetime, d.id,
+const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.access_token_lifetime, d.id,
   COALESCE(
     (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
        AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
@@ -97,9 +99,10 @@ func rebind(dialect, query string) string {
 // disabled domain or application). The reasons are not told apart, so
 // callers cannot leak them.
 func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret string) (*AuthenticatedClient, error) {
-	if !LooksLikeSecret(secret) || !storableText(hrid) || !storableText(clientID) {
-		// Not a Latchkey secret at all (bad prefix, length or checksum), or
-		// ids no row can hold: no database work for noise.
+	if !plausibleSecret(secret) || !storableText(hrid) || !storableText(clientID) {
+		// Neither a Latchkey secret (prefix, length, checksum) nor the shape
+		// of an imported one, or ids no row can hold: no database work for
+		// noise.
 		return nil, nil
 	}
 	s.auth.once.Do(func() {
@@ -122,7 +125,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, now, digest, clientID, hrid, now).
-			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
+			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break
 		}

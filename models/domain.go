@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -29,8 +30,11 @@ type Domain struct {
 	// application's chosen one cannot (expired, retired, gone); nil: the
 	// current system certificate does.
 	FallbackCertificateID *string `gorm:"size:36"`
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// DataPlaneID is Gravitee's data plane, stored as sent (Latchkey has
+	// one gateway, so it routes nothing): DefaultDataPlane unless given.
+	DataPlaneID string `gorm:"column:data_plane_id;not null;default:'default'"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	// AppCount is filled by Domains for the list page; it is not a column.
 	AppCount int64 `gorm:"->;-:migration"`
@@ -41,7 +45,14 @@ type DomainInput struct {
 	Name, HRID, Description string
 	Enabled                 bool
 	OwnerIDs                []string
+	// DataPlaneID "" keeps the stored one (DefaultDataPlane on create).
+	DataPlaneID string
 }
+
+// DefaultDataPlane is Gravitee's default data plane id.
+const DefaultDataPlane = "default"
+
+var dataPlanePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // SecretPolicy returns the domain's client-secret expiry policy.
 func (d *Domain) SecretPolicy() ExpiryPolicy {
@@ -95,6 +106,9 @@ func (in *DomainInput) validate() FieldErrors {
 	}
 	if in.Description, msg = cleanDescription(in.Description); msg != "" {
 		errs["description"] = msg
+	}
+	if in.DataPlaneID = strings.TrimSpace(in.DataPlaneID); in.DataPlaneID != "" && !dataPlanePattern.MatchString(in.DataPlaneID) {
+		errs["dataPlaneId"] = "A data plane id is 1 to 64 letters, digits, dots, hyphens or underscores, starting with a letter or digit."
 	}
 	return errs
 }
@@ -176,6 +190,11 @@ func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in Domai
 			return errs
 		}
 		d.Name, d.HRID, d.Description, d.Enabled = in.Name, in.HRID, in.Description, in.Enabled
+		if in.DataPlaneID != "" {
+			d.DataPlaneID = in.DataPlaneID
+		} else if d.DataPlaneID == "" {
+			d.DataPlaneID = DefaultDataPlane
+		}
 		if create {
 			// A domain is created with its first system certificate.
 			err = tx.Omit("Owners").Create(d).Error

@@ -129,6 +129,10 @@ type ExpiryInput struct {
 	Enabled  bool
 	Unit     string
 	Duration string
+	// Never is Gravitee's "expiryTimeSeconds 0": secrets never expire. It
+	// is stored as the unit NONE, for a domain too (whose forms offer no
+	// NONE), so that the policy reads back as it was sent.
+	Never bool
 }
 
 // Parse validates the input into a policy; allowNone admits NONE (the
@@ -151,6 +155,9 @@ func (in ExpiryInput) ParseAPI(allowNone bool, durField string) (ExpiryPolicy, F
 type durationWords struct{ required, subject, prefix string }
 
 func (in ExpiryInput) parse(allowNone bool, w durationWords) (ExpiryPolicy, FieldErrors) {
+	if in.Never {
+		return ExpiryPolicy{Enabled: in.Enabled, Unit: UnitNone}, nil
+	}
 	errs := FieldErrors{}
 	p := ExpiryPolicy{Enabled: in.Enabled, Unit: strings.ToUpper(strings.TrimSpace(in.Unit))}
 	units := ExpiryUnits

@@ -72,22 +72,22 @@ func TestExpiryInputParse(t *testing.T) {
 		errField  string
 		errText   string
 	}{
-		{name: "3 months", in: ExpiryInput{true, "MONTHS", "3"}, want: ExpiryPolicy{true, UnitMonths, 3}},
-		{name: "lower-case unit and spaces", in: ExpiryInput{true, " days ", " 2 "}, want: ExpiryPolicy{true, UnitDays, 2}},
-		{name: "zero", in: ExpiryInput{true, "DAYS", "0"}, errField: "duration", errText: "at least 1"},
-		{name: "negative", in: ExpiryInput{true, "DAYS", "-5"}, errField: "duration", errText: "at least 1"},
-		{name: "non-numeric", in: ExpiryInput{true, "DAYS", "abc"}, errField: "duration", errText: "whole number"},
-		{name: "decimal", in: ExpiryInput{true, "DAYS", "1.5"}, errField: "duration", errText: "whole number"},
-		{name: "empty", in: ExpiryInput{true, "DAYS", ""}, errField: "duration", errText: "Enter a duration"},
-		{name: "huge beyond int", in: ExpiryInput{true, "SECONDS", "99999999999999999999999"}, errField: "duration", errText: "too long"},
-		{name: "huge years", in: ExpiryInput{true, "YEARS", "1000000"}, errField: "duration", errText: "at most 100"},
-		{name: "100 years is fine", in: ExpiryInput{true, "YEARS", "100"}, want: ExpiryPolicy{true, UnitYears, 100}},
-		{name: "huge seconds", in: ExpiryInput{true, "SECONDS", "9223372036"}, errField: "duration", errText: "at most"},
-		{name: "unknown unit", in: ExpiryInput{true, "FORTNIGHTS", "2"}, errField: "unit", errText: "Choose a unit"},
-		{name: "NONE refused for domains", in: ExpiryInput{true, "NONE", ""}, errField: "unit"},
-		{name: "NONE allowed for applications", in: ExpiryInput{true, "NONE", ""}, allowNone: true, want: ExpiryPolicy{true, UnitNone, 0}},
-		{name: "disabled needs nothing", in: ExpiryInput{false, "", ""}, want: ExpiryPolicy{false, "", 0}},
-		{name: "disabled keeps valid choice", in: ExpiryInput{false, "WEEKS", "2"}, want: ExpiryPolicy{false, UnitWeeks, 2}},
+		{name: "3 months", in: ExpiryInput{true, "MONTHS", "3", false}, want: ExpiryPolicy{true, UnitMonths, 3}},
+		{name: "lower-case unit and spaces", in: ExpiryInput{true, " days ", " 2 ", false}, want: ExpiryPolicy{true, UnitDays, 2}},
+		{name: "zero", in: ExpiryInput{true, "DAYS", "0", false}, errField: "duration", errText: "at least 1"},
+		{name: "negative", in: ExpiryInput{true, "DAYS", "-5", false}, errField: "duration", errText: "at least 1"},
+		{name: "non-numeric", in: ExpiryInput{true, "DAYS", "abc", false}, errField: "duration", errText: "whole number"},
+		{name: "decimal", in: ExpiryInput{true, "DAYS", "1.5", false}, errField: "duration", errText: "whole number"},
+		{name: "empty", in: ExpiryInput{true, "DAYS", "", false}, errField: "duration", errText: "Enter a duration"},
+		{name: "huge beyond int", in: ExpiryInput{true, "SECONDS", "99999999999999999999999", false}, errField: "duration", errText: "too long"},
+		{name: "huge years", in: ExpiryInput{true, "YEARS", "1000000", false}, errField: "duration", errText: "at most 100"},
+		{name: "100 years is fine", in: ExpiryInput{true, "YEARS", "100", false}, want: ExpiryPolicy{true, UnitYears, 100}},
+		{name: "huge seconds", in: ExpiryInput{true, "SECONDS", "9223372036", false}, errField: "duration", errText: "at most"},
+		{name: "unknown unit", in: ExpiryInput{true, "FORTNIGHTS", "2", false}, errField: "unit", errText: "Choose a unit"},
+		{name: "NONE refused for domains", in: ExpiryInput{true, "NONE", "", false}, errField: "unit"},
+		{name: "NONE allowed for applications", in: ExpiryInput{true, "NONE", "", false}, allowNone: true, want: ExpiryPolicy{true, UnitNone, 0}},
+		{name: "disabled needs nothing", in: ExpiryInput{false, "", "", false}, want: ExpiryPolicy{false, "", 0}},
+		{name: "disabled keeps valid choice", in: ExpiryInput{false, "WEEKS", "2", false}, want: ExpiryPolicy{false, UnitWeeks, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestMaxDurationsStayInTheFuture(t *testing.T) {
 		if !ok || !at.After(now) || at.Year() > now.Year()+maxExpiryYears+1 {
 			t.Errorf("%s × %d → %v", u, maxDuration(u), at)
 		}
-		if _, errs := (ExpiryInput{true, u, "1"}).Parse(false); errs != nil {
+		if _, errs := (ExpiryInput{Enabled: true, Unit: u, Duration: "1"}).Parse(false); errs != nil {
 			t.Errorf("%s: 1 refused: %v", u, errs)
 		}
 	}
@@ -128,7 +128,7 @@ func TestPoliciesApplyToNewAndRenewedSecretsOnly(t *testing.T) {
 	if first.ExpiresAt != nil {
 		t.Fatal("default secret expires without any policy")
 	}
-	if _, _, err := s.UpdateDomainSecretPolicy(ctx, Actor{}, a.DomainID, ExpiryInput{true, "DAYS", "2"}); err != nil {
+	if _, _, err := s.UpdateDomainSecretPolicy(ctx, Actor{}, a.DomainID, ExpiryInput{true, "DAYS", "2", false}); err != nil {
 		t.Fatal(err)
 	}
 	// Existing secrets keep their expiry.
@@ -139,14 +139,14 @@ func TestPoliciesApplyToNewAndRenewedSecretsOnly(t *testing.T) {
 	if err != nil || ns.ExpiresAt == nil || !ns.ExpiresAt.Equal(now.AddDate(0, 0, 2)) {
 		t.Fatalf("new secret expires %v, %v", ns.ExpiresAt, err)
 	}
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "NONE", ""}); err != nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "NONE", "", false}); err != nil {
 		t.Fatal(err)
 	}
 	rn, err := s.RenewSecret(ctx, Actor{}, a.ID, ns.ID)
 	if err != nil || rn.ExpiresAt != nil {
 		t.Fatalf("renewed under NONE expires %v, %v", rn.ExpiresAt, err)
 	}
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "HOURS", "1"}); err != nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "HOURS", "1", false}); err != nil {
 		t.Fatal(err)
 	}
 	rn, _ = s.RenewSecret(ctx, Actor{}, a.ID, ns.ID)
@@ -154,7 +154,7 @@ func TestPoliciesApplyToNewAndRenewedSecretsOnly(t *testing.T) {
 		t.Fatalf("renewed under 1 HOURS expires %v", rn.ExpiresAt)
 	}
 	// Invalid input saves nothing.
-	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "DAYS", "0"}); err == nil {
+	if _, _, err := s.UpdateAppSecretPolicy(ctx, Actor{}, a.DomainID, a.ID, ExpiryInput{true, "DAYS", "0", false}); err == nil {
 		t.Fatal("duration 0 accepted")
 	}
 	app, _ := s.ApplicationByID(ctx, a.DomainID, a.ID)

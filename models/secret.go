@@ -87,6 +87,9 @@ func (s *Store) SecretExpiryCounts(ctx context.Context, domainID, appID string) 
 type NewSecret struct {
 	ClientSecret
 	Value string
+	// Imported is true when Value was brought by the caller rather than
+	// generated.
+	Imported bool
 }
 
 // LimitError is returned when an application already holds the maximum
@@ -177,10 +180,33 @@ func (s *Store) lockApplication(tx *gorm.DB, appID string) (*Application, error)
 	return &a, nil
 }
 
+// ImportedDetail is the audit Detail of a secret created with a value
+// brought from elsewhere: the event stays APPLICATION_CLIENT_SECRET_CREATED,
+// so whatever follows creations still sees it, and says where the value came
+// from.
+const ImportedDetail = "imported"
+
+// newSecretEvent is the audit event of a created secret, imported or not.
+func newSecretEvent(app *Application, ns *NewSecret) AuditEvent {
+	ev := secretEvent(EventSecretCreated, app, &ns.ClientSecret)
+	if ns.Imported {
+		ev.Detail = ImportedDetail
+	}
+	return ev
+}
+
 // CreateSecret adds a secret to an application, enforcing the description
 // rules and the per-application limit, and records its event, inside one
 // transaction. A refused create is recorded as a FAILURE.
 func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, description string) (*NewSecret, error) {
+	return s.CreateSecretWithValue(ctx, actor, appID, description, "")
+}
+
+// CreateSecretWithValue is CreateSecret with a value brought from
+// elsewhere (value "" generates one, as CreateSecret does). The value must
+// pass CheckImportedSecret; it is stored as a digest like any other, and the
+// creation is audited with Detail ImportedDetail.
+func (s *Store) CreateSecretWithValue(ctx context.Context, actor Actor, appID, description, value string) (*NewSecret, error) {
 	var ns *NewSecret
 	var app *Application
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -188,10 +214,10 @@ func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, descriptio
 		if app, err = s.lockApplication(tx, appID); err != nil {
 			return err
 		}
-		if ns, err = s.createSecret(tx, app, description); err != nil {
+		if ns, err = s.createSecret(tx, app, description, value); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, secretEvent(EventSecretCreated, app, &ns.ClientSecret))
+		return s.audit(tx, actor, newSecretEvent(app, ns))
 	})
 	if err != nil {
 		if app != nil {
@@ -202,13 +228,27 @@ func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, descriptio
 	return ns, nil
 }
 
-// createSecret adds a secret to app, locked by the caller's transaction.
-func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) (*NewSecret, error) {
+// createSecret adds a secret to app, locked by the caller's transaction,
+// with a fresh value, or with imported when not "".
+func (s *Store) createSecret(tx *gorm.DB, app *Application, description, imported string) (*NewSecret, error) {
 	description, err := cleanSecretDescription(description)
 	if err != nil {
 		return nil, err
 	}
+	if imported != "" {
+		if msg := CheckImportedSecret(imported, app.ClientID); msg != "" {
+			return nil, &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"secret": msg}}
+		}
+	}
+	// The duplicate is checked before the limit, as Gravitee does: a full
+	// application asked for an existing name answers with the duplicate.
 	var n int64
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, duplicateDescription(description)
+	}
 	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", app.ID).Count(&n).Error; err != nil {
 		return nil, err
 	}
@@ -216,19 +256,28 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) 
 	if n >= int64(s.SecretsMax) {
 		return nil, &LimitError{Max: s.SecretsMax}
 	}
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		return nil, duplicateDescription(description)
-	}
 	now := s.now()
-	value := newSecretValue()
-	ns := &NewSecret{Value: value, ClientSecret: ClientSecret{
+	value := imported
+	if value == "" {
+		value = newSecretValue()
+	}
+	ns := &NewSecret{Value: value, Imported: imported != "", ClientSecret: ClientSecret{
 		ID: newID(), ApplicationID: app.ID, Description: description,
 		Digest: SecretDigest(value), Hint: secretHint(value),
 		CreatedAt: now, ExpiresAt: secretExpiry(app, now),
 	}}
+	if imported != "" {
+		// The digest is unique: a value already in use anywhere is refused
+		// without saying where.
+		var n int64
+		if err := tx.Model(&ClientSecret{}).Where("digest = ?", ns.Digest).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			msg := "This secret value is already in use; choose another."
+			return nil, &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"secret": msg}}
+		}
+	}
 	if err := tx.Omit("Application").Create(&ns.ClientSecret).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, duplicateDescription(description)

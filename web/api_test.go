@@ -171,8 +171,8 @@ func TestAPILifecycle(t *testing.T) {
 	}
 
 	// Unknown ids: 404 with Gravitee's wording.
-	api.del(secretsURL+"/no-such-secret").wantError(http.StatusNotFound, "Client secret [no-such-secret] can not be found.")
-	api.post(secretsURL+"/no-such-secret/_renew", nil).wantError(http.StatusNotFound, "Client secret [no-such-secret] can not be found.")
+	api.del(secretsURL+"/no-such-secret").wantError(http.StatusNotFound, "Secret [no-such-secret] can not be found.")
+	api.post(secretsURL+"/no-such-secret/_renew", nil).wantError(http.StatusNotFound, "Secret [no-such-secret] can not be found.")
 	api.get(appPathAPI(d.ID, "no-such-app")).wantError(http.StatusNotFound, "Application [no-such-app] can not be found.")
 	api.get(domainPath("no-such-domain")).wantError(http.StatusNotFound, "Domain [no-such-domain] can not be found.")
 
@@ -493,8 +493,8 @@ func TestAPIForeignIDsAreNotFound(t *testing.T) {
 
 	// Another application's secret: 404, and untouched.
 	foreignSecret := secretPathAPI(d1.ID, a1.ID, s2.ID)
-	api.del(foreignSecret).wantError(http.StatusNotFound, "Client secret ["+s2.ID+"] can not be found.")
-	api.post(foreignSecret+"/_renew", nil).wantError(http.StatusNotFound, "Client secret ["+s2.ID+"] can not be found.")
+	api.del(foreignSecret).wantError(http.StatusNotFound, "Secret ["+s2.ID+"] can not be found.")
+	api.post(foreignSecret+"/_renew", nil).wantError(http.StatusNotFound, "Secret ["+s2.ID+"] can not be found.")
 	if got := e.secret(a2.ID, s2.ID); got == nil || got.Digest != models.SecretDigest(s2.Value) {
 		t.Error("the foreign secret was changed")
 	}
@@ -720,7 +720,6 @@ func TestAPISecretPolicies(t *testing.T) {
 	}{
 		{map[string]any{"enabled": true, "expiryTimeUnit": "NONE"}, "secretSettings.expiryTimeUnit", "must be one of SECONDS, MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.", false},
 		{map[string]any{"enabled": true, "expiryTimeUnit": "FORTNIGHTS"}, "secretSettings.expiryTimeUnit", "must be one of", true},
-		{map[string]any{"enabled": true, "expiryTimeSeconds": 0}, "secretSettings.expiryTimeSeconds", "must be at least 1", false},
 		{map[string]any{"enabled": true, "expiryTimeSeconds": -5}, "secretSettings.expiryTimeSeconds", "must not be negative", true},
 		{map[string]any{"enabled": true, "expiryTimeUnit": "YEARS", "expiryTimeDuration": 101}, "secretSettings.expiryTimeDuration", "must be at most 100 years", false},
 		{map[string]any{"enabled": true, "expiryTimeSeconds": 4000000000}, "secretSettings.expiryTimeSeconds", "must be at most", false},

@@ -108,6 +108,7 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	)
 	read.GET(domains, h.APIListDomains)
 	write.POST(domains, h.APICreateDomain)
+	read.GET(domains+"/_hrid/:hrid", h.APIGetDomainByHRID)
 	read.GET(domain, h.APIGetDomain)
 	write.PATCH(domain, h.APIPatchDomain)
 	write.DELETE(domain, h.APIDeleteDomain)
@@ -117,6 +118,8 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	write.POST(apps, h.APICreateApplication)
 	read.GET(app, h.APIGetApplication)
 	write.PATCH(app, h.APIPatchApplication)
+	write.PUT(app, h.APIPutApplication)
+	write.PUT(app+"/type", h.APIPutApplicationType)
 	write.DELETE(app, h.APIDeleteApplication)
 
 	read.GET(secrets, h.APIListSecrets)
@@ -136,6 +139,23 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 
 	// Reading and acknowledging one's own notices needs no write access:
 	// viewers and read-only tokens may do both.
+	// Users and members: administrators only, for reading too.
+	adminRead := routes{e, []echo.MiddlewareFunc{h.APIAuth, handlers.APIRequireAdmin}}
+	users := handlers.APIOrgPrefix + "/users"
+	adminRead.GET(users, h.APIListUsers)
+	write.POST(users, h.APICreateUser)
+	adminRead.GET(users+"/:user", h.APIGetUser)
+	write.PATCH(users+"/:user", h.APIPatchUser)
+	write.DELETE(users+"/:user", h.APIDeleteUser)
+	write.PUT(users+"/:user/status", h.APIPutUserStatus)
+	write.POST(users+"/:user/resetPassword", h.APIResetPassword)
+	adminRead.GET(domain+"/members", h.APIListDomainMembers)
+	write.POST(domain+"/members", h.APIAddDomainMember)
+	write.DELETE(domain+"/members/:member", h.APIRemoveDomainMember)
+	adminRead.GET(app+"/members", h.APIListApplicationMembers)
+	write.POST(app+"/members", h.APIAddApplicationMember)
+	write.DELETE(app+"/members/:member", h.APIRemoveApplicationMember)
+
 	read.GET("/management/user/notifications", h.APIListNotifications)
 	read.POST("/management/user/notifications/:notification/acknowledge", h.APIAcknowledgeNotification)
 }
@@ -162,5 +182,5 @@ type routes struct {
 func (r routes) GET(path string, h echo.HandlerFunc)    { r.e.GET(path, h, r.mw...) }
 func (r routes) POST(path string, h echo.HandlerFunc)   { r.e.POST(path, h, r.mw...) }
 func (r routes) PATCH(path string, h echo.HandlerFunc)  { r.e.PATCH(path, h, r.mw...) }
-func (r routes) DELETE(path string, h echo.HandlerFunc) { r.e.DELETE(path, h, r.mw...) }
 func (r routes) PUT(path string, h echo.HandlerFunc)    { r.e.PUT(path, h, r.mw...) }
+func (r routes) DELETE(path string, h echo.HandlerFunc) { r.e.DELETE(path, h, r.mw...) }
