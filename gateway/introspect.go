@@ -103,7 +103,7 @@ func (g *Gateway) inspect(c echo.Context, domainID, hrid, raw string) (introspec
 // verified returns the claims of raw when it is an unexpired access token
 // signed by one of the domain's current keys for this issuer, or nil.
 func (g *Gateway) verified(c echo.Context, domainID, hrid, raw string) (*accessClaims, error) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(raw, verifyAlgorithms)
 	if err != nil || len(tok.Headers) != 1 {
 		return nil, nil
 	}
@@ -115,8 +115,10 @@ func (g *Gateway) verified(c echo.Context, domainID, hrid, raw string) (*accessC
 	// vouches for its tokens.
 	kid := tok.Headers[0].KeyID
 	i := slices.IndexFunc(keys, func(k *signingKey) bool { return k.id == kid })
-	if i < 0 {
-		return nil, nil // signed by another domain's key, or unknown
+	if i < 0 || jose.SignatureAlgorithm(tok.Headers[0].Algorithm) != keys[i].alg {
+		// Signed by another domain's key, unknown, or naming an algorithm
+		// its key does not sign with (RS256 and PS256 share RSA keys).
+		return nil, nil
 	}
 	var claims accessClaims
 	if err := tok.Claims(keys[i].public.Key, &claims); err != nil {

@@ -2,22 +2,59 @@ package gateway
 
 import (
 	"context"
-	"crypto/ecdsa"
+	"crypto"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/go-jose/go-jose/v4"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"latchkey/models"
+	"latchkey/pki"
 )
 
-// signingKey is one parsed signing key.
+// signingKey is one parsed signing key: a certificate's key pair and the
+// algorithm it signs with.
 type signingKey struct {
 	id       string
 	domainID string
-	private  *ecdsa.PrivateKey
-	// public is the key as JWKS publishes it: the public half only.
+	// alg is the JWS algorithm (the token header's alg).
+	alg     jose.SignatureAlgorithm
+	private crypto.Signer
+	// method signs with private in alg (golang-jwt).
+	method gojwt.SigningMethod
+	// public is the key as JWKS publishes it: the public half only, with
+	// its certificate chain (x5c) and thumbprint (x5t#S256).
 	public jose.JSONWebKey
+}
+
+// signingMethods maps each certificate algorithm to golang-jwt's signer
+// for it; the private key types it expects (*ecdsa.PrivateKey,
+// *rsa.PrivateKey, ed25519.PrivateKey) are the ones PKCS#8 parsing gives.
+var signingMethods = map[string]gojwt.SigningMethod{
+	pki.ES256: gojwt.SigningMethodES256,
+	pki.RS256: gojwt.SigningMethodRS256,
+	pki.PS256: gojwt.SigningMethodPS256,
+	pki.EdDSA: gojwt.SigningMethodEdDSA,
+}
+
+// verifyAlgorithms are the algorithms introspection accepts in a header;
+// each token must also carry the algorithm of the key its kid names.
+var verifyAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA}
+
+// newSigningKey parses a stored key once for the cache.
+func newSigningKey(stored *models.SigningKey) (*signingKey, error) {
+	method, ok := signingMethods[stored.Algorithm]
+	if !ok {
+		return nil, fmt.Errorf("certificate %s: unsupported algorithm %q", stored.ID, stored.Algorithm)
+	}
+	public, err := stored.Certificate.JWK()
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", stored.ID, err)
+	}
+	return &signingKey{id: stored.ID, domainID: stored.DomainID, alg: jose.SignatureAlgorithm(stored.Algorithm),
+		private: stored.Signer, method: method, public: public}, nil
 }
 
 // maxCachedKeys bounds the cache; past it the cache starts again empty
@@ -58,13 +95,9 @@ func (k *keyCache) key(ctx context.Context, id string) (*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	priv, err := stored.ECDSA()
-	if err != nil {
+	if sk, err = newSigningKey(stored); err != nil {
 		return nil, err
 	}
-	sk = &signingKey{id: stored.ID, domainID: stored.DomainID, private: priv, public: jose.JSONWebKey{
-		Key: priv.Public().(*ecdsa.PublicKey), KeyID: stored.ID, Algorithm: stored.Algorithm, Use: "sig",
-	}}
 	k.mu.Lock()
 	if len(k.byID) >= maxCachedKeys {
 		k.byID, k.ofDomain = map[string]*signingKey{}, map[string]map[string]bool{}
@@ -109,8 +142,9 @@ func (k *keyCache) domain(ctx context.Context, domainID string) ([]*signingKey, 
 	return keys, nil
 }
 
-// signer returns the key that signs the client's tokens: its domain's
-// newest key, as found by the authentication query.
+// signer returns the key that signs the client's tokens: the certificate
+// the authentication query chose (the application's, else the domain's
+// fallback, else its current system certificate), parsed once per id.
 func (k *keyCache) signer(ctx context.Context, client *models.AuthenticatedClient) (*signingKey, error) {
 	if client.SigningKeyID != "" {
 		sk, err := k.key(ctx, client.SigningKeyID)
@@ -138,4 +172,18 @@ func jwks(keys []*signingKey) jose.JSONWebKeySet {
 		set.Keys[i] = sk.public
 	}
 	return set
+}
+
+// algorithms lists the distinct algorithms of these keys, in their order:
+// the ones a domain's tokens may be signed with.
+func algorithms(keys []*signingKey) []string {
+	var out []string
+	seen := map[jose.SignatureAlgorithm]bool{}
+	for _, sk := range keys {
+		if !seen[sk.alg] {
+			seen[sk.alg] = true
+			out = append(out, string(sk.alg))
+		}
+	}
+	return out
 }

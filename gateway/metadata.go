@@ -32,38 +32,88 @@ func (g *Gateway) JWKS(c echo.Context) error {
 	return c.JSON(http.StatusOK, jwks(keys))
 }
 
-// discovery is the subset of OpenID Provider Metadata that describes this
-// gateway.
-type discovery struct {
+// serverMetadata is what both metadata documents say about a domain: RFC
+// 8414 authorization server metadata, and the OpenID Provider Metadata
+// fields OIDC Discovery §3 requires that can be said truthfully. Every
+// field is true of the gateway; what it does not do is left out:
+//   - authorization_endpoint: there is none (client_credentials only;
+//     RFC 8414 §2 lets it be omitted then, OIDC Discovery cannot be met);
+//   - response_types_supported is empty: response types belong to the
+//     authorization endpoint, so none is supported (the former ["token"]
+//     advertised an implicit flow that does not exist);
+//   - scopes_supported: scopes are allowed per application, a domain has
+//     no list of its own, and publishing every application's would tell
+//     strangers what each client may do;
+//   - token_endpoint_auth_signing_alg_values_supported: no JWT client
+//     authentication (client_secret_jwt, private_key_jwt) is offered.
+type serverMetadata struct {
 	Issuer                            string   `json:"issuer"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 }
 
-// Discovery is GET /{hrid}/oidc/.well-known/openid-configuration.
+// openIDMetadata adds OIDC Discovery's fields. Latchkey issues no ID
+// token; id_token_signing_alg_values_supported (REQUIRED) lists the
+// algorithms the domain's published certificates sign with, which is what
+// a client that only reads this document needs to check access tokens. It
+// includes RS256, as §3 demands, only when an RS256 certificate is
+// published: claiming it otherwise would be untrue.
+type openIDMetadata struct {
+	serverMetadata
+	SubjectTypesSupported            []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+}
+
+// grantTypes are the grants the token endpoint serves.
+var grantTypes = []string{"client_credentials"}
+
+// clientAuthMethods are the client authentication methods of the token,
+// introspection and revocation endpoints.
+var clientAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+
+func (g *Gateway) serverMetadata(d *models.Domain) serverMetadata {
+	base := g.BaseURL + "/" + d.HRID
+	return serverMetadata{
+		Issuer: g.issuer(d.HRID), TokenEndpoint: base + "/oauth/token", JWKSURI: base + "/oauth/jwks",
+		IntrospectionEndpoint: base + "/oauth/introspect", IntrospectionAuthMethodsSupported: clientAuthMethods,
+		RevocationEndpoint: base + "/oauth/revoke", RevocationAuthMethodsSupported: clientAuthMethods,
+		GrantTypesSupported: grantTypes, TokenEndpointAuthMethodsSupported: clientAuthMethods,
+		ResponseTypesSupported: []string{},
+	}
+}
+
+// AuthorizationServerMetadata is GET
+// /.well-known/oauth-authorization-server/{hrid}/oidc: RFC 8414 metadata
+// at its default location for the issuer …/{hrid}/oidc (§3), the
+// authoritative description of the gateway.
+func (g *Gateway) AuthorizationServerMetadata(c echo.Context) error {
+	d, err := g.enabledDomain(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, g.serverMetadata(d))
+}
+
+// Discovery is GET /{hrid}/oidc/.well-known/openid-configuration, kept
+// for clients that only look there.
 func (g *Gateway) Discovery(c echo.Context) error {
 	d, err := g.enabledDomain(c)
 	if err != nil {
 		return err
 	}
-	base := g.BaseURL + "/" + d.HRID
-	auth := []string{"client_secret_basic", "client_secret_post"}
+	keys, err := g.keys.domain(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.JSON(http.StatusOK, discovery{
-		Issuer: g.issuer(d.HRID), TokenEndpoint: base + "/oauth/token", JWKSURI: base + "/oauth/jwks",
-		IntrospectionEndpoint: base + "/oauth/introspect", GrantTypesSupported: []string{"client_credentials"},
-		TokenEndpointAuthMethodsSupported: auth, IntrospectionAuthMethodsSupported: auth,
-		RevocationEndpoint: base + "/oauth/revoke", RevocationAuthMethodsSupported: auth,
-		ResponseTypesSupported: []string{"token"}, SubjectTypesSupported: []string{"public"},
-		IDTokenSigningAlgValuesSupported: []string{models.AlgES256},
-	})
+	return c.JSON(http.StatusOK, openIDMetadata{serverMetadata: g.serverMetadata(d),
+		SubjectTypesSupported: []string{"public"}, IDTokenSigningAlgValuesSupported: algorithms(keys)})
 }

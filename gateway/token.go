@@ -89,8 +89,8 @@ func (g *Gateway) Token(c echo.Context) error {
 		},
 		ClientID: client.ClientID, Scope: scope,
 	}
-	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, claims)
-	tok.Header["kid"] = key.id
+	tok := gojwt.NewWithClaims(key.method, claims)
+	tok.Header["kid"] = key.id // alg is the method's
 	token, err := tok.SignedString(key.private)
 	if err != nil {
 		return err

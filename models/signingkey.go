@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"time"
@@ -27,15 +26,6 @@ type SigningKey struct {
 	Signer crypto.Signer
 	// Certificate is the certificate, without its sealed key.
 	Certificate *Certificate
-}
-
-// ECDSA returns the private key when it is an ECDSA key.
-func (k *SigningKey) ECDSA() (*ecdsa.PrivateKey, error) {
-	ec, ok := k.Signer.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("signing key %s is %s, not ECDSA", k.ID, k.Algorithm)
-	}
-	return ec, nil
 }
 
 // SigningKeyIDs returns the ids of the domain's published certificates at

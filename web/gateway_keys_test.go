@@ -72,7 +72,7 @@ func (g *gatewayEnv) signedToken() (raw, kid string) {
 	}
 	g.decodeOK("token", resp, body, &tr)
 	g.verify(tr.AccessToken)
-	tok, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA})
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -99,13 +99,20 @@ func (g *gatewayEnv) wantInvalidClient(resp *http.Response, body string, basic b
 // verify checks an access token against the published JWKS with go-jose.
 func (g *gatewayEnv) verify(raw string) map[string]any {
 	g.t.Helper()
-	set := g.jwks()
+	return g.verifyAt(g.jwks(), raw, time.Now())
+}
+
+// verifyAt checks an access token against a JWKS document with go-jose at
+// time t: the key its kid names must be published for the algorithm its
+// header names, and the signature and claims must hold.
+func (g *gatewayEnv) verifyAt(set jose.JSONWebKeySet, raw string, t time.Time) map[string]any {
+	g.t.Helper()
 	for _, k := range set.Keys {
 		if !k.IsPublic() {
 			g.t.Fatal("JWKS publishes a private key")
 		}
 	}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -113,12 +120,15 @@ func (g *gatewayEnv) verify(raw string) map[string]any {
 	if len(keys) != 1 {
 		g.t.Fatalf("kid %q not in JWKS", tok.Headers[0].KeyID)
 	}
+	if keys[0].Algorithm != tok.Headers[0].Algorithm {
+		g.t.Fatalf("token alg %s, its key's alg %s", tok.Headers[0].Algorithm, keys[0].Algorithm)
+	}
 	var std jwt.Claims
 	claims := map[string]any{}
 	if err := tok.Claims(keys[0].Key, &std, &claims); err != nil {
 		g.t.Fatalf("signature does not verify: %v", err)
 	}
-	if err := std.Validate(jwt.Expected{Issuer: g.cfg.Server.GatewayURL + "/acme/oidc", Subject: g.app.ClientID, AnyAudience: jwt.Audience{g.app.ClientID}, Time: time.Now()}); err != nil {
+	if err := std.Validate(jwt.Expected{Issuer: g.cfg.Server.GatewayURL + "/acme/oidc", Subject: g.app.ClientID, AnyAudience: jwt.Audience{g.app.ClientID}, Time: t}); err != nil {
 		g.t.Fatalf("claims: %v", err)
 	}
 	return claims

@@ -171,6 +171,7 @@ func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway) {
 	e.POST("/:hrid/oauth/revoke", gw.Revoke, gw.Observe("revoke"))
 	e.GET("/:hrid/oauth/jwks", gw.JWKS)
 	e.GET("/:hrid/oidc/.well-known/openid-configuration", gw.Discovery)
+	e.GET("/.well-known/oauth-authorization-server/:hrid/oidc", gw.AuthorizationServerMetadata)
 }
 
 // routes registers handlers with a fixed middleware chain.

@@ -5,7 +5,9 @@
 //
 // Cases: an application holding secretsMax (10) secrets presenting the
 // last-created one, the bare handler in the same run, and 1 versus 20
-// secrets to show that verification cost does not grow with the count; on
+// secrets to show that verification cost does not grow with the count,
+// then one domain per signing algorithm (ES256, RS256, PS256, EdDSA), its
+// application signing with a system certificate of that algorithm; on
 // SQLite and, given -pg or $LATCHKEY_BENCH_PG_DSN, on PostgreSQL side by
 // side.
 //
@@ -21,6 +23,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -38,10 +41,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/labstack/echo/v4"
 
 	"latchkey/config"
 	"latchkey/models"
+	"latchkey/pki"
 	"latchkey/web"
 )
 
@@ -72,16 +78,24 @@ type result struct {
 }
 
 // gatewayCase is one token-endpoint case: an application with n secrets
-// presenting the last-created one.
+// presenting the last-created one, signing with the bench domain's ES256
+// key, or when alg is set, in a domain of its own whose certificate of alg
+// the application chose.
 type gatewayCase struct {
 	name    string
 	secrets int
+	alg     string
 }
 
+// The first three cases' order is relied on by the summary lines.
 var gatewayCases = []gatewayCase{
-	{"token endpoint, 10 secrets (secretsMax), last one", 10},
-	{"token endpoint, 1 secret", 1},
-	{"token endpoint, 20 secrets, last one", 20},
+	{"token endpoint, 10 secrets (secretsMax), last one", 10, ""},
+	{"token endpoint, 1 secret", 1, ""},
+	{"token endpoint, 20 secrets, last one", 20, ""},
+	{"token endpoint, 1 secret, ES256 (P-256)", 1, pki.ES256},
+	{"token endpoint, 1 secret, RS256 (RSA 2048)", 1, pki.RS256},
+	{"token endpoint, 1 secret, PS256 (RSA 2048)", 1, pki.PS256},
+	{"token endpoint, 1 secret, EdDSA (Ed25519)", 1, pki.EdDSA},
 }
 
 func run(d time.Duration, workers int, pgDSN string) error {
@@ -97,7 +111,7 @@ func run(d time.Duration, workers int, pgDSN string) error {
 	if pgDSN != "" {
 		dbs = append(dbs, "PostgreSQL")
 	}
-	fmt.Printf("token endpoint load test: %d keep-alive clients, %s per case, GOMAXPROCS=%d, ES256 JWT access tokens, load generator in the same process\n\n", workers, d, runtime.GOMAXPROCS(0))
+	fmt.Printf("token endpoint load test: %d keep-alive clients, %s per case, GOMAXPROCS=%d, JWT access tokens (ES256 unless the case names another algorithm), load generator in the same process\n\n", workers, d, runtime.GOMAXPROCS(0))
 	bareResult := load("bare Echo handler (fixed JSON)", bareURL+"/bench/oauth/token", "grant_type=client_credentials", d, workers)
 	results := map[string][]result{}
 	for _, db := range dbs {
@@ -162,12 +176,20 @@ func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
 	}
 	var results []result
 	for _, tc := range gatewayCases {
-		clientID, secret, err := app(fmt.Sprintf("load-%d", tc.secrets), tc.secrets)
+		hrid, clientID, secret, err := "bench", "", "", error(nil)
+		if tc.alg == "" {
+			clientID, secret, err = app(fmt.Sprintf("load-%d", tc.secrets), tc.secrets)
+		} else {
+			hrid, clientID, secret, err = b.algApp(tc.alg)
+		}
 		if err != nil {
 			return nil, err
 		}
 		body := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}.Encode()
-		r := load(tc.name, gw+"/bench/oauth/token", body, d, workers)
+		if err := checkAlgorithm(gw+"/"+hrid+"/oauth/token", body, tc.alg); err != nil {
+			return nil, fmt.Errorf("%s: %w", tc.name, err)
+		}
+		r := load(tc.name, gw+"/"+hrid+"/oauth/token", body, d, workers)
 		if r.errors > 0 {
 			return nil, fmt.Errorf("%s: %d of %d requests failed", tc.name, r.errors, r.total)
 		}
@@ -321,10 +343,12 @@ func newBenchServer(dsn string, tune func(*config.Config)) (*benchServer, error)
 		<-done
 		_ = store.Close()
 	}}
-	if old, err := store.DomainByHRID(ctx, "bench"); err == nil {
-		if _, err := store.DeleteDomain(ctx, models.Actor{}, old.ID); err != nil {
-			b.close()
-			return nil, err
+	for _, hrid := range append([]string{"bench"}, algHRIDs()...) {
+		if old, err := store.DomainByHRID(ctx, hrid); err == nil {
+			if _, err := store.DeleteDomain(ctx, models.Actor{}, old.ID); err != nil {
+				b.close()
+				return nil, err
+			}
 		}
 	}
 	if b.domain, err = store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true}); err != nil {
@@ -362,4 +386,63 @@ func kekFromEnv() []byte {
 		return nil
 	}
 	return k
+}
+
+// algHRID is the domain of an algorithm's case.
+func algHRID(alg string) string { return "bench-" + strings.ToLower(alg) }
+
+func algHRIDs() []string {
+	var out []string
+	for _, alg := range pki.Algorithms {
+		out = append(out, algHRID(alg))
+	}
+	return out
+}
+
+// algApp creates the domain of alg's case with an application of one
+// secret whose chosen certificate is a system certificate of alg (a
+// choice signs at once; a rotation would wait for the refresh delay), and
+// returns the domain's hrid, the client id and the secret.
+func (b *benchServer) algApp(alg string) (string, string, string, error) {
+	ctx := context.Background()
+	hrid := algHRID(alg)
+	d, err := b.store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench " + alg, HRID: hrid, Enabled: true})
+	if err != nil {
+		return "", "", "", err
+	}
+	c, err := b.store.CreateSystemCertificate(ctx, models.Actor{}, d.ID, models.SystemCertificateInput{Name: "Bench " + alg, Algorithm: alg})
+	if err != nil {
+		return "", "", "", err
+	}
+	a, first, err := b.store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "load-" + strings.ToLower(alg), Type: models.AppTypeService, Scopes: "read"})
+	if err != nil {
+		return "", "", "", err
+	}
+	if err := b.store.SetApplicationCertificate(ctx, models.Actor{}, a.ID, &c.ID); err != nil {
+		return "", "", "", err
+	}
+	return hrid, a.ClientID, first.Value, nil
+}
+
+// checkAlgorithm obtains one token and checks that its header names alg
+// (ES256 when empty), so each row measures the algorithm it names.
+func checkAlgorithm(tokenURL, body, alg string) error {
+	if alg == "" {
+		alg = pki.ES256
+	}
+	resp, err := http.Post(tokenURL, "application/x-www-form-urlencoded", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("token request: %d %v", resp.StatusCode, err)
+	}
+	if _, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}); err != nil {
+		return fmt.Errorf("token is not signed %s: %w", alg, err)
+	}
+	return nil
 }
