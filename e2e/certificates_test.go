@@ -136,11 +136,13 @@ func TestCertificatesFlow(t *testing.T) {
 		t.Fatalf("uploaded certificate = %+v", own)
 	}
 	requireText(t, ctx, "partner listed", row(own.ID)+" .cert-type", "Own")
+	saveScreenshot(t, ctx, "certificates-01-table")
 
 	// --- Rotate the system key to EdDSA. -----------------------------------
 	do(t, ctx, "click Rotate system key", chromedp.Click(chromedp.CSS("#rotate-certificate")))
 	requireModalDialog(t, ctx, "the rotate dialog", "Rotate system key")
 	requireContains(t, ctx, "the delay explained", "dialog#dialog", "10 minutes")
+	saveScreenshot(t, ctx, "certificates-02-rotate")
 	do(t, ctx, "choose EdDSA", chromedp.SetValue(chromedp.CSS("#f-algorithm"), "EdDSA"))
 	load(t, ctx, "rotate", http.StatusOK, pagePattern, chromedp.Click(chromedp.CSS("#confirm-rotate")))
 	rotated := current()
@@ -193,6 +195,7 @@ func TestCertificatesFlow(t *testing.T) {
 	do(t, ctx, "choose rsa-key", chromedp.SetValue(chromedp.CSS("#f-certificate"), rsa.ID))
 	load(t, ctx, "save the choice", http.StatusOK, regexp.QuoteMeta(tab), chromedp.Click(chromedp.CSS("#save-certificate")))
 	requireText(t, ctx, "signing with the choice", "#signing-certificate .signing-name", "rsa-key")
+	saveScreenshot(t, ctx, "certificates-03-application")
 	if app, err := srv.Store.ApplicationByID(t.Context(), d.ID, a.ID); err != nil || app.CertificateID == nil || *app.CertificateID != rsa.ID {
 		t.Fatalf("the choice was not stored: %v", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"latchkey/models"
 )
 
@@ -213,6 +215,44 @@ func TestUploadOwnCertificate(t *testing.T) {
 	}
 	if txt := f.c.get(f.page()).text(`tr[data-certificate-id="` + got.ID + `"] .cert-type`); txt != "Own" {
 		t.Errorf("type shown = %q", txt)
+	}
+}
+
+func TestUploadPKCS12(t *testing.T) {
+	f := newCertsFixture(t)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "p12"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(k, leaf, nil, "right-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := f.page() + "/new?type=own"
+	r := f.c.postMultipart(own, f.page(), map[string]string{"type": "own", "name": "p12", "password": "wrong-password"}, "file", p12)
+	r.wantStatus(http.StatusUnprocessableEntity)
+	r.wantFieldMessage("password", "")
+	if strings.Contains(r.Body, "wrong-password") {
+		t.Fatal("the refused form shows the password again")
+	}
+	r = f.c.postMultipart(own, f.page(), map[string]string{"type": "own", "name": "p12", "password": "right-password"}, "file", p12)
+	r.wantRedirect(f.page())
+	found := false
+	for _, c := range f.certs() {
+		found = found || (c.Name == "p12" && c.Type == models.CertTypeOwn && c.ExpiresAt.Equal(leaf.NotAfter))
+	}
+	if !found {
+		t.Fatalf("PKCS#12 certificate not stored as uploaded: %+v", f.certs())
 	}
 }
 
