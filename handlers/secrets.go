@@ -21,7 +21,12 @@ func (h *Handler) secretsPage(c echo.Context, d *models.Domain, a *models.Applic
 	if err != nil {
 		return views.SecretsPage{}, err
 	}
+	cert, err := h.appCertificate(c, d, a, nil, "")
+	if err != nil {
+		return views.SecretsPage{}, err
+	}
 	return views.SecretsPage{
+		Certificate:     cert,
 		ApplicationPage: ap,
 		Secrets:         secrets,
 		Max:             h.Store.SecretsMax,

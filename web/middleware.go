@@ -101,7 +101,13 @@ func cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		bad := !clean(r.URL.Path)
 		if !bad && r.Header.Get(echo.HeaderContentType) != echo.MIMEApplicationJSON {
-			if err := r.ParseForm(); err != nil {
+			// A multipart form (the certificate upload) is parsed whole
+			// here: once r.Form is set, FormValue would never parse it.
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+				parse = func() error { return r.ParseMultipartForm(maxMultipartMemory) }
+			}
+			if err := parse(); err != nil {
 				return echo.NewHTTPError(http.StatusBadRequest, "malformed form")
 			}
 			for k, vs := range r.Form {
@@ -117,5 +123,9 @@ func cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// maxMultipartMemory is how much of a multipart form is held in memory
+// (the body limit is 1 MiB, uploads at most pki.MaxUpload).
+const maxMultipartMemory = 1 << 20
 
 func clean(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

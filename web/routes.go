@@ -45,6 +45,22 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	r.GET("/domains/:domain/settings/client-secrets", h.DomainSecretSettings)
 	w.POST("/domains/:domain/settings/client-secrets", h.SaveDomainSecretSettings)
 
+	// The domain's certificates: anyone signed in reads them and their
+	// public keys; every change needs the admin role.
+	const certs = "/domains/:domain/settings/certificates"
+	r.GET(certs, h.ShowCertificates)
+	w.GET(certs+"/new", h.NewCertificate)
+	w.POST(certs, h.CreateCertificate)
+	w.GET(certs+"/rotate", h.ConfirmRotateCertificate)
+	w.POST(certs+"/rotate", h.RotateCertificate)
+	w.GET(certs+"/settings", h.CertificateSettings)
+	w.POST(certs+"/settings", h.SaveCertificateSettings)
+	r.GET(certs+"/:cert/key", h.CertificateKey)
+	w.GET(certs+"/:cert/rename", h.RenameCertificateForm)
+	w.POST(certs+"/:cert/rename", h.RenameCertificate)
+	w.GET(certs+"/:cert/delete", h.ConfirmDeleteCertificate)
+	w.POST(certs+"/:cert/delete", h.DeleteCertificate)
+
 	w.GET("/domains/:domain/applications/new", h.NewApplication)
 	w.POST("/domains/:domain/applications", h.CreateApplication)
 	r.GET("/domains/:domain/applications/:app", h.ShowApplication)
@@ -53,6 +69,7 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
 	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
 	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
+	w.POST("/domains/:domain/applications/:app/certificate", h.SaveAppCertificate)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/delete", h.ConfirmDeleteSecret)
