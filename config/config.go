@@ -232,6 +232,8 @@ type Config struct {
 			Enabled bool `yaml:"enabled"`
 			// ClientSecret configures the client-secret expiry job.
 			ClientSecret NotifierSource `yaml:"client-secret"`
+			// Certificate configures the certificate expiry job.
+			Certificate NotifierSource `yaml:"certificate"`
 		} `yaml:"notifier"`
 	} `yaml:"services"`
 
@@ -389,6 +391,11 @@ func Default() *Config {
 	n.ClientSecret.ExpiryThresholds = "20,15,10,5,1"
 	n.ClientSecret.ExpiryEmailSubject = "Client secret of application ${applicationName} will expire on ${expiryDate}"
 	n.ClientSecret.ExpiredEmailSubject = "Client secret ${secretName} of application ${applicationName} expired on ${expiryDate}"
+	n.Certificate.Enabled = true
+	n.Certificate.CronExpression = "0 0 5 * * *"
+	n.Certificate.ExpiryThresholds = "20,15,10,5,1"
+	n.Certificate.ExpiryEmailSubject = "Certificate ${certificateName} for domain ${domainName} will expire on ${expiryDate}"
+	n.Certificate.ExpiredEmailSubject = "Certificate ${certificateName} for domain ${domainName} expired on ${expiryDate}"
 	e := &c.Notifiers.Email
 	e.Port = 587
 	e.StartTLSRequired = true

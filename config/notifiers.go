@@ -25,7 +25,7 @@ func ParseCron(expr string) (cron.Schedule, error) {
 
 // NotifierSource is the settings block of one source of expiring
 // credentials, under services.notifier.<key> (Gravitee's names):
-// client-secret now, certificate next.
+// client-secret and certificate.
 type NotifierSource struct {
 	// Enabled switches the source's expiry job on or off.
 	Enabled bool `yaml:"enabled"`
@@ -38,7 +38,8 @@ type NotifierSource struct {
 	// ExpiryEmailSubject is the subject of "will expire" e-mails; the
 	// source names the ${...} placeholders it fills in (for client
 	// secrets: ${applicationName}, ${domainName}, ${secretName} and
-	// ${expiryDate}).
+	// ${expiryDate}; for certificates: ${certificateName}, ${domainName}
+	// and ${expiryDate}).
 	ExpiryEmailSubject string `yaml:"expiryEmailSubject"`
 	// ExpiredEmailSubject is the subject of "expired" e-mails (Gravitee
 	// never sends those, so it has no key for them); the same
@@ -59,6 +60,7 @@ type NamedNotifierSource struct {
 func (c *Config) NotifierSources() []NamedNotifierSource {
 	return []NamedNotifierSource{
 		{Key: "client-secret", Settings: &c.Services.Notifier.ClientSecret},
+		{Key: "certificate", Settings: &c.Services.Notifier.Certificate},
 	}
 }
 

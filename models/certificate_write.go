@@ -296,6 +296,11 @@ func (s *Store) rotate(ctx context.Context, actor Actor, domainID string, in Sys
 				won = false
 				return ErrRotationRace
 			}
+			// The superseded certificate's notices stop: a newer one
+			// signs (see clearCertificateNotices).
+			if err := clearCertificateNotices(tx, cur.ID); err != nil {
+				return err
+			}
 		}
 		if err := tx.Create(c).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {

@@ -120,7 +120,11 @@ type NotificationLedger struct {
 	// (KindClientSecret); NULL in the rows of other kinds.
 	SecretID string        `gorm:"size:36;default:null;uniqueIndex:idx_ledger_key,priority:2,where:secret_id IS NOT NULL"`
 	Secret   *ClientSecret `gorm:"foreignKey:ExpiresAt,SecretID;references:ExpiresAt,ID;constraint:OnDelete:CASCADE"`
-	Event    string        `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
+	// CertificateID is the certificate's id in rows of kind certificate
+	// (KindCertificate); NULL in the rows of other kinds. Its foreign key
+	// and partial unique index are migration 00032's.
+	CertificateID *string `gorm:"size:36;default:null"`
+	Event         string  `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
 	// Threshold is the number of days of the "will expire" threshold that
 	// was crossed (each threshold is its own notice); 0 for "expired".
 	Threshold int `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`

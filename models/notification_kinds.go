@@ -45,6 +45,9 @@ type Subject struct {
 	// Owner is the owner told besides the domain's owners (an
 	// application's), nil when there is none or they are disabled.
 	Owner *Recipient
+	// Owners are more people told besides the domain's owners: the
+	// enabled owners of the applications that use a certificate.
+	Owners []Recipient
 }
 
 // KindClientSecret is the ledger kind of client secrets.
@@ -64,9 +67,10 @@ func (s *Store) AddLedgerKind(k LedgerKind) {
 	s.ledgerKinds = append(s.ledgerKinds, k)
 }
 
-// kinds lists the ledger kinds the store knows, client secrets first.
+// kinds lists the ledger kinds the store knows: client secrets,
+// certificates, then those added by AddLedgerKind.
 func (s *Store) kinds() []LedgerKind {
-	return append([]LedgerKind{KindClientSecret}, s.ledgerKinds...)
+	return append([]LedgerKind{KindClientSecret, KindCertificate}, s.ledgerKinds...)
 }
 
 // kind returns the kind named name.

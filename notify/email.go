@@ -55,11 +55,7 @@ func (c *emailChannel) message(n notice) (*mail.Msg, error) {
 	if err := m.AddToFormat(name, *n.UserEmail); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	subject := n.source.subjectWillExpire
-	if n.Expired() {
-		subject = n.source.subjectExpired
-	}
-	m.Subject(n.wording.EmailSubject(subject, &n))
+	m.Subject(n.wording.EmailSubject(n.source.emailSubject(n.Event), &n))
 	m.SetDate()
 	m.SetMessageID()
 	// RFC 3834: tells auto-responders not to answer.

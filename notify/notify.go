@@ -1,12 +1,13 @@
 // Package notify tells people that credentials will expire or have
 // expired: in the console (the bell), by e-mail, by signed webhook and in the
 // log. It scans sources of expiring credentials (see Source; client secrets
-// are the first, in source_secrets.go), each on its own cron schedule inside
+// in source_secrets.go, certificates in source_certificates.go), each on its own cron schedule inside
 // `latchkey serve`, and all at once from `latchkey notify`. It imports
 // models (the ledger and the subjects), config and metrics.
 //
 // Files: notify.go (the Notifier and its settings), schedule.go, scan.go
-// (reading due subjects and deciding), deliver.go, dryrun.go, source.go
+// (reading due subjects and deciding), deliver.go, dryrun.go, rotation.go
+// (the automatic rotation's notice), source.go
 // (the Source interface) with one file per source, notice.go (what the
 // channels see) and one file per channel.
 //
@@ -64,6 +65,26 @@
 // just before its transaction failed to commit is written again by the run
 // that decides it. Webhook receivers can drop repeats by the event id, the
 // same on every attempt (header X-Latchkey-Delivery).
+//
+// # Certificates
+//
+// The second source (source_certificates.go, services.notifier.certificate)
+// warns about a domain's certificates: CERTIFICATE_WILL_EXPIRE at each
+// threshold and CERTIFICATE_EXPIRED, to the domain's owners and the owners
+// of the applications that chose the certificate, each once, linking to
+// /domains/{id}/settings/certificates. Superseded system certificates
+// (renewed or retired) are not announced: a newer one signs. A current
+// system certificate is announced only once its automatic rotation
+// (domains.certificates.default.autoRotateDays before expiry) is overdue,
+// since the rotation would otherwise come first; with the default
+// thresholds (20 days and less, under the 30 of the rotation) that means
+// only when the rotation failed. The automatic rotation itself is told to
+// the domain's owners by NotifyRotations (CERTIFICATE_ROTATED, its subject
+// the new certificate), through the same ledger, once. Rotating a
+// certificate deletes the superseded one's ledger rows and console
+// notices in the rotation's transaction; deleting one deletes its rows (the
+// foreign key, ON DELETE CASCADE). A certificate's expiry never changes,
+// so nothing else resets its notices.
 //
 // Renewing a secret deletes its ledger rows, pending ones included, and
 // changes its expiresAt, so its notices start again; a row read for

@@ -43,13 +43,32 @@ func (n *Notifier) runSources(ctx context.Context, sources []*configured) (*mode
 }
 
 func (n *Notifier) run(ctx context.Context, run *models.NotificationRun, sources []*configured) error {
+	return n.decideAndDeliver(ctx, run, true, func(now time.Time, decide func(*configured, []plannedEntry) error, caughtUp func() error) error {
+		for _, src := range sources {
+			err := n.scan(ctx, src, now, func(entries []plannedEntry) error { return decide(src, entries) }, caughtUp, &run.Scanned)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.key, err)
+			}
+		}
+		return nil
+	})
+}
+
+// decideAndDeliver decides the entries feed hands to decide (after taking
+// over pending rows whose lease ran out, when reclaim is set), then
+// delivers what the run claimed. caughtUp lets feed commit what it decided
+// so far (see ledger.Decider).
+func (n *Notifier) decideAndDeliver(ctx context.Context, run *models.NotificationRun, reclaim bool,
+	feed func(now time.Time, decide func(*configured, []plannedEntry) error, caughtUp func() error) error) error {
 	now := n.store.Now().UTC()
 	leaseUntil := now.Add(n.lease)
-	retried, err := n.ledger.ReclaimPending(ctx, run.ID, leaseUntil)
-	if err != nil {
-		return fmt.Errorf("take over pending notices: %w", err)
+	if reclaim {
+		retried, err := n.ledger.ReclaimPending(ctx, run.ID, leaseUntil)
+		if err != nil {
+			return fmt.Errorf("take over pending notices: %w", err)
+		}
+		run.Retried = int(retried)
 	}
-	run.Retried = int(retried)
 	// onDecided runs inside the transaction: counts are kept apart and
 	// added once it has committed, and the log lines are written just
 	// before it commits.
@@ -71,31 +90,25 @@ func (n *Notifier) run(ctx context.Context, run *models.NotificationRun, sources
 		},
 	})
 	defer decider.Close()
-	for _, src := range sources {
-		err = n.scan(ctx, src, now, func(entries []plannedEntry) error {
-			le := make([]ledger.LedgerEntry, len(entries))
-			for i, e := range entries {
-				le[i] = e.LedgerEntry
-			}
-			if n.beforeInsert != nil {
-				n.beforeInsert()
-			}
-			if err := ctx.Err(); err != nil {
-				return err // stopped: what was decided before is committed
-			}
-			return decider.Decide(src.kind, le, func(i int, id uint64) {
-				e := &entries[i]
-				d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
-				if e.Channel == models.ChannelLog && e.Sent {
-					toLog = append(toLog, e)
-				}
-			})
-		}, decider.Commit, &run.Scanned)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", src.key, err)
-			break
+	err := feed(now, func(src *configured, entries []plannedEntry) error {
+		le := make([]ledger.LedgerEntry, len(entries))
+		for i, e := range entries {
+			le[i] = e.LedgerEntry
 		}
-	}
+		if n.beforeInsert != nil {
+			n.beforeInsert()
+		}
+		if err := ctx.Err(); err != nil {
+			return err // stopped: what was decided before is committed
+		}
+		return decider.Decide(src.kind, le, func(i int, id uint64) {
+			e := &entries[i]
+			d.add(id, e.Channel, e.Channel == models.ChannelUI || e.Sent)
+			if e.Channel == models.ChannelLog && e.Sent {
+				toLog = append(toLog, e)
+			}
+		})
+	}, decider.Commit)
 	// Whatever stopped the scan (the end, the run cancelled, a failure),
 	// what was decided is kept.
 	if cerr := decider.Commit(); cerr != nil {
@@ -287,7 +300,7 @@ func (n *Notifier) read(ctx context.Context, src *configured, now time.Time, sca
 			if decided[key.Canonical()] {
 				continue
 			}
-			entries = n.expand(entries, src, key, s, recipients(owners[s.DomainID], s.Owner))
+			entries = n.expand(entries, src, key, s, recipients(owners[s.DomainID], s.Owner, s.Owners))
 		}
 		if len(entries) > 0 {
 			if err := page(entries); err != nil {
@@ -300,11 +313,19 @@ func (n *Notifier) read(ctx context.Context, src *configured, now time.Time, sca
 	}
 }
 
-// recipients are the domain's owners and the subject's owner, each once.
-func recipients(domainOwners []models.Recipient, owner *models.Recipient) []models.Recipient {
+// recipients are the domain's owners and the subject's owners, each once.
+func recipients(domainOwners []models.Recipient, owner *models.Recipient, more []models.Recipient) []models.Recipient {
 	out := domainOwners
-	if owner != nil && !slices.ContainsFunc(out, func(r models.Recipient) bool { return r.ID == owner.ID }) {
-		out = append(slices.Clip(out), *owner)
+	add := func(o *models.Recipient) {
+		if !slices.ContainsFunc(out, func(r models.Recipient) bool { return r.ID == o.ID }) {
+			out = append(slices.Clip(out), *o)
+		}
+	}
+	if owner != nil {
+		add(owner)
+	}
+	for i := range more {
+		add(&more[i])
 	}
 	return out
 }

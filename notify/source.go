@@ -14,7 +14,7 @@ import (
 )
 
 // A Source is a kind of expiring credential the notifier tells people
-// about (client secrets; certificates next). The scan, the decisions and
+// about (client secrets, certificates). The scan, the decisions and
 // the deliveries are the same for every source; a source says which
 // subjects are due and how their notices are worded. Adding one takes a
 // file here (the source, registered with registerSource), its settings
@@ -41,6 +41,10 @@ type Wording struct {
 	// WillExpire and Expired name the two events: in the ledger, as
 	// webhook event types and in the X-Latchkey-Event header.
 	WillExpire, Expired string
+	// Rotated, when set, names a third event: the notice of an automatic
+	// rotation (certificates), whose e-mails have the subject
+	// rotatedEmailSubject.
+	Rotated string
 	// Path is the console path of a subject's page, where notices link to.
 	Path func(models.Subject) string
 	// EmailSubject fills in a subject template of the source's settings
@@ -96,6 +100,21 @@ type configured struct {
 	kind                              models.LedgerKind
 	wording                           *Wording
 }
+
+// emailSubject is the subject template for an event's e-mails.
+func (c *configured) emailSubject(event string) string {
+	switch {
+	case event == c.wording.Expired:
+		return c.subjectExpired
+	case c.wording.Rotated != "" && event == c.wording.Rotated:
+		return rotatedEmailSubject
+	}
+	return c.subjectWillExpire
+}
+
+// rotatedEmailSubject is the subject of the automatic rotation's e-mails
+// (no setting: Gravitee has none either).
+const rotatedEmailSubject = "The system certificate of domain ${domainName} was rotated: ${certificateName}"
 
 // eventFor tells which notice a subject expiring at exp is due at now.
 func (c *configured) eventFor(exp, now time.Time) (event string, threshold int, ok bool) {

@@ -3,11 +3,26 @@ package views
 import "latchkey/models"
 
 // NoticePath is the console path a notice links to: its subject's page
-// (an application's secrets tab, for a client secret). A kind without a
-// page links to the notifications list.
+// (an application's secrets tab, for a client secret; the domain's
+// certificates page, for a certificate). A kind without a page links to
+// the notifications list.
 func NoticePath(kind, domainID, applicationID string) string {
-	if kind == models.KindClientSecret.Name {
+	switch kind {
+	case models.KindClientSecret.Name:
 		return "/domains/" + domainID + "/applications/" + applicationID + "/secrets"
+	case models.KindCertificate.Name:
+		return "/domains/" + domainID + "/settings/certificates"
 	}
 	return "/notifications"
+}
+
+// noticeLinkText is the words of a notice's link to NoticePath.
+func noticeLinkText(kind string) string {
+	switch kind {
+	case models.KindClientSecret.Name:
+		return "Open the application's secrets"
+	case models.KindCertificate.Name:
+		return "Open the domain's certificates"
+	}
+	return "Open the notifications"
 }

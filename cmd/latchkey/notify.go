@@ -77,7 +77,9 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 	retries := 0
 	for _, p := range plan {
 		event := "expired"
-		if !p.Expired() {
+		if p.Event == models.NoticeCertificateRotated {
+			event = "rotated"
+		} else if !p.Expired() {
 			event = fmt.Sprintf("will expire (%dd)", p.Threshold)
 		}
 		if p.Retry {

@@ -158,6 +158,11 @@ func TestServeWithTheNotifierSwitchedOff(t *testing.T) {
 			store, alice := seedExpiring(t)
 			t.Setenv("LATCHKEY_SERVICES_NOTIFIER_CLIENT_SECRET_CRONEXPRESSION", "* * * * * *")
 			t.Setenv(key, "false")
+			if key != "LATCHKEY_SERVICES_NOTIFIER_ENABLED" {
+				// The other source switched off too: otherwise the
+				// notifier runs for it.
+				t.Setenv("LATCHKEY_SERVICES_NOTIFIER_CERTIFICATE_ENABLED", "false")
+			}
 			logs := serveFor(t, 2500*time.Millisecond, func() bool { return false })
 			if n, _ := store.UnreadNotificationCount(context.Background(), alice.ID); n != 0 {
 				t.Errorf("the switched-off notifier sent %d notices", n)

@@ -67,6 +67,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// The expiry notifier runs on its schedule with the server's context; the
 	// deferred Stop waits for a run in progress, before the database closes.
+	var notifier *notify.Notifier
 	if notify.Enabled(cfg) {
 		n, err := notify.New(store, cfg, log)
 		if err != nil {
@@ -75,6 +76,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		n.Metrics = srv.Metrics
 		n.Start(ctx)
 		defer n.Stop()
+		notifier = n
 	} else {
 		log.Info("notifier disabled")
 	}
@@ -82,6 +84,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// System certificates are rotated before they expire by every node;
 	// each rotation happens once (see models.Store.RotateExpiringCertificates).
 	rotator := certrotate.New(store, log)
+	if notifier != nil {
+		// The domain's owners hear of each automatic rotation once: only
+		// the node that made it is told, and the ledger decides each
+		// notice once.
+		rotator.OnRotated = func(ctx context.Context, rs []models.Rotation) {
+			if _, err := notifier.NotifyRotations(ctx, rs); err != nil && ctx.Err() == nil {
+				log.Error("rotation notice failed", "err", err)
+			}
+		}
+	}
 	rotator.Start(ctx)
 	defer rotator.Stop()
 
