@@ -2,7 +2,7 @@
 // endpoint (client_credentials), JWKS, OpenID metadata, introspection and
 // revocation (RFC 7009), with client authentication, its failure throttle
 // and the failure summaries written to the audit log. It
-// imports models, metrics and throttle; never handlers or web (web
+// imports models, metrics, pki and throttle; never handlers or web (web
 // registers its routes).
 package gateway
 

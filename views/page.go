@@ -1,7 +1,8 @@
 // Package views holds the console's templ components. Every page takes one
 // view-model struct that embeds Page, the data all pages share.
 //
-// It may import models (for the types it shows) and static (asset URLs);
+// It may import models (for the types it shows), pki (key formats) and
+// static (asset URLs);
 // never handlers or web.
 package views
 
