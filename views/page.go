@@ -2,8 +2,7 @@
 // view-model struct that embeds Page, the data all pages share.
 //
 // It may import models (for the types it shows), pki (key formats) and
-// static (asset URLs);
-// never handlers or web.
+// static (asset URLs); never handlers or web.
 package views
 
 import (

@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/testdb":       nil,
 	"internal/benchfixture": {"models"},
 	"internal/deps":         nil,
-	"bench/tokenload":       {"config", "models", "web"},
+	"bench/tokenload":       {"config", "models", "pki", "web"},
 	"bench/loginload":       {"config", "models", "web"},
 	"e2e":                   nil,
 }
