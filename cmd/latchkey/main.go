@@ -1,10 +1,12 @@
 // Command latchkey runs the Latchkey console and OAuth gateway, and manages
 // users from the command line.
 //
-//	latchkey serve [--config PATH]
+//	latchkey serve [--no-migrate] [--config PATH]
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
 //	latchkey notify [--dry-run] [--config PATH]
 //	latchkey migrate status|up [--config PATH]
+//	latchkey health [--path /healthz|/readyz] [--config PATH]
+//	latchkey version
 //
 // It may import every package that serves or manages Latchkey (certrotate,
 // config, models, notify, web); nothing imports it.
@@ -30,7 +32,9 @@ func main() {
 }
 
 const usage = `Usage:
-  latchkey serve [--config PATH]
+  latchkey serve [--no-migrate] [--config PATH]
+      serve the console and the gateway; --no-migrate: never apply migrations,
+      refuse to start while the schema is behind
   latchkey user create --email EMAIL --name NAME --role admin|viewer [--config PATH]
       (reads the password from standard input)
   latchkey notify [--dry-run] [--config PATH]
@@ -40,6 +44,10 @@ const usage = `Usage:
       list the database migrations: applied (when) or pending
   latchkey migrate up [--config PATH]
       apply the pending migrations (latchkey serve does on start)
+  latchkey health [--path /healthz|/readyz] [--config PATH]
+      ask the local listener for /healthz; exit 0 when it answers 200
+  latchkey version
+      print the version and commit this binary was built from
 
 The configuration file defaults to ./latchkey.yml when it exists (or
 $LATCHKEY_CONFIG); every key can be set by an environment variable: see
@@ -65,6 +73,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return notifyCommand(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], stdout, stderr)
+	case "health":
+		return healthCommand(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		printVersion(stdout)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
