@@ -5,6 +5,7 @@
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
 //	latchkey notify [--dry-run] [--config PATH]
 //	latchkey migrate status|up [--config PATH]
+//	latchkey backup|restore [--config PATH] FILE
 //	latchkey health [--path /healthz|/readyz] [--config PATH]
 //	latchkey version
 //
@@ -44,6 +45,10 @@ const usage = `Usage:
       list the database migrations: applied (when) or pending
   latchkey migrate up [--config PATH]
       apply the pending migrations (latchkey serve does on start)
+  latchkey backup [--config PATH] FILE
+      copy the SQLite database to FILE while serve runs (PostgreSQL: use pg_dump)
+  latchkey restore [--config PATH] FILE
+      with serve stopped, replace the SQLite database by FILE and migrate it up
   latchkey health [--path /healthz|/readyz] [--config PATH]
       ask the local listener for /healthz; exit 0 when it answers 200
   latchkey version
@@ -73,6 +78,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return notifyCommand(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
 	case "health":
 		return healthCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
