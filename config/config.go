@@ -132,6 +132,10 @@ type Config struct {
 		Level string `yaml:"level"`
 		// Format is text or json.
 		Format string `yaml:"format"`
+		// Access logs one line per request on both listeners (method,
+		// route, status, duration, client id, request id; never a query
+		// string, a secret or a token). JSON lines with format: json.
+		Access bool `yaml:"access"`
 	} `yaml:"log"`
 
 	// Session configures console session cookies.

@@ -15,6 +15,7 @@ import (
 // served here, checks its own access (metricsAccess).
 func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.HandlerFunc) {
 	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", readyz(h.Store))
 	if metricsHandler != nil {
 		e.GET("/metrics", metricsHandler)
 	}
@@ -183,6 +184,7 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 // hides unknown hrids behind 401).
 func gatewayRoutes(e *echo.Echo, h *handlers.Handler, gw *gateway.Gateway) {
 	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", readyz(h.Store))
 	e.POST("/:hrid/oauth/token", gw.Token, gw.Observe("token"))
 	e.POST("/:hrid/oauth/introspect", gw.Introspect, gw.Observe("introspect"))
 	e.POST("/:hrid/oauth/revoke", gw.Revoke, gw.Observe("revoke"))

@@ -131,8 +131,8 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		return nil, err
 	}
 	srv.maxConns = maxConnections(cfg, log)
-	srv.Console = console(h, sess, log, metricsHandler, proxies)
-	srv.Gateway = gatewayServer(h, gw, log, proxies)
+	srv.Console = console(h, sess, log, metricsHandler, proxies, cfg.Log.Access)
+	srv.Gateway = gatewayServer(h, gw, log, proxies, cfg.Log.Access)
 	return srv, nil
 }
 
@@ -176,7 +176,7 @@ func (s *Server) Listen(listener, addr string) (net.Listener, error) {
 		s.Metrics.ConnectionsRefused.WithLabelValues(listener)), nil
 }
 
-func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo {
+func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet, access bool) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The peer address, and X-Forwarded-For only from configured proxies:
@@ -191,21 +191,26 @@ func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet) *echo.Echo
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.Use(middleware.Recover())
-	e.Use(requestLogger(log, listener))
+	e.Use(requestID)
+	if access {
+		e.Use(accessLog(log, listener))
+	} else {
+		e.Use(requestLogger(log, listener))
+	}
 	e.Use(middleware.BodyLimit("1M"))
 	return e
 }
 
-func console(h *handlers.Handler, sess *serverSessions, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet) *echo.Echo {
-	e := newEcho(log, "console", proxies)
+func console(h *handlers.Handler, sess *serverSessions, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet, access bool) *echo.Echo {
+	e := newEcho(log, "console", proxies, access)
 	e.HTTPErrorHandler = consoleErrorHandler(log)
 	e.Use(securityHeaders, cleanInput, sess.loadUser, sess.csrfProtection)
 	consoleRoutes(e, h, metricsHandler)
 	return e
 }
 
-func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, proxies []*net.IPNet) *echo.Echo {
-	e := newEcho(log, "gateway", proxies)
+func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, proxies []*net.IPNet, access bool) *echo.Echo {
+	e := newEcho(log, "gateway", proxies, access)
 	e.HTTPErrorHandler = jsonErrorHandler(log)
 	e.Use(gatewayHeaders)
 	gatewayRoutes(e, h, gw)

@@ -1,10 +1,13 @@
 // Command latchkey runs the Latchkey console and OAuth gateway, and manages
 // users from the command line.
 //
-//	latchkey serve [--config PATH]
+//	latchkey serve [--no-migrate] [--config PATH]
 //	latchkey user create --email E --name N --role admin|viewer [--config PATH]  (password on stdin)
 //	latchkey notify [--dry-run] [--config PATH]
 //	latchkey migrate status|up [--config PATH]
+//	latchkey backup|restore [--config PATH] FILE
+//	latchkey health [--path /healthz|/readyz] [--config PATH]
+//	latchkey version
 //
 // It may import every package that serves or manages Latchkey (certrotate,
 // config, models, notify, web); nothing imports it.
@@ -30,7 +33,9 @@ func main() {
 }
 
 const usage = `Usage:
-  latchkey serve [--config PATH]
+  latchkey serve [--no-migrate] [--config PATH]
+      serve the console and the gateway; --no-migrate: never apply migrations,
+      refuse to start while the schema is behind
   latchkey user create --email EMAIL --name NAME --role admin|viewer [--config PATH]
       (reads the password from standard input)
   latchkey notify [--dry-run] [--config PATH]
@@ -40,6 +45,14 @@ const usage = `Usage:
       list the database migrations: applied (when) or pending
   latchkey migrate up [--config PATH]
       apply the pending migrations (latchkey serve does on start)
+  latchkey backup [--config PATH] FILE
+      copy the SQLite database to FILE while serve runs (PostgreSQL: use pg_dump)
+  latchkey restore [--config PATH] FILE
+      with serve stopped, replace the SQLite database by FILE and migrate it up
+  latchkey health [--path /healthz|/readyz] [--config PATH]
+      ask the local listener for /healthz; exit 0 when it answers 200
+  latchkey version
+      print the version and commit this binary was built from
 
 The configuration file defaults to ./latchkey.yml when it exists (or
 $LATCHKEY_CONFIG); every key can be set by an environment variable: see
@@ -65,6 +78,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return notifyCommand(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
+	case "health":
+		return healthCommand(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		printVersion(stdout)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -69,3 +69,27 @@ func printMigrations(w io.Writer, status []models.Migration) {
 	}
 	tw.Flush()
 }
+
+// schemaCurrent fails unless every migration this binary knows is applied:
+// `serve --no-migrate` must not serve a schema that is behind, and says
+// which version it needs (run `latchkey migrate up` first).
+func schemaCurrent(ctx context.Context, store *models.Store) error {
+	status, err := store.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	var current, want int64
+	pending := 0
+	for _, m := range status {
+		want = max(want, m.Version)
+		if m.AppliedAt.IsZero() {
+			pending++
+		} else {
+			current = max(current, m.Version)
+		}
+	}
+	if pending > 0 {
+		return fmt.Errorf("serve --no-migrate: the database schema is at version %d, this binary needs version %d (%d pending migrations): run `latchkey migrate up` first", current, want, pending)
+	}
+	return nil
+}

@@ -43,14 +43,26 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // serve runs the enabled listeners until ctx is cancelled, then shuts them
 // down gracefully: in-flight requests finish, then the database is closed.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), args)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations; refuse to serve while the schema is behind")
+	cfg, err := loadConfig(fs, args)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOptions(cfg)...)
+	opts := storeOptions(cfg)
+	if *noMigrate {
+		opts = append(opts, models.WithoutMigrating())
+	}
+	store, err := models.Open(ctx, cfg.Database.DSN, log, opts...)
 	if err != nil {
 		return err
+	}
+	if *noMigrate {
+		if err := schemaCurrent(ctx, store); err != nil {
+			store.Close()
+			return err
+		}
 	}
 	defer func() {
 		if err := store.Close(); err != nil {
