@@ -598,7 +598,7 @@ func Notifications(v NotificationsPage) templ.Component {
 					}
 				}
 				if len(v.RunNotices) > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<table class=\"table mt-4\" id=\"run-notices\"><thead><tr><th>Notice</th><th>Secret</th><th>Channel</th><th>To</th><th>Status</th></tr></thead> <tbody>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<div class=\"table-wrap\"><table class=\"table mt-4\" id=\"run-notices\"><thead><tr><th>Notice</th><th>Secret</th><th>Channel</th><th>To</th><th>Status</th></tr></thead> <tbody>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -751,7 +751,7 @@ func Notifications(v NotificationsPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</tbody></table>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</tbody></table></div>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -917,7 +917,7 @@ func notificationBell(p Page) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "</summary><div class=\"absolute right-0 z-20 mt-2 w-96 max-w-[90vw] overflow-hidden rounded-lg border border-slate-200 bg-white text-slate-900 shadow-lg\" id=\"notification-dropdown\"><div class=\"flex items-center justify-between gap-2 border-b border-slate-100 px-4 py-2\"><span class=\"font-semibold\">Notifications</span> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "</summary><div class=\"fixed inset-x-2 top-14 z-20 overflow-hidden sm:absolute sm:inset-x-auto sm:top-auto sm:right-0 sm:mt-2 sm:w-96 rounded-lg border border-slate-200 bg-white text-slate-900 shadow-lg\" id=\"notification-dropdown\"><div class=\"flex items-center justify-between gap-2 border-b border-slate-100 px-4 py-2\"><span class=\"font-semibold\">Notifications</span> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

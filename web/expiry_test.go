@@ -211,13 +211,13 @@ func TestDomainSecretPolicyPage(t *testing.T) {
 	if !page.has(link) {
 		t.Fatalf("no link to %s on the domain page\n%s", settings, page.text("#domain-secret-policy"))
 	}
-	if got := page.text(link); got != "Client Secrets settings" {
+	if got := page.text(link); got != "Client Secrets Settings" {
 		t.Errorf("settings link text = %q", got)
 	}
 
 	// Never set: the form offers 3 MONTHS, switched off.
 	form := f.c.get(settings).wantStatus(http.StatusOK)
-	if got := form.text("main h1"); got != "Client Secrets Policies" {
+	if got := form.text("main h1"); got != "Client Secrets Settings" {
 		t.Errorf("heading = %q", got)
 	}
 	form.wantPolicyForm("#f-enabled", false, models.UnitMonths, "3")

@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"latchkey/models"
+)
+
+// TestRevealDialogAsksBeforeClosing (issue 18, items 1 and 4): Escape and
+// a click outside the reveal dialog ask "Close without saving the value?"
+// instead of throwing the one-time value away; "Keep it open" keeps it, only
+// "Close without saving" closes. The dialog and its buttons fit a phone.
+func TestRevealDialogAsksBeforeClosing(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+		desc := "guarded-" + strconv.FormatInt(w, 10)
+		do(t, ctx, `click "+ New client secret"`, chromedp.Click(chromedp.CSS("#new-secret")))
+		requireModalDialog(t, ctx, "the new-secret dialog", "New client secret")
+		do(t, ctx, "type the description", chromedp.SendKeys(chromedp.CSS("#f-description"), desc))
+		do(t, ctx, "create the secret", chromedp.Click(chromedp.CSS("#create-secret")))
+		do(t, ctx, "wait for the value", chromedp.WaitVisible(chromedp.CSS("dialog#dialog #secret-value")))
+		requireModalDialog(t, ctx, "the reveal dialog", "Client secret created")
+		value := run(t, ctx, "read the value", chromedp.Value(chromedp.CSS("#secret-value")))
+		for _, sel := range []string{"dialog#dialog", "#copy-secret", "#secret-ok"} {
+			requireInViewport(t, ctx, fmt.Sprintf("at %d px", w), sel)
+		}
+		if !run(t, ctx, "the prompt starts hidden", chromedp.Evaluate[bool](`document.querySelector("#secret-guard").hidden`)) {
+			t.Fatal("the close prompt is visible before anything asked to close")
+		}
+
+		// Escape asks; the safe answer has the focus, so Enter keeps it.
+		pressEscape(t, ctx, "press Escape")
+		waitFor(t, ctx, "wait for the prompt", `!document.querySelector("#secret-guard").hidden`)
+		requireContains(t, ctx, "the question", "#secret-guard", "Close without saving the value? It cannot be shown again")
+		requireModalDialog(t, ctx, "the reveal after Escape", "Client secret created")
+		if got := activeID(t, ctx); got != "secret-keep" {
+			t.Errorf("focus after Escape is on %q, want \"Keep it open\"", got)
+		}
+		do(t, ctx, "keep it open", chromedp.Click(chromedp.CSS("#secret-keep")))
+		waitFor(t, ctx, "wait for the prompt to go", `document.querySelector("#secret-guard").hidden`)
+		requireModalDialog(t, ctx, "the reveal after Keep", "Client secret created")
+		if got := run(t, ctx, "read the value again", chromedp.Value(chromedp.CSS("#secret-value"))); got != value {
+			t.Fatalf("the value after Keep is %q, want %q", got, value)
+		}
+
+		// Escape twice in a row (the browser may then close without asking
+		// the page): still open, still asking.
+		pressEscape(t, ctx, "press Escape")
+		pressEscape(t, ctx, "press Escape again")
+		waitFor(t, ctx, "wait for the prompt", `!document.querySelector("#secret-guard").hidden`)
+		requireModalDialog(t, ctx, "the reveal after two Escapes", "Client secret created")
+		do(t, ctx, "keep it open", chromedp.Click(chromedp.CSS("#secret-keep")))
+
+		// A click on the backdrop asks too.
+		do(t, ctx, "click outside the dialog", chromedp.MouseClickXY(2, 2))
+		waitFor(t, ctx, "wait for the prompt", `!document.querySelector("#secret-guard").hidden`)
+		requireModalDialog(t, ctx, "the reveal after a click outside", "Client secret created")
+		requireInViewport(t, ctx, "the discard button", "#secret-discard")
+		requireNoPageErrors(t, ctx, "guarded reveal")
+		saveScreenshot(t, ctx, "console-reveal-guard-"+strconv.FormatInt(w, 10))
+
+		// Only the explicit confirmation closes it.
+		load(t, ctx, "close without saving", http.StatusOK, regexp.QuoteMeta(f.tab), chromedp.Click(chromedp.CSS("#secret-discard")))
+		requireAbsent(t, ctx, "the value after closing", "#secret-value")
+		storedSecret(t, f.srv, f.app.ID, desc)
+	}
+}
+
+// TestDialogFocus (issue 18, item 10): the Renew dialog focuses Cancel (Enter
+// must not renew at once), and after Escape or Cancel the focus is back on
+// the button that opened the dialog.
+func TestDialogFocus(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	secrets, err := f.srv.Store.Secrets(t.Context(), f.app.ID)
+	if err != nil || len(secrets) != 1 {
+		t.Fatalf("Secrets = %v, %v", secrets, err)
+	}
+	first := secrets[0]
+	renew := `#secrets-table tr[data-secret-id="` + first.ID + `"] [data-action=renew]`
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+
+		do(t, ctx, "focus Renew", chromedp.Focus(chromedp.CSS(renew)))
+		do(t, ctx, "open Renew by keyboard", chromedp.KeyEvent("\r"))
+		requireModalDialog(t, ctx, "the renew dialog", "Renew “"+first.Description+"”?")
+		if got := activeID(t, ctx); got != "cancel-dialog" {
+			t.Errorf("at %d px the renew dialog focuses %q, want Cancel", w, got)
+		}
+		pressEscape(t, ctx, "press Escape on the renew dialog")
+		waitFor(t, ctx, "wait for the dialog to close", `!document.querySelector("dialog#dialog").open`)
+		waitFor(t, ctx, "wait for the focus on Renew", `document.activeElement === document.querySelector(`+jsString(renew)+`)`)
+		if got := storedSecret(t, f.srv, f.app.ID, first.Description); got.Digest != first.Digest {
+			t.Fatal("Escape on the renew dialog renewed the secret")
+		}
+
+		do(t, ctx, "focus New", chromedp.Focus(chromedp.CSS("#new-secret")))
+		do(t, ctx, "open New by keyboard", chromedp.KeyEvent("\r"))
+		requireModalDialog(t, ctx, "the new-secret dialog", "New client secret")
+		do(t, ctx, "cancel", chromedp.Click(chromedp.Search(`//dialog[@id="dialog"]//a[normalize-space()="Cancel"]`)))
+		waitFor(t, ctx, "wait for the dialog to close", `!document.querySelector("dialog#dialog").open`)
+		waitFor(t, ctx, "wait for the focus on New", `document.activeElement && document.activeElement.id === "new-secret"`)
+		requireNoPageErrors(t, ctx, "dialog focus")
+	}
+}
+
+// TestSecretLimitsShownDisabled (issue 18, items 7 and 9): at 10 of 10 the
+// "+ New client secret" button is disabled with its reason, and the last
+// secret's Delete is shown disabled with why.
+func TestSecretLimitsShownDisabled(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+		requireText(t, ctx, "count", "#secret-count", "1 of 10 secrets")
+		if run(t, ctx, "read New", chromedp.Evaluate[bool](`document.querySelector("#new-secret").matches("a[href]:not([disabled])")`)) != true {
+			t.Error("New is not an active link below the limit")
+		}
+		if !isDisabled(t, ctx, `#secrets-table [data-action=delete-locked]`) {
+			t.Error("the last secret's Delete is not shown disabled")
+		}
+		requireAbsent(t, ctx, "an active Delete on the last secret", `#secrets-table [data-action=delete]`)
+		requireContains(t, ctx, "why Delete is disabled", "#secrets-table", "An application keeps at least one secret.")
+		requireFitsWidth(t, ctx, fmt.Sprintf("secrets tab at %d px", w))
+	}
+	for i := 2; i <= 10; i++ {
+		if _, err := f.srv.Store.CreateSecret(t.Context(), models.Actor{}, f.app.ID, "secret-"+strconv.Itoa(i)); err != nil {
+			t.Fatalf("CreateSecret %d: %v", i, err)
+		}
+	}
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+		requireText(t, ctx, "count at the limit", "#secret-count", "10 of 10 secrets · limit reached: renew or delete a secret to make room")
+		if !isDisabled(t, ctx, "#new-secret") {
+			t.Error("New is enabled at 10 of 10")
+		}
+		requireText(t, ctx, "why New is disabled", "#new-secret-reason", "10 of 10 secrets: delete one first.")
+		requireAbsent(t, ctx, "a locked Delete with ten secrets", `#secrets-table [data-action=delete-locked]`)
+		requireFitsWidth(t, ctx, fmt.Sprintf("secrets tab at the limit at %d px", w))
+	}
+}
+
+// TestNoneHidesDuration (issue 18, item 6): choosing NONE in the
+// application's override hides the duration field; another unit shows it.
+func TestNoneHidesDuration(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	hidden := `document.querySelector("#duration-field").hidden`
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+		openSettingsDialog(t, ctx, "open the settings")
+		do(t, ctx, "override the domain rules", chromedp.Click(chromedp.CSS("#f-use-domain")))
+		do(t, ctx, "choose NONE", chromedp.SetValue(chromedp.CSS("#f-unit"), models.UnitNone),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-unit").dispatchEvent(new Event("change", {bubbles: true}))`))
+		waitFor(t, ctx, "wait for the duration to hide", hidden)
+		do(t, ctx, "choose DAYS", chromedp.SetValue(chromedp.CSS("#f-unit"), models.UnitDays),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-unit").dispatchEvent(new Event("change", {bubbles: true}))`))
+		waitFor(t, ctx, "wait for the duration to show", "!"+hidden)
+		requireInViewport(t, ctx, fmt.Sprintf("Save at %d px", w), "#save-settings")
+		requireNoPageErrors(t, ctx, "NONE hides the duration")
+	}
+}
