@@ -660,9 +660,9 @@ func TestSecretStatusesAndCounts(t *testing.T) {
 		expires           *time.Time
 		hint              string
 	}{
-		{short.ID, "Expired", "badge-red", expAt(expT0.Add(time.Second)), "2 hours ago"},
-		{twenty.ID, "Expiring soon", "badge-amber", expAt(expT0.AddDate(0, 0, 20)), "in 19 days"},
-		{threeWeeks.ID, "Active", "badge-green", expAt(expT0.AddDate(0, 0, 21)), "in 20 days"},
+		{short.ID, "Expired", "badge-red", expAt(expT0.Add(time.Second)), "3 hours ago"},
+		{twenty.ID, "Expiring soon", "badge-amber", expAt(expT0.AddDate(0, 0, 20)), "in 19 days 21 hours"},
+		{threeWeeks.ID, "Active", "badge-green", expAt(expT0.AddDate(0, 0, 21)), "in 20 days 21 hours"},
 		{f.def.ID, "Active", "badge-green", nil, ""},
 	} {
 		sel := expRow(tc.id) + " .secret-status"
