@@ -173,3 +173,40 @@ func TestNoneHidesDuration(t *testing.T) {
 		requireNoPageErrors(t, ctx, "NONE hides the duration")
 	}
 }
+
+// TestSecretIDAndTimes (issue 18, items 2, 11 and 13): a secret's id is
+// shown beside its hint and copied by its button; a 2-day secret reads "in 2
+// days" (not "in 1 day") beside its exact UTC time; renewing fills the
+// Renewed column.
+func TestSecretIDAndTimes(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	if _, _, err := f.srv.Store.UpdateAppSecretPolicy(t.Context(), models.Actor{}, f.domain.ID, f.app.ID,
+		models.ExpiryInput{Enabled: true, Unit: models.UnitDays, Duration: "2"}); err != nil {
+		t.Fatalf("UpdateAppSecretPolicy: %v", err)
+	}
+	if _, err := f.srv.Store.CreateSecret(t.Context(), models.Actor{}, f.app.ID, "two-days"); err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	cs := storedSecret(t, f.srv, f.app.ID, "two-days")
+	row := `#secrets-table tr[data-secret-id="` + cs.ID + `"]`
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		f.openTab(t)
+		requireText(t, ctx, "the id", row+" .secret-id", cs.ID)
+		requireContains(t, ctx, "the exact expiry", row+" .secret-expires", cs.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		requireContains(t, ctx, "the countdown", row+" .secret-expires", "in 2 days")
+		requireText(t, ctx, "never renewed", row+" .secret-renewed", "Never")
+		writeClipboard(t, ctx, "stale clipboard")
+		do(t, ctx, "copy the id", chromedp.Click(chromedp.CSS("#copy-secret-id-"+cs.ID)))
+		waitFor(t, ctx, "wait for the copy", `document.querySelector(`+jsString("#copy-secret-id-"+cs.ID)+`).innerText.startsWith("Copied")`)
+		if got := readClipboard(t, ctx); got != cs.ID {
+			t.Errorf("at %d px the clipboard holds %q after copying the id, want %q", w, got, cs.ID)
+		}
+		requireFitsWidth(t, ctx, fmt.Sprintf("secrets tab at %d px", w))
+	}
+	renewInBrowser(t, ctx, cs.ID, "two-days", regexp.QuoteMeta(f.tab))
+	renewed := storedSecret(t, f.srv, f.app.ID, "two-days")
+	requireContains(t, ctx, "the renewal time", row+" .secret-renewed", renewed.RenewedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	requireContains(t, ctx, "the renewal countdown", row+" .secret-renewed", "just now")
+}
