@@ -481,6 +481,23 @@
     true
   );
 
+  // The bell refreshes itself by replacing its <details>: one that was
+  // open stays open, so a poll never snatches the list from under a reader.
+  var bellWasOpen = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "notification-menu") {
+      bellWasOpen = target.open;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var bell = byId("notification-menu");
+    if (bell && bellWasOpen) {
+      bell.open = true;
+    }
+    bellWasOpen = false;
+  });
+
   document.addEventListener("htmx:load", function (event) {
     refresh(event.target);
   });

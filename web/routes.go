@@ -75,6 +75,8 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handle
 	r.GET("/notifications", h.ListNotifications)
 	r.POST("/notifications/read-all", h.MarkAllNotificationsRead)
 	r.POST("/notifications/:notification/read", h.MarkNotificationRead)
+	r.GET("/notifications/bell", h.NotificationBell)
+	r.POST("/notifications/:notification/dismiss", h.DismissNotification)
 
 	// The Account page's API token forms: every signed-in person, viewers
 	// included (their tokens are read-only), with the console's CSRF check.
