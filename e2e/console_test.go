@@ -273,3 +273,51 @@ func TestLiveBell(t *testing.T) {
 		requireNoPageErrors(t, ctx, "live bell")
 	}
 }
+
+// TestLongNamesNeverWidenThePage (issue 18, items 3 and 4): with the longest
+// names allowed everywhere (64 characters without a space), no page is
+// wider than the viewport, at 1280 px and at 390 px.
+func TestLongNamesNeverWidenThePage(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	admin := signIn(t, srv, ctx)
+	long := func(prefix string) string { return prefix + strings.Repeat("x", 64-len(prefix)) }
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{
+		Name: long("Domain"), Description: long("Description"), Enabled: true, OwnerIDs: []string{admin.ID},
+	})
+	if err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	a, _, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{
+		Name: long("Application"), Description: long("About"), Type: models.AppTypeWeb, OwnerID: admin.ID,
+	})
+	if err != nil {
+		t.Fatalf("CreateApplication: %v", err)
+	}
+	if _, err := srv.Store.CreateSecret(t.Context(), models.Actor{}, a.ID, long("Secret")); err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	if _, err := srv.Store.CreateUser(t.Context(), models.Actor{}, models.NewUser{
+		Email: long("user") + "@example.com", Name: long("Name"), Password: "correct-horse-battery-9", Role: models.RoleViewer,
+	}); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	domain := "/domains/" + d.ID
+	app := domain + "/applications/" + a.ID
+	pages := []string{
+		"/domains", "/domains/new", domain, domain + "/edit", domain + "/delete", domain + "/settings/client-secrets",
+		domain + "/applications/new", app, app + "/edit", app + "/delete", app + "/secrets", app + "/secrets/new",
+		app + "/secrets/settings", "/audit", "/users", "/users/new", "/account", "/notifications",
+	}
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		for _, p := range pages {
+			load(t, ctx, "open "+p, http.StatusOK, regexp.QuoteMeta(p), chromedp.Navigate(srv.URL(p)))
+			requireScriptsLoaded(t, ctx, p)
+			requireFitsWidth(t, ctx, fmt.Sprintf("%s at %d px", p, w))
+			if p == app+"/secrets" || p == domain {
+				saveScreenshot(t, ctx, fmt.Sprintf("console-long-names-%d-%d", w, len(p)))
+			}
+		}
+	}
+}
