@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"latchkey/models"
@@ -104,9 +105,68 @@ func newConsoleFixture(t *testing.T, appName string) *consoleFixture {
 		tab: "/domains/" + d.ID + "/applications/" + a.ID + "/secrets"}
 }
 
+// open loads a console page.
+func (f *consoleFixture) open(t *testing.T, path string) {
+	t.Helper()
+	load(t, f.ctx, "open "+path, http.StatusOK, path, chromedp.Navigate(f.srv.URL(path)))
+	requireScriptsLoaded(t, f.ctx, path)
+}
+
 // openTab loads the application's Secrets & Certificates tab.
 func (f *consoleFixture) openTab(t *testing.T) {
 	t.Helper()
 	load(t, f.ctx, "open the secrets tab", http.StatusOK, f.tab, chromedp.Navigate(f.srv.URL(f.tab)))
 	requireScriptsLoaded(t, f.ctx, "secrets tab")
+}
+
+// lowContrast lists visible text on the page whose colour against its
+// background is below WCAG AA (4.5:1; 3:1 for large text). The background
+// is the first opaque one found walking up from the text; disabled controls
+// are exempt, as WCAG allows.
+func lowContrast(t *testing.T, ctx context.Context, step string) []string {
+	t.Helper()
+	return run(t, ctx, step, chromedp.Evaluate[[]string](`(() => {
+		const parse = c => { const m = c.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Number).concat(m.length < 4 ? [1] : []); };
+		const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+		const background = el => {
+			for (let e = el; e; e = e.parentElement) {
+				const c = parse(getComputedStyle(e).backgroundColor);
+				if (c[3] > 0.5) return c;
+			}
+			return [255, 255, 255, 1];
+		};
+		const out = [];
+		for (const el of document.querySelectorAll("body *")) {
+			if (!Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+			const r = el.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0 || el.closest("[disabled], .sr-only, [hidden]")) continue;
+			const s = getComputedStyle(el);
+			if (s.visibility === "hidden" || s.opacity === "0") continue;
+			const fg = lum(parse(s.color)), bg = lum(background(el));
+			const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+			const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+			const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+			if (ratio < need) out.push(el.tagName.toLowerCase() + "." + el.className + " “" + el.textContent.trim().slice(0, 30) + "” " + ratio.toFixed(2));
+		}
+		return out;
+	})()`))
+}
+
+// bodyIsDark reports whether the page's background is dark.
+func bodyIsDark(t *testing.T, ctx context.Context) bool {
+	t.Helper()
+	return run(t, ctx, "read the background", chromedp.Evaluate[bool](`(() => {
+		const m = getComputedStyle(document.documentElement).backgroundColor.match(/\d+/g).map(Number);
+		return m[0] + m[1] + m[2] < 3 * 128;
+	})()`))
+}
+
+// emulateScheme makes the browser report prefers-color-scheme: scheme.
+func emulateScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	}); err != nil {
+		t.Fatalf("emulate prefers-color-scheme %s: %v", scheme, err)
+	}
 }

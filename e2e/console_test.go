@@ -321,3 +321,59 @@ func TestLongNamesNeverWidenThePage(t *testing.T) {
 		}
 	}
 }
+
+// TestDarkMode (issue 18, items 11 and 17): the console follows the
+// system's colour scheme, the header's toggle overrides it and is
+// remembered across pages, and text passes WCAG AA contrast in both themes.
+// The page has a favicon.
+func TestDarkMode(t *testing.T) {
+	f := newConsoleFixture(t, "Billing API")
+	ctx := f.ctx
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		for _, scheme := range []string{"light", "dark"} {
+			emulateScheme(t, ctx, scheme)
+			for _, p := range []string{f.tab, "/domains/" + f.domain.ID, "/notifications"} {
+				f.open(t, p)
+				if got := bodyIsDark(t, ctx); got != (scheme == "dark") {
+					t.Errorf("%s at %d px with a %s system: dark = %v", p, w, scheme, got)
+				}
+				if bad := lowContrast(t, ctx, "measure contrast"); len(bad) > 0 {
+					t.Errorf("%s at %d px, %s: text below AA contrast: %v", p, w, scheme, bad)
+				}
+			}
+		}
+		// The system says dark; the toggle cycles dark → light → system.
+		f.openTab(t)
+		do(t, ctx, "toggle: dark", chromedp.Click(chromedp.CSS("#theme-toggle")))
+		if !bodyIsDark(t, ctx) {
+			t.Error("the toggle's dark theme is not dark")
+		}
+		do(t, ctx, "toggle: light", chromedp.Click(chromedp.CSS("#theme-toggle")))
+		waitFor(t, ctx, "wait for the light theme", `document.documentElement.classList.contains("light")`)
+		if bodyIsDark(t, ctx) {
+			t.Error("the toggle's light theme is dark")
+		}
+		if bad := lowContrast(t, ctx, "measure contrast"); len(bad) > 0 {
+			t.Errorf("light theme on a dark system at %d px: text below AA contrast: %v", w, bad)
+		}
+		f.open(t, "/domains")
+		if bodyIsDark(t, ctx) {
+			t.Error("the chosen light theme was forgotten on the next page")
+		}
+		if got := run(t, ctx, "read the toggle", chromedp.Evaluate[string](`document.querySelector("#theme-toggle").getAttribute("aria-label")`)); got != "Theme: light" {
+			t.Errorf("the toggle is labelled %q, want %q", got, "Theme: light")
+		}
+		do(t, ctx, "toggle: system", chromedp.Click(chromedp.CSS("#theme-toggle")))
+		waitFor(t, ctx, "wait for the system theme", `!document.documentElement.classList.contains("light") && !document.documentElement.classList.contains("dark")`)
+		if !bodyIsDark(t, ctx) {
+			t.Error("back on the system's theme, the page is not dark")
+		}
+		emulateScheme(t, ctx, "light")
+	}
+	status := run(t, ctx, "fetch the favicon", chromedp.Evaluate[int](`fetch(document.querySelector("link[rel=icon]").href).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status != http.StatusOK {
+		t.Errorf("the favicon answered %d, want 200", status)
+	}
+	requireNoPageErrors(t, ctx, "dark mode")
+}

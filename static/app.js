@@ -27,6 +27,9 @@
 //                                         on Escape (it opens and closes
 //                                         without JavaScript too)
 //   <select data-none-hides="ID">         #ID hidden while NONE is chosen
+//   <button data-theme-toggle>            cycles the theme: the system's,
+//                                         dark, light; remembered in
+//                                         localStorage
 //   <dialog data-guard>                   Escape or a click outside shows
 //     <el data-guard-prompt hidden>       the prompt instead of closing;
 //       <button data-guard-keep>          only data-guard-discard (or a
@@ -351,6 +354,53 @@
     }
   });
 
+  // ---- f. Theme ------------------------------------------------------------
+
+  var THEME_KEY = "latchkey-theme";
+  var THEME_LABELS = {
+    "": "Theme: follows the system",
+    dark: "Theme: dark",
+    light: "Theme: light",
+  };
+
+  function storedTheme() {
+    try {
+      var t = window.localStorage.getItem(THEME_KEY);
+      return t === "dark" || t === "light" ? t : "";
+    } catch (e) {
+      return ""; // Storage refused (private mode): follow the system.
+    }
+  }
+
+  // applyTheme puts the choice on <html>, where the stylesheet's palette
+  // looks for it; no class means the system's preference decides.
+  function applyTheme(theme) {
+    var root = document.documentElement;
+    root.classList.toggle("dark", theme === "dark");
+    root.classList.toggle("light", theme === "light");
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (b) {
+      b.setAttribute("aria-label", THEME_LABELS[theme]);
+      b.setAttribute("title", THEME_LABELS[theme]);
+      b.dataset.theme = theme || "system";
+    });
+  }
+
+  function cycleTheme() {
+    var next = { "": "dark", dark: "light", light: "" }[storedTheme()];
+    try {
+      if (next) {
+        window.localStorage.setItem(THEME_KEY, next);
+      } else {
+        window.localStorage.removeItem(THEME_KEY);
+      }
+    } catch (e) {
+      // Not remembered, but applied for this page all the same.
+    }
+    applyTheme(next);
+  }
+
+  applyTheme(storedTheme());
+
   // ---- Wiring ---------------------------------------------------------------
 
   // refresh brings state that depends on the DOM (not on an event) up to
@@ -361,10 +411,17 @@
     within(root, "input[data-shows], input[data-hides]").forEach(syncToggle);
     within(root, "select[data-none-hides]").forEach(syncNoneHides);
     within(root, "dialog[data-auto-open]").forEach(autoOpen);
+    if (root === document) {
+      applyTheme(storedTheme());
+    }
   }
 
   document.addEventListener("click", function (event) {
     if (!(event.target instanceof Element)) {
+      return;
+    }
+    if (event.target.closest("[data-theme-toggle]")) {
+      cycleTheme();
       return;
     }
     var opening = event.target.closest('[hx-target="#dialog-slot"]');
