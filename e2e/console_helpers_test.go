@@ -170,3 +170,15 @@ func emulateScheme(t *testing.T, ctx context.Context, scheme string) {
 		t.Fatalf("emulate prefers-color-scheme %s: %v", scheme, err)
 	}
 }
+
+// signInAs signs in an existing person through the login page.
+func signInAs(t *testing.T, srv *server, ctx context.Context, email, password string) {
+	t.Helper()
+	load(t, ctx, "open the login page", http.StatusOK, `/login`, chromedp.Navigate(srv.URL("/login")))
+	do(t, ctx, "fill in the login form",
+		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), password),
+	)
+	load(t, ctx, "log in", http.StatusOK, `/domains`,
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)))
+}

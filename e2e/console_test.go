@@ -377,3 +377,52 @@ func TestDarkMode(t *testing.T) {
 	}
 	requireNoPageErrors(t, ctx, "dark mode")
 }
+
+// TestViewerSeesSettingsReadOnly (issue 18, item 8): a viewer reads the
+// domain's Client Secrets Settings and the application's override as text
+// with a "read only" note, with no control that looks editable.
+func TestViewerSeesSettingsReadOnly(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	const password = "correct-horse-battery-9"
+	viewer, err := srv.Store.CreateUser(t.Context(), models.Actor{}, models.NewUser{
+		Email: "vic@example.com", Name: "Vic Viewer", Password: password, Role: models.RoleViewer,
+	})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	d, err := srv.Store.CreateDomain(t.Context(), models.Actor{}, models.DomainInput{Name: "Payments Team", Enabled: true, OwnerIDs: []string{viewer.ID}})
+	if err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	a, _, err := srv.Store.CreateApplication(t.Context(), models.Actor{}, d.ID, models.ApplicationInput{Name: "Billing API", Type: models.AppTypeService})
+	if err != nil {
+		t.Fatalf("CreateApplication: %v", err)
+	}
+	signInAs(t, srv, ctx, viewer.Email, password)
+	settings := "/domains/" + d.ID + "/settings/client-secrets"
+	tab := "/domains/" + d.ID + "/applications/" + a.ID + "/secrets"
+	noControls := `document.querySelectorAll("main input:not([type=hidden]):not([readonly]), main select, main textarea, main button[type=submit]").length`
+	for _, w := range widths {
+		setWidth(t, ctx, w)
+		load(t, ctx, "open the domain settings", http.StatusOK, regexp.QuoteMeta(settings), chromedp.Navigate(srv.URL(settings)))
+		requireText(t, ctx, "heading", "main h1", "Client Secrets Settings")
+		requireContains(t, ctx, "the read-only note", "#read-only-note", "read only")
+		requireContains(t, ctx, "the policy as text", "#policy-read-only", "Client secret expiry")
+		if n := run(t, ctx, "count controls", chromedp.Evaluate[int](noControls)); n != 0 {
+			t.Errorf("at %d px a viewer sees %d editable controls on the domain settings", w, n)
+		}
+		load(t, ctx, "open the tab", http.StatusOK, regexp.QuoteMeta(tab), chromedp.Navigate(srv.URL(tab)))
+		requireScriptsLoaded(t, ctx, "tab")
+		do(t, ctx, "open Settings", chromedp.Click(chromedp.CSS("#secret-settings")))
+		requireModalDialog(t, ctx, "the settings dialog", "Client Secrets Settings")
+		requireContains(t, ctx, "the override as text", "dialog#dialog #policy-read-only", "Uses the domain rules")
+		requireContains(t, ctx, "the read-only note in the dialog", "dialog#dialog #read-only-note", "read only")
+		if n := run(t, ctx, "count dialog controls", chromedp.Evaluate[int](`document.querySelectorAll("dialog#dialog input, dialog#dialog select, dialog#dialog button[type=submit]").length`)); n != 0 {
+			t.Errorf("at %d px a viewer sees %d editable controls in the settings dialog", w, n)
+		}
+		requireInViewport(t, ctx, "Close", "dialog#dialog #cancel-dialog")
+		requireFitsWidth(t, ctx, fmt.Sprintf("viewer settings at %d px", w))
+		requireNoPageErrors(t, ctx, "viewer settings")
+	}
+}

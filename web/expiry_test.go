@@ -830,16 +830,33 @@ func TestExpirySettingsViewer(t *testing.T) {
 	if got := show.text("#domain-secret-policy .policy-summary"); got != "expires after 2 days" {
 		t.Errorf("viewer sees policy summary %q", got)
 	}
+	// Viewers see each setting as text with a "read only" note, and nothing
+	// that looks editable (issue 18 item 8).
 	page := v.get(settings).wantStatus(http.StatusOK)
-	page.wantPolicyForm("#f-enabled", true, models.UnitDays, "2")
-	if page.has(`main form button[type=submit]`) || strings.Contains(page.text("main form"), "Save") {
-		t.Error("a viewer sees the Save button of the domain policy")
+	if got := page.text("#policy-read-only .policy-read-only-value"); got != "expires after 2 days" {
+		t.Errorf("viewer sees the domain policy as %q", got)
 	}
-	// The application dialog is for administrators only; its link is hidden.
-	if v.get(expTabPath(f.a)).wantStatus(http.StatusOK).has(`a[href="` + dialog + `"]`) {
-		t.Error("a viewer sees the Settings link of the secrets tab")
+	if !strings.Contains(page.text("#read-only-note"), "read only") {
+		t.Errorf("no read-only note for a viewer: %q", page.text("#read-only-note"))
 	}
-	v.get(dialog).wantForbidden()
+	for _, sel := range []string{"main form", "main input", "main select", `main button[type=submit]`} {
+		if page.has(sel) {
+			t.Errorf("a viewer sees %s on the domain policy page", sel)
+		}
+	}
+	// The application's override is readable too, as text.
+	if !v.get(expTabPath(f.a)).wantStatus(http.StatusOK).has(`a[href="` + dialog + `"]`) {
+		t.Error("a viewer does not see the Settings link of the secrets tab")
+	}
+	d := v.get(dialog).wantStatus(http.StatusOK)
+	if got := d.text("#dialog .policy-read-only-value"); got != "Overrides the domain rules: expires after 1 hour" {
+		t.Errorf("viewer sees the application override as %q", got)
+	}
+	for _, sel := range []string{"#dialog form", "#dialog input", "#dialog select"} {
+		if d.has(sel) {
+			t.Errorf("a viewer sees %s in the settings dialog", sel)
+		}
+	}
 
 	for _, w := range []struct {
 		name, path string

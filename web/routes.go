@@ -53,7 +53,8 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler http.Handle
 	r.GET("/domains/:domain/applications/:app/secrets", h.ShowSecrets)
 	w.GET("/domains/:domain/applications/:app/secrets/new", h.NewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
-	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
+	// Viewers read the override too, as text (issue 18).
+	r.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
 	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
