@@ -426,3 +426,41 @@ func TestViewerSeesSettingsReadOnly(t *testing.T) {
 		requireNoPageErrors(t, ctx, "viewer settings")
 	}
 }
+
+// TestSetupShowsEveryFieldError (issue 18, item 11): the setup form shows
+// the message of every wrong field at once, not only the first; a used
+// setup link says so in a sentence that starts with a capital.
+func TestSetupShowsEveryFieldError(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	setup := srv.SetupURL(t)
+	token := setup[strings.Index(setup, "token=")+len("token="):]
+	for _, w := range widths {
+		load(t, ctx, "open the setup link", http.StatusOK, `/setup`, chromedp.Navigate(setup))
+		setWidth(t, ctx, w)
+		do(t, ctx, "fill in a wrong form",
+			chromedp.SendKeys(chromedp.CSS("#f-email"), "not-an-address"),
+			chromedp.SendKeys(chromedp.CSS("#f-password"), "short"),
+			chromedp.SendKeys(chromedp.CSS("#f-confirm"), "other"),
+			// The browser's own checks would stop at the first field.
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("form[action='/setup']").noValidate = true`),
+			chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type=submit]`)),
+		)
+		do(t, ctx, "wait for the errors", chromedp.WaitVisible(chromedp.CSS("#e-confirm")))
+		expectPageError(t, ctx, "the refused setup", regexp.MustCompile(`status of 422`))
+		for _, id := range []string{"#e-name", "#e-email", "#e-password", "#e-confirm"} {
+			if got := run(t, ctx, "read "+id, chromedp.Evaluate[string](`(document.querySelector(`+jsString(id)+`) || {innerText: ""}).innerText`)); got == "" {
+				t.Errorf("at %d px the setup form shows no message at %s", w, id)
+			}
+		}
+		requireFitsWidth(t, ctx, fmt.Sprintf("setup at %d px", w))
+	}
+	if _, err := srv.Store.CompleteSetup(t.Context(), models.Actor{}, token, models.NewUser{
+		Email: "ada@example.com", Name: "Ada Lovelace", Password: "correct-horse-battery-9",
+	}); err != nil {
+		t.Fatalf("CompleteSetup: %v", err)
+	}
+	do(t, ctx, "open the used link", chromedp.Navigate(setup))
+	expectPageError(t, ctx, "the used link", regexp.MustCompile(`status of 404`))
+	requireText(t, ctx, "the used link", "main [role=alert]", "The setup link is invalid or has already been used.")
+}
