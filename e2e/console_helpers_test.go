@@ -126,6 +126,9 @@ func (f *consoleFixture) openTab(t *testing.T) {
 func lowContrast(t *testing.T, ctx context.Context, step string) []string {
 	t.Helper()
 	return run(t, ctx, step, chromedp.Evaluate[[]string](`(() => {
+		// A theme switch animates colours (transition-colors): measure the
+		// end state, not a frame in between.
+		document.getAnimations().forEach(a => a.finish());
 		const parse = c => { const m = c.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Number).concat(m.length < 4 ? [1] : []); };
 		const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
 		const background = el => {
