@@ -14,7 +14,7 @@ import (
 
 // TestExpiryPoliciesFlow sets client-secret expiry policies in a real
 // browser (issue 4): it enables a domain expiry of 2 DAYS on the domain's
-// "Client Secrets Policies" page (the unit and duration appear only once the
+// "Client Secrets Settings" page (the unit and duration appear only once the
 // toggle is ticked), creates a secret and finds it expiring about two days
 // from now; then, in the application's "Client Secrets Settings" dialog, it
 // unticks "Use Domain Rules", chooses NONE, renews the secret and sees
@@ -67,9 +67,9 @@ func TestExpiryPoliciesFlow(t *testing.T) {
 	load(t, ctx, "open the domain", http.StatusOK, regexp.QuoteMeta(domainPath), chromedp.Navigate(srv.URL(domainPath)))
 	requireText(t, ctx, "the domain's policy before", "#domain-secret-policy .policy-summary", "no expiry")
 	load(t, ctx, "open Client Secrets settings", http.StatusOK, regexp.QuoteMeta(settingsPath),
-		chromedp.Click(chromedp.Search(`//*[@id="domain-secret-policy"]//a[normalize-space()="Client Secrets settings"]`)))
+		chromedp.Click(chromedp.Search(`//*[@id="domain-secret-policy"]//a[normalize-space()="Client Secrets Settings"]`)))
 	requireScriptsLoaded(t, ctx, "domain settings")
-	requireText(t, ctx, "the settings heading", "main h1", "Client Secrets Policies")
+	requireText(t, ctx, "the settings heading", "main h1", "Client Secrets Settings")
 	waitFor(t, ctx, "unit and duration hidden while expiry is off",
 		`document.getElementById("policy-fields").hidden && document.getElementById("f-duration").offsetParent === null`)
 	do(t, ctx, `tick "Enable client secret expiry"`, chromedp.Click(chromedp.CSS("#f-enabled")))

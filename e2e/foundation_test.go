@@ -56,7 +56,7 @@ func TestFoundationFlow(t *testing.T) {
 
 	// --- Log out: the session is gone. ------------------------------------
 	load(t, ctx, "log out", http.StatusOK, `/login`,
-		chromedp.Click(chromedp.Search(`//header//button[normalize-space()="Log out"]`)))
+		chromedp.Click(chromedp.Search(`(//header//button[normalize-space()="Log out"])[1]`)))
 	requireText(t, ctx, "login heading", "main h1", "Sign in to Latchkey")
 	requireAbsent(t, ctx, "log-out button after logging out", `form[action="/logout"]`)
 	// A page that needs a session sends the visitor back to the login page.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,10 +20,25 @@ func (h *Handler) SetupForm(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		v.Invalid = models.ErrInvalidSetupToken.Error() + "."
+		v.Invalid = invalidSetupText
 		return render(c, http.StatusNotFound, views.Setup(v))
 	}
 	return render(c, http.StatusOK, views.Setup(v))
+}
+
+// invalidSetupText is the used or wrong setup link's message, as a sentence.
+var invalidSetupText = sentence(models.ErrInvalidSetupToken.Error())
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 func (h *Handler) setupOpen(c echo.Context, token string) (bool, error) {
@@ -44,7 +60,9 @@ func (h *Handler) Setup(c echo.Context) error {
 			return err
 		}
 		if ok {
-			v.Errors = models.FieldErrors{"confirm": "The two passwords do not match."}
+			// Every field's message at once, not only the first found.
+			v.Errors = in.FieldErrors()
+			v.Errors["confirm"] = "The two passwords do not match."
 			return render(c, formStatus, views.Setup(v))
 		}
 	}
@@ -54,7 +72,7 @@ func (h *Handler) Setup(c echo.Context) error {
 		return render(c, formStatus, views.Setup(v))
 	}
 	if errors.Is(err, models.ErrInvalidSetupToken) || errors.Is(err, models.ErrSetupDone) {
-		v.Invalid = models.ErrInvalidSetupToken.Error() + "."
+		v.Invalid = invalidSetupText
 		return render(c, http.StatusNotFound, views.Setup(v))
 	}
 	if err != nil {

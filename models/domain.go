@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -171,7 +172,9 @@ func (s *Store) saveDomain(ctx context.Context, actor Actor, d *Domain, in Domai
 			return err
 		}
 		if n > 0 {
-			errs["hrid"] = "Another domain already uses this URL identifier."
+			// Name the id: left empty, it was derived from the name, and
+			// the person has not seen it.
+			errs["hrid"] = fmt.Sprintf("Another domain already uses this URL identifier: “%s”.", in.HRID)
 		}
 		if err := tx.Model(&Domain{}).Where("lower(name) = lower(?) AND id <> ?", in.Name, d.ID).Count(&n).Error; err != nil {
 			return err

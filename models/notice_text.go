@@ -28,20 +28,13 @@ func (t NoticeText) Expired() bool { return t.Threshold == 0 }
 // ExpiryDate is the expiry written for people.
 func (t NoticeText) ExpiryDate() string { return t.ExpiresAt.UTC().Format(NoticeDateFormat) }
 
-// Remaining says how long the subject had left when the notice was given:
-// "in 4 days".
+// Remaining says how long the subject had left when the notice was given,
+// in the words of RelativeTime: "in 4 days", "in 1 day 23 hours".
 func (t NoticeText) Remaining() string {
-	left := t.ExpiresAt.Sub(t.At)
-	days := int(left / (24 * time.Hour))
-	switch {
-	case left <= 0:
+	if !t.ExpiresAt.After(t.At) {
 		return "now"
-	case days == 0:
-		return "in less than a day"
-	case days == 1:
-		return "in 1 day"
 	}
-	return fmt.Sprintf("in %d days", days)
+	return RelativeTime(t.ExpiresAt, t.At)
 }
 
 // ClientSecretTitle is a client-secret notice's one-line summary (console

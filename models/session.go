@@ -207,14 +207,7 @@ func (s *Store) endSessions(tx *gorm.DB, actor Actor, userID, email, keepID, rea
 		return 0, res.Error
 	}
 	return res.RowsAffected, s.audit(tx, actor, AuditEvent{Type: EventSessionsEnded, TargetID: userID, TargetName: email,
-		Detail: fmt.Sprintf("%s (%s)", reason, plural(res.RowsAffected, "session", "sessions"))})
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+		Detail: fmt.Sprintf("%s (%s)", reason, plural(res.RowsAffected, "session"))})
 }
 
 func ignoreNotFound(err error) error {

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Field limits shared by the console and the API.
@@ -66,12 +70,30 @@ func hasControl(s string) bool {
 	return false
 }
 
+// foldLetters writes letters that have no decomposition into a base letter
+// plus accents the way people transliterate them.
+var foldLetters = strings.NewReplacer(
+	"ß", "ss", "æ", "ae", "œ", "oe", "ø", "o", "ł", "l", "đ", "d", "ð", "d", "þ", "th", "ı", "i",
+)
+
+// transliterate drops accents ("Ünïcødé" → "unicode"): the name is
+// decomposed (NFD) and its combining marks removed, by x/text.
+func transliterate(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, foldLetters.Replace(strings.ToLower(s)))
+	if err != nil {
+		return s
+	}
+	return out
+}
+
 // DeriveHRID turns a name into a URL-safe identifier: lower-case letters and
-// digits separated by single hyphens ("My Domain!" → "my-domain").
+// digits separated by single hyphens ("My Domain!" → "my-domain"), accented
+// letters transliterated ("Ünïcødé" → "unicode") rather than dropped.
 func DeriveHRID(name string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(name) {
+	for _, r := range transliterate(name) {
 		switch {
 		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(r)

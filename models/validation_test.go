@@ -64,6 +64,10 @@ func TestDeriveHRID(t *testing.T) {
 		{"Prod 2024", "prod-2024"},
 		{"42", "42"},
 		{"日本語", ""},
+		// Accented letters are transliterated, not dropped (issue 18).
+		{"Ünïcødé", "unicode"},
+		{"Straße Ærø Łódź", "strasse-aero-lodz"},
+		{"Café Crème", "cafe-creme"},
 		{"!!!", ""},
 		{"", ""},
 		{"   ", ""},

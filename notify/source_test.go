@@ -164,7 +164,7 @@ func TestSecondSource(t *testing.T) {
 	}
 	want := map[string]string{
 		"gadget/g-expired": "Gadget Old has expired",
-		"gadget/g-soon":    "Gadget Soon expires in 3 days",
+		"gadget/g-soon":    "Gadget Soon expires in 3 days 1 hour",
 		models.KindClientSecret.Name + "/" + w.secret: "Client secret “Default” of Billing API expires in 4 days",
 	}
 	if fmt.Sprint(titles) != fmt.Sprint(want) {

@@ -26,6 +26,17 @@
 //   <details data-dropdown>               closes on a click outside it or
 //                                         on Escape (it opens and closes
 //                                         without JavaScript too)
+//   <select data-none-hides="ID">         #ID hidden while NONE is chosen
+//   <button data-theme-toggle>            cycles the theme: the system's,
+//                                         dark, light; remembered in
+//                                         localStorage
+//   <dialog data-guard>                   Escape or a click outside shows
+//     <el data-guard-prompt hidden>       the prompt instead of closing;
+//       <button data-guard-keep>          only data-guard-discard (or a
+//       <button data-guard-discard>       data-dialog-close such as OK)
+//                                         closes it
+//   <el hx-target="#dialog-slot">         the opener: focus returns to it
+//                                         when its dialog closes in place
 (function () {
   "use strict";
 
@@ -202,6 +213,13 @@
     }
   }
 
+  function syncNoneHides(select) {
+    var target = byId(select.getAttribute("data-none-hides"));
+    if (target) {
+      target.hidden = select.value === "NONE";
+    }
+  }
+
   // ---- d. Dialogs -----------------------------------------------------------
 
   function autoOpen(dialog) {
@@ -235,15 +253,68 @@
     }
   }
 
+  // ---- d'. Guarded dialogs and focus -------------------------------------
+
+  // opener is the control that asked for the dialog now open, so closing
+  // the dialog in place can give the focus back to it (keyboard users
+  // would otherwise start again from the top of the page).
+  var opener = null;
+
+  // guardPrompt shows a guarded dialog's question and focuses its safe
+  // answer; Enter then keeps the value, never throws it away.
+  function guardPrompt(dialog) {
+    var prompt = dialog.querySelector("[data-guard-prompt]");
+    if (!prompt) {
+      return;
+    }
+    prompt.hidden = false;
+    var keep = prompt.querySelector("[data-guard-keep]");
+    if (keep) {
+      keep.focus();
+    }
+  }
+
+  // allowClose lets a guarded dialog close once; everything else that
+  // closes it (Escape, a close request from the browser) is undone.
+  function allowClose(dialog) {
+    dialog.dataset.guardReleased = "true";
+    dialog.close();
+  }
+
+  function onDialogCancel(event) {
+    var dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && dialog.hasAttribute("data-guard")) {
+      event.preventDefault();
+      guardPrompt(dialog);
+    }
+  }
+
   function onDialogClose(event) {
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement)) {
       return;
     }
+    if (dialog.hasAttribute("data-guard") && dialog.dataset.guardReleased !== "true") {
+      // The browser may close a modal dialog without a cancelable cancel
+      // event (a second Escape without user activation): open it again,
+      // with its value, and ask.
+      try {
+        dialog.showModal();
+      } catch (e) {
+        dialog.setAttribute("open", "");
+      }
+      guardPrompt(dialog);
+      return;
+    }
     var href = dialog.getAttribute("data-close-href");
     if (href) {
       window.location.assign(href);
+      return;
     }
+    if (opener && opener.isConnected) {
+      opener.focus();
+    }
+    opener = null;
   }
 
   // ---- e. Dropdowns ---------------------------------------------------------
@@ -265,6 +336,14 @@
     if (event.key !== "Escape") {
       return;
     }
+    // Escape on a guarded dialog asks instead of closing it; stopping the
+    // key here keeps the browser from closing it before "cancel" can.
+    var guarded = document.querySelector("dialog[data-guard][open]");
+    if (guarded) {
+      event.preventDefault();
+      guardPrompt(guarded);
+      return;
+    }
     var open = document.querySelector("details[data-dropdown][open]");
     if (open) {
       open.removeAttribute("open");
@@ -275,6 +354,53 @@
     }
   });
 
+  // ---- f. Theme ------------------------------------------------------------
+
+  var THEME_KEY = "latchkey-theme";
+  var THEME_LABELS = {
+    "": "Theme: follows the system",
+    dark: "Theme: dark",
+    light: "Theme: light",
+  };
+
+  function storedTheme() {
+    try {
+      var t = window.localStorage.getItem(THEME_KEY);
+      return t === "dark" || t === "light" ? t : "";
+    } catch (e) {
+      return ""; // Storage refused (private mode): follow the system.
+    }
+  }
+
+  // applyTheme puts the choice on <html>, where the stylesheet's palette
+  // looks for it; no class means the system's preference decides.
+  function applyTheme(theme) {
+    var root = document.documentElement;
+    root.classList.toggle("dark", theme === "dark");
+    root.classList.toggle("light", theme === "light");
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (b) {
+      b.setAttribute("aria-label", THEME_LABELS[theme]);
+      b.setAttribute("title", THEME_LABELS[theme]);
+      b.dataset.theme = theme || "system";
+    });
+  }
+
+  function cycleTheme() {
+    var next = { "": "dark", dark: "light", light: "" }[storedTheme()];
+    try {
+      if (next) {
+        window.localStorage.setItem(THEME_KEY, next);
+      } else {
+        window.localStorage.removeItem(THEME_KEY);
+      }
+    } catch (e) {
+      // Not remembered, but applied for this page all the same.
+    }
+    applyTheme(next);
+  }
+
+  applyTheme(storedTheme());
+
   // ---- Wiring ---------------------------------------------------------------
 
   // refresh brings state that depends on the DOM (not on an event) up to
@@ -283,11 +409,55 @@
     within(root, "input[data-confirm-match]").forEach(syncConfirmMatch);
     within(root, "input[data-enables]").forEach(syncEnables);
     within(root, "input[data-shows], input[data-hides]").forEach(syncToggle);
+    within(root, "select[data-none-hides]").forEach(syncNoneHides);
     within(root, "dialog[data-auto-open]").forEach(autoOpen);
+    if (root === document) {
+      applyTheme(storedTheme());
+    }
   }
 
   document.addEventListener("click", function (event) {
     if (!(event.target instanceof Element)) {
+      return;
+    }
+    if (event.target.closest("[data-theme-toggle]")) {
+      cycleTheme();
+      return;
+    }
+    var opening = event.target.closest('[hx-target="#dialog-slot"]');
+    if (opening) {
+      opener = opening;
+    }
+    // A click on the backdrop lands on the dialog element itself, outside
+    // its box: a guarded dialog asks before it closes.
+    if (event.target instanceof HTMLDialogElement && event.target.hasAttribute("data-guard")) {
+      var box = event.target.getBoundingClientRect();
+      var inside = event.clientX >= box.left && event.clientX <= box.right &&
+        event.clientY >= box.top && event.clientY <= box.bottom;
+      if (!inside) {
+        guardPrompt(event.target);
+        return;
+      }
+    }
+    var keep = event.target.closest("[data-guard-keep]");
+    if (keep) {
+      var kept = keep.closest("dialog");
+      var prompt = keep.closest("[data-guard-prompt]");
+      if (prompt) {
+        prompt.hidden = true;
+      }
+      var copyButton = kept && kept.querySelector("[data-copy]");
+      if (copyButton) {
+        copyButton.focus();
+      }
+      return;
+    }
+    var discard = event.target.closest("[data-guard-discard]");
+    if (discard) {
+      var discarded = discard.closest("dialog");
+      if (discarded) {
+        allowClose(discarded);
+      }
       return;
     }
     var copy = event.target.closest("[data-copy]");
@@ -301,6 +471,8 @@
     if (closer) {
       var dialog = closer.closest("dialog");
       if (dialog) {
+        // An explicit closer (OK, Cancel) is the person's choice.
+        dialog.dataset.guardReleased = "true";
         // The closer may be a link kept for no-JS users; closing the dialog
         // (and following data-close-href) replaces following the link.
         event.preventDefault();
@@ -336,12 +508,16 @@
     if (el instanceof HTMLInputElement && (el.hasAttribute("data-shows") || el.hasAttribute("data-hides"))) {
       syncToggle(el);
     }
+    if (el instanceof HTMLSelectElement && el.hasAttribute("data-none-hides")) {
+      syncNoneHides(el);
+    }
   });
 
   document.addEventListener(COPIED_EVENT, onCopied);
 
   // "close" does not bubble; a capturing listener on document still sees it.
   document.addEventListener("close", onDialogClose, true);
+  document.addEventListener("cancel", onDialogCancel, true);
 
   // Capture phase, so this runs before htmx's own submit listener on the
   // form; stopping propagation then prevents an hx-post request as well as
@@ -361,6 +537,23 @@
     },
     true
   );
+
+  // The bell refreshes itself by replacing its <details>: one that was
+  // open stays open, so a poll never snatches the list from under a reader.
+  var bellWasOpen = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "notification-menu") {
+      bellWasOpen = target.open;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var bell = byId("notification-menu");
+    if (bell && bellWasOpen) {
+      bell.open = true;
+    }
+    bellWasOpen = false;
+  });
 
   document.addEventListener("htmx:load", function (event) {
     refresh(event.target);

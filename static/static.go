@@ -31,7 +31,7 @@ const prefix = "/static/"
 // is plenty to tell builds apart and keeps URLs short.
 const hashLen = 10
 
-//go:embed app.css app.js htmx.min.js
+//go:embed app.css app.js htmx.min.js favicon.svg
 var files embed.FS
 
 // asset is one embedded file with everything needed to serve it, computed

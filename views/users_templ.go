@@ -51,7 +51,7 @@ func Users(v UsersPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"flex items-center justify-between mb-4\"><h1 class=\"text-2xl font-semibold\">Users</h1><a class=\"btn-primary\" href=\"/users/new\">+ Add user</a></div><table class=\"table\" id=\"user-list\"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Status</th><th>Sessions</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"flex items-center justify-between mb-4\"><h1 class=\"text-2xl font-semibold\">Users</h1><a class=\"btn-primary\" href=\"/users/new\">+ Add user</a></div><div class=\"table-wrap\"><table class=\"table\" id=\"user-list\"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Status</th><th>Sessions</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -149,7 +149,7 @@ func Users(v UsersPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</tbody></table>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</tbody></table></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

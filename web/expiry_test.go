@@ -211,13 +211,13 @@ func TestDomainSecretPolicyPage(t *testing.T) {
 	if !page.has(link) {
 		t.Fatalf("no link to %s on the domain page\n%s", settings, page.text("#domain-secret-policy"))
 	}
-	if got := page.text(link); got != "Client Secrets settings" {
+	if got := page.text(link); got != "Client Secrets Settings" {
 		t.Errorf("settings link text = %q", got)
 	}
 
 	// Never set: the form offers 3 MONTHS, switched off.
 	form := f.c.get(settings).wantStatus(http.StatusOK)
-	if got := form.text("main h1"); got != "Client Secrets Policies" {
+	if got := form.text("main h1"); got != "Client Secrets Settings" {
 		t.Errorf("heading = %q", got)
 	}
 	form.wantPolicyForm("#f-enabled", false, models.UnitMonths, "3")
@@ -660,9 +660,9 @@ func TestSecretStatusesAndCounts(t *testing.T) {
 		expires           *time.Time
 		hint              string
 	}{
-		{short.ID, "Expired", "badge-red", expAt(expT0.Add(time.Second)), "2 hours ago"},
-		{twenty.ID, "Expiring soon", "badge-amber", expAt(expT0.AddDate(0, 0, 20)), "in 19 days"},
-		{threeWeeks.ID, "Active", "badge-green", expAt(expT0.AddDate(0, 0, 21)), "in 20 days"},
+		{short.ID, "Expired", "badge-red", expAt(expT0.Add(time.Second)), "3 hours ago"},
+		{twenty.ID, "Expiring soon", "badge-amber", expAt(expT0.AddDate(0, 0, 20)), "in 19 days 21 hours"},
+		{threeWeeks.ID, "Active", "badge-green", expAt(expT0.AddDate(0, 0, 21)), "in 20 days 21 hours"},
 		{f.def.ID, "Active", "badge-green", nil, ""},
 	} {
 		sel := expRow(tc.id) + " .secret-status"
@@ -830,16 +830,33 @@ func TestExpirySettingsViewer(t *testing.T) {
 	if got := show.text("#domain-secret-policy .policy-summary"); got != "expires after 2 days" {
 		t.Errorf("viewer sees policy summary %q", got)
 	}
+	// Viewers see each setting as text with a "read only" note, and nothing
+	// that looks editable (issue 18 item 8).
 	page := v.get(settings).wantStatus(http.StatusOK)
-	page.wantPolicyForm("#f-enabled", true, models.UnitDays, "2")
-	if page.has(`main form button[type=submit]`) || strings.Contains(page.text("main form"), "Save") {
-		t.Error("a viewer sees the Save button of the domain policy")
+	if got := page.text("#policy-read-only .policy-read-only-value"); got != "expires after 2 days" {
+		t.Errorf("viewer sees the domain policy as %q", got)
 	}
-	// The application dialog is for administrators only; its link is hidden.
-	if v.get(expTabPath(f.a)).wantStatus(http.StatusOK).has(`a[href="` + dialog + `"]`) {
-		t.Error("a viewer sees the Settings link of the secrets tab")
+	if !strings.Contains(page.text("#read-only-note"), "read only") {
+		t.Errorf("no read-only note for a viewer: %q", page.text("#read-only-note"))
 	}
-	v.get(dialog).wantForbidden()
+	for _, sel := range []string{"main form", "main input", "main select", `main button[type=submit]`} {
+		if page.has(sel) {
+			t.Errorf("a viewer sees %s on the domain policy page", sel)
+		}
+	}
+	// The application's override is readable too, as text.
+	if !v.get(expTabPath(f.a)).wantStatus(http.StatusOK).has(`a[href="` + dialog + `"]`) {
+		t.Error("a viewer does not see the Settings link of the secrets tab")
+	}
+	d := v.get(dialog).wantStatus(http.StatusOK)
+	if got := d.text("#dialog .policy-read-only-value"); got != "Overrides the domain rules: expires after 1 hour" {
+		t.Errorf("viewer sees the application override as %q", got)
+	}
+	for _, sel := range []string{"#dialog form", "#dialog input", "#dialog select"} {
+		if d.has(sel) {
+			t.Errorf("a viewer sees %s in the settings dialog", sel)
+		}
+	}
 
 	for _, w := range []struct {
 		name, path string

@@ -68,7 +68,8 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	r.GET("/domains/:domain/applications/:app/secrets", h.ShowSecrets)
 	w.GET("/domains/:domain/applications/:app/secrets/new", h.NewSecret)
 	w.POST("/domains/:domain/applications/:app/secrets", h.CreateSecret)
-	w.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
+	// Viewers read the override too, as text (issue 18).
+	r.GET("/domains/:domain/applications/:app/secrets/settings", h.SecretSettings)
 	w.POST("/domains/:domain/applications/:app/secrets/settings", h.SaveSecretSettings)
 	w.POST("/domains/:domain/applications/:app/certificate", h.SaveAppCertificate)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/renew", h.ConfirmRenewSecret)
@@ -92,6 +93,8 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	r.GET("/notifications", h.ListNotifications)
 	r.POST("/notifications/read-all", h.MarkAllNotificationsRead)
 	r.POST("/notifications/:notification/read", h.MarkNotificationRead)
+	r.GET("/notifications/bell", h.NotificationBell)
+	r.POST("/notifications/:notification/dismiss", h.DismissNotification)
 
 	// The Account page's API token forms: every signed-in person, viewers
 	// included (their tokens are read-only), with the console's CSRF check.
