@@ -29,7 +29,7 @@ func TestAPITokenFlow(t *testing.T) {
 	requireModalDialog(t, ctx, "the reveal dialog", "API token created")
 	requireContains(t, ctx, "the one-time warning", "dialog#dialog", "It will not be shown again")
 	value := run(t, ctx, "read the token", chromedp.Value(chromedp.CSS("#token-value")))
-	if !models.LooksLikeApiToken(value) {
+	if !models.LooksLikeAPIToken(value) {
 		t.Fatalf("revealed %q, not an API token", value)
 	}
 	if !isDisabled(t, ctx, "#token-ok") {
@@ -46,7 +46,7 @@ func TestAPITokenFlow(t *testing.T) {
 
 	load(t, ctx, "close the dialog with OK", http.StatusOK, `/account`, chromedp.Click(chromedp.CSS("#token-ok")))
 	requireAbsent(t, ctx, "the value after OK", "#token-value")
-	toks, err := srv.Store.ApiTokens(t.Context(), admin.ID)
+	toks, err := srv.Store.APITokens(t.Context(), admin.ID)
 	if err != nil || len(toks) != 1 {
 		t.Fatalf("stored tokens = %v, %v", toks, err)
 	}

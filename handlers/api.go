@@ -379,7 +379,7 @@ func (h *Handler) APIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return unauthorized("Authentication required: send an API token as \"Authorization: Bearer <token>\". Create one on the Account page or with POST /management/auth/token.", bearerRealm)
 		}
-		t, err := h.Store.AuthenticateApiToken(c.Request().Context(), value)
+		t, err := h.Store.AuthenticateAPIToken(c.Request().Context(), value)
 		if errors.Is(err, models.ErrInvalidToken) {
 			return unauthorized("The API token is invalid, expired or revoked.", bearerRealm+`, error="invalid_token"`)
 		}
@@ -396,7 +396,7 @@ func (h *Handler) APIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 // viewer. It runs after APIAuth.
 func APIRequireWrite(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		t, _ := c.Get(TokenKey).(*models.ApiToken)
+		t, _ := c.Get(TokenKey).(*models.APIToken)
 		switch {
 		case t == nil:
 			return unauthorized("Authentication required.", bearerRealm)
@@ -437,7 +437,7 @@ func (h *Handler) IssueAPIToken(c echo.Context) error {
 	default:
 		return unauthorized("Email or password is not correct.", basicRealm)
 	}
-	nt, err := h.Store.IssueApiToken(c.Request().Context(), actor(c), u)
+	nt, err := h.Store.IssueAPIToken(c.Request().Context(), actor(c), u)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 // notified are not for viewers.
 func APIRequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		t, _ := c.Get(TokenKey).(*models.ApiToken)
+		t, _ := c.Get(TokenKey).(*models.APIToken)
 		switch {
 		case t == nil:
 			return unauthorized("Authentication required.", bearerRealm)

@@ -124,7 +124,7 @@ func actor(c echo.Context) models.Actor {
 	if u := CurrentUser(c); u != nil {
 		a.UserID, a.Email = u.ID, u.Email
 	}
-	if t, _ := c.Get(TokenKey).(*models.ApiToken); t != nil {
+	if t, _ := c.Get(TokenKey).(*models.APIToken); t != nil {
 		a.TokenID = t.ID
 	}
 	return a

@@ -21,13 +21,13 @@ import (
 // checksum lets them, and the API itself, reject a mistyped or made-up value
 // without a database lookup. As with secrets only the SHA-256 digest is
 // stored, with the last four characters as a hint.
-// ApiTokenPrefix starts every API token value.
-const ApiTokenPrefix = "lkp_"
+// APITokenPrefix starts every API token value.
+const APITokenPrefix = "lkp_"
 
 // API token kinds.
 const (
 	// TokenPersonal is created on the Account page: named, revocable, shown
-	// once, valid for up to MaxApiTokenDays.
+	// once, valid for up to MaxAPITokenDays.
 	TokenPersonal = "personal"
 	// TokenIssued is returned by POST /management/auth/token for a user's
 	// email and password, and lives for IssuedTokenLifetime. It is not
@@ -37,15 +37,15 @@ const (
 
 // Lifetimes of API tokens.
 const (
-	// DefaultApiTokenDays is the expiry offered by the create form.
-	DefaultApiTokenDays = 90
-	// MaxApiTokenDays bounds a personal token's lifetime. There is
+	// DefaultAPITokenDays is the expiry offered by the create form.
+	DefaultAPITokenDays = 90
+	// MaxAPITokenDays bounds a personal token's lifetime. There is
 	// deliberately no "never expires": Latchkey exists to make credentials
 	// expire and rotate, and a bearer token that can change every client
 	// secret is the last credential that should live forever. A year keeps
 	// rotation rare enough for automation while bounding the damage of a
 	// token forgotten in an old CI configuration.
-	MaxApiTokenDays = 365
+	MaxAPITokenDays = 365
 	// IssuedTokenLifetime is the lifetime of tokens from /management/auth/token.
 	IssuedTokenLifetime = time.Hour
 	// issuedTokenRetention is how long expired issued tokens are kept before
@@ -61,9 +61,9 @@ const (
 // apart, so a caller learns nothing about tokens it does not hold.
 var ErrInvalidToken = &Error{Code: CodeForbidden, Message: "the API token is invalid, expired or revoked"}
 
-// ApiToken is a bearer credential for the Management API, owned by a user.
+// APIToken is a bearer credential for the Management API, owned by a user.
 // It acts with its owner's current role, and never writes when ReadOnly.
-type ApiToken struct {
+type APIToken struct {
 	ID     string `gorm:"primaryKey;size:36"`
 	UserID string `gorm:"size:36;not null;index"`
 	User   *User  `gorm:"constraint:OnDelete:CASCADE"`
@@ -81,59 +81,63 @@ type ApiToken struct {
 	LastUsedAt *time.Time
 }
 
+// TableName keeps the table the migrations create (the type was called
+// ApiToken once).
+func (APIToken) TableName() string { return "api_tokens" }
+
 // Audit event types of personal API tokens; TargetName is the token's name.
 const (
-	EventApiTokenCreated = "USER_API_TOKEN_CREATED"
-	EventApiTokenRevoked = "USER_API_TOKEN_REVOKED"
+	EventAPITokenCreated = "USER_API_TOKEN_CREATED"
+	EventAPITokenRevoked = "USER_API_TOKEN_REVOKED"
 )
 
 // API token statuses.
 const (
-	ApiTokenActive  = "active"
-	ApiTokenExpired = "expired"
-	ApiTokenRevoked = "revoked"
+	APITokenActive  = "active"
+	APITokenExpired = "expired"
+	APITokenRevoked = "revoked"
 )
 
 // Status tells whether the token still authenticates at now.
-func (t *ApiToken) Status(now time.Time) string {
+func (t *APIToken) Status(now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
-		return ApiTokenRevoked
+		return APITokenRevoked
 	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
-		return ApiTokenExpired
+		return APITokenExpired
 	}
-	return ApiTokenActive
+	return APITokenActive
 }
 
 // CanWrite reports whether requests made with the token may change things:
 // its owner must be an enabled administrator and the token not read-only.
-func (t *ApiToken) CanWrite() bool { return !t.ReadOnly && t.User.IsAdmin() }
+func (t *APIToken) CanWrite() bool { return !t.ReadOnly && t.User.IsAdmin() }
 
-// NewApiToken is a token together with its value, returned once by
-// CreateApiToken and IssueApiToken.
-type NewApiToken struct {
-	ApiToken
+// NewAPIToken is a token together with its value, returned once by
+// CreateAPIToken and IssueAPIToken.
+type NewAPIToken struct {
+	APIToken
 	Value string
 }
 
-// ApiTokenInput is the Account page's "New API token" form.
-type ApiTokenInput struct {
+// APITokenInput is the Account page's "New API token" form.
+type APITokenInput struct {
 	Name string
 	// ExpiresInDays is the lifetime in days as typed; empty means
-	// DefaultApiTokenDays.
+	// DefaultAPITokenDays.
 	ExpiresInDays string
 	ReadOnly      bool
 }
 
-// newApiTokenValue returns a fresh token value (the client-secret format
+// newAPITokenValue returns a fresh token value (the client-secret format
 // with its own prefix).
-func newApiTokenValue() string { return newCheckedValue(ApiTokenPrefix) }
+func newAPITokenValue() string { return newCheckedValue(APITokenPrefix) }
 
-// LooksLikeApiToken reports whether s has the shape and a valid checksum of
+// LooksLikeAPIToken reports whether s has the shape and a valid checksum of
 // an API token value. It says nothing about whether the token exists.
-func LooksLikeApiToken(s string) bool { return looksLikeCheckedValue(s, ApiTokenPrefix) }
+func LooksLikeAPIToken(s string) bool { return looksLikeCheckedValue(s, APITokenPrefix) }
 
-func (in *ApiTokenInput) validate() (days int, errs FieldErrors) {
+func (in *APITokenInput) validate() (days int, errs FieldErrors) {
 	errs = FieldErrors{}
 	var msg string
 	if in.Name, msg = cleanName(in.Name); msg != "" {
@@ -141,26 +145,26 @@ func (in *ApiTokenInput) validate() (days int, errs FieldErrors) {
 	}
 	raw := strings.TrimSpace(in.ExpiresInDays)
 	if raw == "" {
-		return DefaultApiTokenDays, errs
+		return DefaultAPITokenDays, errs
 	}
 	n, err := strconv.Atoi(raw)
 	switch {
 	case err != nil:
 		errs["expires"] = "Enter a whole number of days, such as 90."
-	case n < 1 || n > MaxApiTokenDays:
+	case n < 1 || n > MaxAPITokenDays:
 		errs["expires"] = "Enter between 1 and 365 days."
 	}
 	return n, errs
 }
 
-// CreateApiToken creates a personal API token for an enabled user. A
+// CreateAPIToken creates a personal API token for an enabled user. A
 // viewer's token is always read-only.
-func (s *Store) CreateApiToken(ctx context.Context, actor Actor, userID string, in ApiTokenInput) (*NewApiToken, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, actor Actor, userID string, in APITokenInput) (*NewAPIToken, error) {
 	days, errs := in.validate()
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	var nt *NewApiToken
+	var nt *NewAPIToken
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		var u User
 		if err := tx.First(&u, "id = ?", userID).Error; err != nil {
@@ -171,15 +175,15 @@ func (s *Store) CreateApiToken(ctx context.Context, actor Actor, userID string, 
 		}
 		now := s.now()
 		exp := now.AddDate(0, 0, days)
-		nt = newApiToken(&u, TokenPersonal, in.Name, in.ReadOnly || !u.IsAdmin(), now, exp)
-		if err := tx.Omit("User").Create(&nt.ApiToken).Error; err != nil {
+		nt = newAPIToken(&u, TokenPersonal, in.Name, in.ReadOnly || !u.IsAdmin(), now, exp)
+		if err := tx.Omit("User").Create(&nt.APIToken).Error; err != nil {
 			return err
 		}
 		access := "read-write"
 		if nt.ReadOnly {
 			access = "read-only"
 		}
-		return s.audit(tx, actor, AuditEvent{Type: EventApiTokenCreated, TargetID: nt.ID, TargetName: nt.Name,
+		return s.audit(tx, actor, AuditEvent{Type: EventAPITokenCreated, TargetID: nt.ID, TargetName: nt.Name,
 			Detail: fmt.Sprintf("%s, expires %s", access, nt.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))})
 	})
 	if err != nil {
@@ -188,26 +192,26 @@ func (s *Store) CreateApiToken(ctx context.Context, actor Actor, userID string, 
 	return nt, nil
 }
 
-func newApiToken(u *User, kind, name string, readOnly bool, now, exp time.Time) *NewApiToken {
-	value := newApiTokenValue()
-	return &NewApiToken{Value: value, ApiToken: ApiToken{
+func newAPIToken(u *User, kind, name string, readOnly bool, now, exp time.Time) *NewAPIToken {
+	value := newAPITokenValue()
+	return &NewAPIToken{Value: value, APIToken: APIToken{
 		ID: newID(), UserID: u.ID, User: u, Kind: kind, Name: name, ReadOnly: readOnly,
 		Digest: SecretDigest(value), Hint: secretHint(value), CreatedAt: now, ExpiresAt: &exp,
 	}}
 }
 
-// IssueApiToken returns a short-lived token (IssuedTokenLifetime) for a user
+// IssueAPIToken returns a short-lived token (IssuedTokenLifetime) for a user
 // who has just authenticated with email and password. Expired issued tokens
 // are cleaned up on the way, so the table does not grow with every call.
 // The sign-in's event is recorded with the token.
-func (s *Store) IssueApiToken(ctx context.Context, actor Actor, u *User) (*NewApiToken, error) {
+func (s *Store) IssueAPIToken(ctx context.Context, actor Actor, u *User) (*NewAPIToken, error) {
 	now := s.now()
-	nt := newApiToken(u, TokenIssued, "Management API sign-in", false, now, now.Add(IssuedTokenLifetime))
+	nt := newAPIToken(u, TokenIssued, "Management API sign-in", false, now, now.Add(IssuedTokenLifetime))
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("kind = ? AND expires_at < ?", TokenIssued, now.Add(-issuedTokenRetention)).Delete(&ApiToken{}).Error; err != nil {
+		if err := tx.Where("kind = ? AND expires_at < ?", TokenIssued, now.Add(-issuedTokenRetention)).Delete(&APIToken{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Omit("User").Create(&nt.ApiToken).Error; err != nil {
+		if err := tx.Omit("User").Create(&nt.APIToken).Error; err != nil {
 			return err
 		}
 		return s.audit(tx, actor, AuditEvent{Type: EventLogin, ActorID: u.ID, ActorEmail: u.Email, Detail: "Management API token"})
@@ -218,19 +222,19 @@ func (s *Store) IssueApiToken(ctx context.Context, actor Actor, u *User) (*NewAp
 	return nt, nil
 }
 
-// ApiTokens lists a user's personal tokens, newest first, including expired
+// APITokens lists a user's personal tokens, newest first, including expired
 // and revoked ones (so the person sees what happened to them).
-func (s *Store) ApiTokens(ctx context.Context, userID string) ([]ApiToken, error) {
-	var out []ApiToken
+func (s *Store) APITokens(ctx context.Context, userID string) ([]APIToken, error) {
+	var out []APIToken
 	err := s.db.WithContext(ctx).Where("user_id = ? AND kind = ?", userID, TokenPersonal).
 		Order("created_at DESC, id").Find(&out).Error
 	return out, err
 }
 
-// ApiTokenByID returns one of a user's personal tokens, or ErrNotFound
+// APITokenByID returns one of a user's personal tokens, or ErrNotFound
 // (also for another user's token).
-func (s *Store) ApiTokenByID(ctx context.Context, userID, id string) (*ApiToken, error) {
-	var t ApiToken
+func (s *Store) APITokenByID(ctx context.Context, userID, id string) (*APIToken, error) {
+	var t APIToken
 	err := s.db.WithContext(ctx).First(&t, "id = ? AND user_id = ? AND kind = ?", id, userID, TokenPersonal).Error
 	if err != nil {
 		return nil, notFound(err)
@@ -238,15 +242,15 @@ func (s *Store) ApiTokenByID(ctx context.Context, userID, id string) (*ApiToken,
 	return &t, nil
 }
 
-// RevokeApiToken revokes one of a user's personal tokens; it stops working
+// RevokeAPIToken revokes one of a user's personal tokens; it stops working
 // at once. Revoking a revoked token changes nothing.
-func (s *Store) RevokeApiToken(ctx context.Context, actor Actor, userID, id string) (*ApiToken, error) {
-	var t ApiToken
+func (s *Store) RevokeAPIToken(ctx context.Context, actor Actor, userID, id string) (*APIToken, error) {
+	var t APIToken
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&t, "id = ? AND user_id = ? AND kind = ?", id, userID, TokenPersonal).Error; err != nil {
 			return notFound(err)
 		}
-		ev := AuditEvent{Type: EventApiTokenRevoked, TargetID: t.ID, TargetName: t.Name}
+		ev := AuditEvent{Type: EventAPITokenRevoked, TargetID: t.ID, TargetName: t.Name}
 		if t.RevokedAt != nil {
 			// Nothing changes, but the request is still on the record, as
 			// it always was.
@@ -265,17 +269,17 @@ func (s *Store) RevokeApiToken(ctx context.Context, actor Actor, userID, id stri
 	return &t, nil
 }
 
-// AuthenticateApiToken returns the token with this value, with its owner,
+// AuthenticateAPIToken returns the token with this value, with its owner,
 // or ErrInvalidToken when it is unknown, revoked or expired, or its owner is
 // disabled. An issued token also stops working when its owner's password
 // changes, as console sessions do. lastUsedAt is written at most once a
 // minute per token, so polling clients do not turn every read into a write.
-func (s *Store) AuthenticateApiToken(ctx context.Context, value string) (*ApiToken, error) {
-	if !LooksLikeApiToken(value) {
+func (s *Store) AuthenticateAPIToken(ctx context.Context, value string) (*APIToken, error) {
+	if !LooksLikeAPIToken(value) {
 		return nil, ErrInvalidToken
 	}
 	db := s.db.WithContext(ctx)
-	var t ApiToken
+	var t APIToken
 	if err := db.Preload("User").First(&t, "digest = ?", SecretDigest(value)).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, ErrInvalidToken
@@ -283,13 +287,13 @@ func (s *Store) AuthenticateApiToken(ctx context.Context, value string) (*ApiTok
 		return nil, err
 	}
 	now := s.now()
-	if t.Status(now) != ApiTokenActive || t.User == nil || t.User.Disabled ||
+	if t.Status(now) != APITokenActive || t.User == nil || t.User.Disabled ||
 		t.Kind == TokenIssued && t.CreatedAt.Before(t.User.PasswordChangedAt) {
 		return nil, ErrInvalidToken
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= apiTokenLastUsedInterval {
 		// The condition makes concurrent requests (or nodes) write once.
-		err := db.Model(&ApiToken{}).
+		err := db.Model(&APIToken{}).
 			Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", t.ID, now.Add(-apiTokenLastUsedInterval)).
 			UpdateColumn("last_used_at", now).Error
 		if err != nil {

@@ -31,14 +31,14 @@ func newTokenStore(t *testing.T) (*Store, *testdb.Clock, *User, *User) {
 	return s, clock, admin, viewer
 }
 
-func TestApiTokenValueFormat(t *testing.T) {
+func TestAPITokenValueFormat(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
-		v := newApiTokenValue()
-		if len(v) != 53 || !strings.HasPrefix(v, ApiTokenPrefix) || !LooksLikeApiToken(v) {
+		v := newAPITokenValue()
+		if len(v) != 53 || !strings.HasPrefix(v, APITokenPrefix) || !LooksLikeAPIToken(v) {
 			t.Fatalf("value %q", v)
 		}
-		if LooksLikeSecret(v) || LooksLikeApiToken(newSecretValue()) {
+		if LooksLikeSecret(v) || LooksLikeAPIToken(newSecretValue()) {
 			t.Fatal("token and client secret values are not told apart")
 		}
 		if seen[v] {
@@ -46,54 +46,54 @@ func TestApiTokenValueFormat(t *testing.T) {
 		}
 		seen[v] = true
 	}
-	v := newApiTokenValue()
+	v := newAPITokenValue()
 	for _, bad := range []string{"", "lkp_", v[:52], v + "x", "lks_" + v[4:], v[:20] + "!" + v[21:], v[:52] + string(rune(v[52]^1))} {
-		if LooksLikeApiToken(bad) {
-			t.Errorf("LooksLikeApiToken(%q) = true", bad)
+		if LooksLikeAPIToken(bad) {
+			t.Errorf("LooksLikeAPIToken(%q) = true", bad)
 		}
 	}
 }
 
-func TestCreateApiTokenRules(t *testing.T) {
+func TestCreateAPITokenRules(t *testing.T) {
 	s, clock, admin, viewer := newTokenStore(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		in    ApiTokenInput
+		in    APITokenInput
 		field string
 	}{
-		{ApiTokenInput{Name: " "}, "name"},
-		{ApiTokenInput{Name: strings.Repeat("x", 65)}, "name"},
-		{ApiTokenInput{Name: "ci", ExpiresInDays: "0"}, "expires"},
-		{ApiTokenInput{Name: "ci", ExpiresInDays: "366"}, "expires"},
-		{ApiTokenInput{Name: "ci", ExpiresInDays: "never"}, "expires"},
-		{ApiTokenInput{Name: "ci", ExpiresInDays: "99999999999999999999"}, "expires"},
+		{APITokenInput{Name: " "}, "name"},
+		{APITokenInput{Name: strings.Repeat("x", 65)}, "name"},
+		{APITokenInput{Name: "ci", ExpiresInDays: "0"}, "expires"},
+		{APITokenInput{Name: "ci", ExpiresInDays: "366"}, "expires"},
+		{APITokenInput{Name: "ci", ExpiresInDays: "never"}, "expires"},
+		{APITokenInput{Name: "ci", ExpiresInDays: "99999999999999999999"}, "expires"},
 	} {
-		_, err := s.CreateApiToken(ctx, Actor{}, admin.ID, tc.in)
+		_, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, tc.in)
 		fe, ok := AsFieldErrors(err)
 		if !ok || fe[tc.field] == "" {
 			t.Errorf("%+v: err = %v, want a message for %s", tc.in, err, tc.field)
 		}
 	}
-	if _, err := s.CreateApiToken(ctx, Actor{}, "no-such-user", ApiTokenInput{Name: "ci"}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CreateAPIToken(ctx, Actor{}, "no-such-user", APITokenInput{Name: "ci"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
 
 	// The default lifetime, the maximum, and the digest at rest.
-	nt, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "  ci  "})
+	nt, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "  ci  "})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.Now().AddDate(0, 0, DefaultApiTokenDays) {
-		t.Errorf("token = %+v", nt.ApiToken)
+	if nt.Name != "ci" || nt.ReadOnly || nt.Kind != TokenPersonal || *nt.ExpiresAt != clock.Now().AddDate(0, 0, DefaultAPITokenDays) {
+		t.Errorf("token = %+v", nt.APIToken)
 	}
-	year, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "yearly", ExpiresInDays: "365"})
+	year, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "yearly", ExpiresInDays: "365"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *year.ExpiresAt != clock.Now().AddDate(0, 0, 365) {
 		t.Errorf("365 days: %v", year.ExpiresAt)
 	}
-	stored, err := s.ApiTokenByID(ctx, admin.ID, nt.ID)
+	stored, err := s.APITokenByID(ctx, admin.ID, nt.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCreateApiTokenRules(t *testing.T) {
 		t.Errorf("stored = %+v", stored)
 	}
 	// A viewer's token is read-only whatever was asked.
-	vt, err := s.CreateApiToken(ctx, Actor{}, viewer.ID, ApiTokenInput{Name: "viewer", ReadOnly: false})
+	vt, err := s.CreateAPIToken(ctx, Actor{}, viewer.ID, APITokenInput{Name: "viewer", ReadOnly: false})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,28 +109,28 @@ func TestCreateApiTokenRules(t *testing.T) {
 		t.Error("viewer token is not read-only")
 	}
 	// Another user's token is not found.
-	if _, err := s.ApiTokenByID(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.APITokenByID(ctx, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("foreign token: %v", err)
 	}
-	if _, err := s.RevokeApiToken(ctx, Actor{}, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RevokeAPIToken(ctx, Actor{}, viewer.ID, nt.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("revoke foreign token: %v", err)
 	}
 }
 
-func TestAuthenticateApiToken(t *testing.T) {
+func TestAuthenticateAPIToken(t *testing.T) {
 	s, clock, admin, viewer := newTokenStore(t)
 	ctx := context.Background()
-	personal, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "ci", ExpiresInDays: "2"})
+	personal, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "ci", ExpiresInDays: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := s.IssueApiToken(ctx, Actor{}, admin)
+	issued, err := s.IssueAPIToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantOK := func(value, why string) *ApiToken {
+	wantOK := func(value, why string) *APIToken {
 		t.Helper()
-		tok, err := s.AuthenticateApiToken(ctx, value)
+		tok, err := s.AuthenticateAPIToken(ctx, value)
 		if err != nil {
 			t.Fatalf("%s: %v", why, err)
 		}
@@ -141,7 +141,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	}
 	wantRefused := func(value, why string) {
 		t.Helper()
-		if _, err := s.AuthenticateApiToken(ctx, value); !errors.Is(err, ErrInvalidToken) {
+		if _, err := s.AuthenticateAPIToken(ctx, value); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("%s: err = %v, want ErrInvalidToken", why, err)
 		}
 	}
@@ -150,7 +150,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	}
 	wantOK(issued.Value, "issued")
 	wantRefused("", "empty")
-	wantRefused(newApiTokenValue(), "unknown")
+	wantRefused(newAPITokenValue(), "unknown")
 	wantRefused(altered(personal.Value), "altered")
 
 	// Issued tokens last an hour, personal ones their days.
@@ -161,24 +161,24 @@ func TestAuthenticateApiToken(t *testing.T) {
 	wantRefused(personal.Value, "personal token at its expiry")
 
 	// Revoked.
-	rev, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "revoked"})
+	rev, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "revoked"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeApiToken(ctx, Actor{}, admin.ID, rev.ID); err != nil {
+	if _, err := s.RevokeAPIToken(ctx, Actor{}, admin.ID, rev.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(rev.Value, "revoked")
-	again, err := s.RevokeApiToken(ctx, Actor{}, admin.ID, rev.ID)
+	again, err := s.RevokeAPIToken(ctx, Actor{}, admin.ID, rev.ID)
 	if err != nil || again.RevokedAt == nil {
 		t.Errorf("revoking twice: %v %+v", err, again)
 	}
-	if st := again.Status(clock.Now()); st != ApiTokenRevoked {
+	if st := again.Status(clock.Now()); st != APITokenRevoked {
 		t.Errorf("status = %s", st)
 	}
 
 	// A disabled owner; an owner demoted to viewer cannot write.
-	vt, err := s.CreateApiToken(ctx, Actor{}, viewer.ID, ApiTokenInput{Name: "v"})
+	vt, err := s.CreateAPIToken(ctx, Actor{}, viewer.ID, APITokenInput{Name: "v"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +192,11 @@ func TestAuthenticateApiToken(t *testing.T) {
 
 	// A password change ends issued tokens only.
 	clock.Advance(time.Minute)
-	issued, err = s.IssueApiToken(ctx, Actor{}, admin)
+	issued, err = s.IssueAPIToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "kept"})
+	kept, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "kept"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestAuthenticateApiToken(t *testing.T) {
 	wantOK(kept.Value, "personal token after a password change")
 
 	// Issued tokens are not listed; personal ones are, newest first.
-	list, err := s.ApiTokens(ctx, admin.ID)
+	list, err := s.APITokens(ctx, admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,16 +230,16 @@ func altered(v string) string {
 	return v[:len(v)-1] + last
 }
 
-func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
+func TestAPITokenLastUsedAtMostOncePerMinute(t *testing.T) {
 	s, clock, admin, _ := newTokenStore(t)
 	ctx := context.Background()
-	nt, err := s.CreateApiToken(ctx, Actor{}, admin.ID, ApiTokenInput{Name: "poller"})
+	nt, err := s.CreateAPIToken(ctx, Actor{}, admin.ID, APITokenInput{Name: "poller"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lastUsed := func() *time.Time {
 		t.Helper()
-		tok, err := s.ApiTokenByID(ctx, admin.ID, nt.ID)
+		tok, err := s.APITokenByID(ctx, admin.ID, nt.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 		t.Fatal("a new token has been used")
 	}
 	first := clock.Now()
-	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+	if _, err := s.AuthenticateAPIToken(ctx, nt.Value); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastUsed(); got == nil || !got.Equal(first) {
@@ -257,7 +257,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 	}
 	// Within the minute: no write.
 	clock.Advance(59 * time.Second)
-	if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+	if _, err := s.AuthenticateAPIToken(ctx, nt.Value); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastUsed(); !got.Equal(first) {
@@ -270,7 +270,7 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.AuthenticateApiToken(ctx, nt.Value); err != nil {
+			if _, err := s.AuthenticateAPIToken(ctx, nt.Value); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -284,16 +284,16 @@ func TestApiTokenLastUsedAtMostOncePerMinute(t *testing.T) {
 func TestIssuedTokensAreCleanedUp(t *testing.T) {
 	s, clock, admin, _ := newTokenStore(t)
 	ctx := context.Background()
-	old, err := s.IssueApiToken(ctx, Actor{}, admin)
+	old, err := s.IssueAPIToken(ctx, Actor{}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(IssuedTokenLifetime + issuedTokenRetention + time.Minute)
-	if _, err := s.IssueApiToken(ctx, Actor{}, admin); err != nil {
+	if _, err := s.IssueAPIToken(ctx, Actor{}, admin); err != nil {
 		t.Fatal(err)
 	}
 	var n int64
-	if err := s.db.Model(&ApiToken{}).Where("id = ?", old.ID).Count(&n).Error; err != nil {
+	if err := s.db.Model(&APIToken{}).Where("id = ?", old.ID).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

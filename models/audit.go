@@ -67,7 +67,7 @@ var AuditEventTypes = []string{
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,
 	EventClientAuthFailed, EventLogin, EventLoginFailed, EventUserCreated, EventUserUpdated, EventUserDeleted, EventPasswordChanged,
-	EventApiTokenCreated, EventApiTokenRevoked, EventSessionsEnded,
+	EventAPITokenCreated, EventAPITokenRevoked, EventSessionsEnded,
 	EventCertificateCreated, EventCertificateUpdated, EventCertificateDeleted, EventCertificateRotated,
 	EventDomainCertificateSettingsUpdated, EventAppCertificateUpdated,
 }

@@ -25,7 +25,7 @@ type TokenForm struct {
 
 // NewTokenForm is the form as first shown: 90 days, read-write for admins.
 func NewTokenForm() TokenForm {
-	return TokenForm{Expires: strconv.Itoa(models.DefaultApiTokenDays)}
+	return TokenForm{Expires: strconv.Itoa(models.DefaultAPITokenDays)}
 }
 
 // Token dialog kinds.
@@ -37,7 +37,7 @@ const (
 // TokenDialog is the dialog open over the Account page.
 type TokenDialog struct {
 	Kind  string
-	Token *models.ApiToken
+	Token *models.APIToken
 	// Value is the new token's value, only in the reveal dialog, shown once.
 	Value string
 }
@@ -45,11 +45,11 @@ type TokenDialog struct {
 // OpenAPIURL is where the Management API's OpenAPI document is served.
 const OpenAPIURL = "/management/openapi.json"
 
-func tokenURL(t models.ApiToken, action string) string {
+func tokenURL(t models.APIToken, action string) string {
 	return "/account/tokens/" + t.ID + "/" + action
 }
 
-func tokenStatus(t models.ApiToken, v AccountPage) templ.Component {
+func tokenStatus(t models.APIToken, v AccountPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -67,12 +67,12 @@ func tokenStatus(t models.ApiToken, v AccountPage) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		switch t.Status(v.Now) {
-		case models.ApiTokenRevoked:
+		case models.APITokenRevoked:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<span class=\"badge badge-gray token-status\">Revoked</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case models.ApiTokenExpired:
+		case models.APITokenExpired:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<span class=\"badge badge-red token-status\">Expired</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -258,7 +258,7 @@ func apiTokens(v AccountPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if t.Status(v.Now) == models.ApiTokenActive {
+				if t.Status(v.Now) == models.APITokenActive {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<a class=\"btn btn-sm btn-danger\" href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -415,7 +415,7 @@ type AccountPage struct {
 	// Errors are the password form's messages.
 	Errors models.FieldErrors
 	// Tokens are the person's personal API tokens, newest first.
-	Tokens    []models.ApiToken
+	Tokens    []models.APIToken
 	Now       time.Time
 	TokenForm TokenForm
 	Dialog    *TokenDialog

@@ -337,9 +337,9 @@ func (e *env) apiToken(email, password string) string {
 }
 
 // personalToken creates a personal token directly in the store.
-func (e *env) personalToken(userID, name string, readOnly bool) *models.NewApiToken {
+func (e *env) personalToken(userID, name string, readOnly bool) *models.NewAPIToken {
 	e.t.Helper()
-	nt, err := e.store.CreateApiToken(e.ctx, models.Actor{}, userID, models.ApiTokenInput{Name: name, ReadOnly: readOnly})
+	nt, err := e.store.CreateAPIToken(e.ctx, models.Actor{}, userID, models.APITokenInput{Name: name, ReadOnly: readOnly})
 	if err != nil {
 		e.t.Fatalf("create API token: %v", err)
 	}

@@ -31,7 +31,7 @@ func TestAPILifecycle(t *testing.T) {
 
 	// Sign in with email and password for a bearer token.
 	tok := e.apiToken(admin.Email, adminPassword)
-	if !models.LooksLikeApiToken(tok) {
+	if !models.LooksLikeAPIToken(tok) {
 		t.Fatalf("access_token %q does not look like an API token", tok)
 	}
 	seen = append(seen, tok)
@@ -378,7 +378,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	viewer := e.createUser("viewer@example.com", "Vic Viewer", viewerPassword, models.RoleViewer)
 	domains := apiPrefix + "/domains"
 
-	personal, err := e.store.CreateApiToken(e.ctx, models.Actor{}, admin.ID, models.ApiTokenInput{Name: "one day", ExpiresInDays: "1"})
+	personal, err := e.store.CreateAPIToken(e.ctx, models.Actor{}, admin.ID, models.APITokenInput{Name: "one day", ExpiresInDays: "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestAPIExpiredRevokedAndDisabledTokens(t *testing.T) {
 	// Revoked: refused at once.
 	second := e.personalToken(admin.ID, "second", false)
 	e.api(second.Value).get(domains).want(http.StatusOK)
-	if _, err := e.store.RevokeApiToken(e.ctx, models.Actor{}, admin.ID, second.ID); err != nil {
+	if _, err := e.store.RevokeAPIToken(e.ctx, models.Actor{}, admin.ID, second.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantRefused(second.Value, "revoked token")
@@ -632,7 +632,7 @@ func TestAPIAuthToken(t *testing.T) {
 	}
 	before := time.Now()
 	anon.post(tokenURL, nil, basicAuth(" Admin@Example.com ", adminPassword)).want(http.StatusOK).decode(&out)
-	if out.TokenType != "bearer" || out.ExpiresIn != 3600 || !models.LooksLikeApiToken(out.AccessToken) {
+	if out.TokenType != "bearer" || out.ExpiresIn != 3600 || !models.LooksLikeAPIToken(out.AccessToken) {
 		t.Errorf("token response = %+v", out)
 	}
 	if exp := time.UnixMilli(out.ExpiresAt); exp.Before(before.Add(59*time.Minute)) || exp.After(time.Now().Add(61*time.Minute)) {
@@ -1091,14 +1091,14 @@ func TestAccountAPITokenRevealedOnce(t *testing.T) {
 	}
 	r.wantDialog()
 	value := r.attr("#token-value", "value")
-	if !models.LooksLikeApiToken(value) {
+	if !models.LooksLikeAPIToken(value) {
 		t.Fatalf("revealed value %q is not a token\n%s", value, r.Body)
 	}
 	if r.attr("#copy-token", "data-copy") != "token-value" || r.attr("#dialog", "data-enable-on-copy") != "token-ok" {
 		t.Error("reveal dialog lacks the copy behaviour")
 	}
 	// Stored as a digest with a hint, never the value.
-	toks, err := e.store.ApiTokens(e.ctx, admin.ID)
+	toks, err := e.store.APITokens(e.ctx, admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1132,7 +1132,7 @@ func TestAccountAPITokenRevealedOnce(t *testing.T) {
 	if got := c.get("/account").text(row + " .token-last-used"); got == "Never" {
 		t.Error("last used not shown after use")
 	}
-	evs := e.auditEvents("", models.EventApiTokenCreated)
+	evs := e.auditEvents("", models.EventAPITokenCreated)
 	if len(evs) != 1 || evs[0].TargetName != "ci-rotation" || evs[0].ActorID != admin.ID || strings.Contains(evs[0].Detail, value) {
 		t.Errorf("audit = %+v", evs)
 	}
@@ -1169,7 +1169,7 @@ func TestAccountAPITokenValidation(t *testing.T) {
 			t.Error("a dialog opened for an invalid form")
 		}
 	}
-	if toks, _ := e.store.ApiTokens(e.ctx, admin.ID); len(toks) != 0 {
+	if toks, _ := e.store.APITokens(e.ctx, admin.ID); len(toks) != 0 {
 		t.Errorf("%d tokens created from invalid forms", len(toks))
 	}
 	// The form offers 90 days.
@@ -1214,7 +1214,7 @@ func TestAccountAPITokenRevoke(t *testing.T) {
 		t.Error("a revoked token still offers Revoke")
 	}
 	api.get(apiPrefix+"/domains").wantError(http.StatusUnauthorized, "invalid, expired or revoked")
-	if evs := e.auditEvents("", models.EventApiTokenRevoked); len(evs) != 1 || evs[0].TargetID != nt.ID {
+	if evs := e.auditEvents("", models.EventAPITokenRevoked); len(evs) != 1 || evs[0].TargetID != nt.ID {
 		t.Errorf("audit = %+v", evs)
 	}
 
@@ -1249,7 +1249,7 @@ func TestAccountViewerCreatesReadOnlyToken(t *testing.T) {
 	if !strings.Contains(r.wantDialog(), "read-only") {
 		t.Error("reveal dialog does not say the token is read-only")
 	}
-	toks, _ := e.store.ApiTokens(e.ctx, viewer.ID)
+	toks, _ := e.store.APITokens(e.ctx, viewer.ID)
 	if len(toks) != 1 || !toks[0].ReadOnly {
 		t.Fatalf("tokens = %+v", toks)
 	}
@@ -1292,7 +1292,7 @@ func TestAccountAPITokenCSRFAndLogin(t *testing.T) {
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/login") {
 		t.Errorf("anonymous create: %d %s", r.Status, r.location())
 	}
-	if toks, _ := e.store.ApiTokens(e.ctx, admin.ID); len(toks) != 0 {
+	if toks, _ := e.store.APITokens(e.ctx, admin.ID); len(toks) != 0 {
 		t.Errorf("%d tokens created without a valid CSRF token", len(toks))
 	}
 }

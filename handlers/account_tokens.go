@@ -14,7 +14,7 @@ import (
 // messages.
 func (h *Handler) renderAccount(c echo.Context, status int, form views.TokenForm, pwErrs models.FieldErrors, dlg *views.TokenDialog) error {
 	u := CurrentUser(c)
-	tokens, err := h.Store.ApiTokens(c.Request().Context(), u.ID)
+	tokens, err := h.Store.APITokens(c.Request().Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (h *Handler) renderAccount(c echo.Context, status int, form views.TokenForm
 func (h *Handler) CreateAPIToken(c echo.Context) error {
 	u := CurrentUser(c)
 	form := views.TokenForm{Name: c.FormValue("name"), Expires: c.FormValue("expires"), ReadOnly: c.FormValue("readOnly") == "true"}
-	nt, err := h.Store.CreateApiToken(c.Request().Context(), actor(c), u.ID, models.ApiTokenInput{
+	nt, err := h.Store.CreateAPIToken(c.Request().Context(), actor(c), u.ID, models.APITokenInput{
 		Name: form.Name, ExpiresInDays: form.Expires, ReadOnly: form.ReadOnly,
 	})
 	if fe, ok := models.AsFieldErrors(err); ok {
@@ -51,13 +51,13 @@ func (h *Handler) CreateAPIToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return h.renderAccount(c, http.StatusOK, views.NewTokenForm(), nil, &views.TokenDialog{
-		Kind: views.TokenDialogReveal, Token: &nt.ApiToken, Value: nt.Value,
+		Kind: views.TokenDialogReveal, Token: &nt.APIToken, Value: nt.Value,
 	})
 }
 
 // ConfirmRevokeAPIToken asks before revoking one of the person's tokens.
 func (h *Handler) ConfirmRevokeAPIToken(c echo.Context) error {
-	t, err := h.Store.ApiTokenByID(c.Request().Context(), CurrentUser(c).ID, c.Param("token"))
+	t, err := h.Store.APITokenByID(c.Request().Context(), CurrentUser(c).ID, c.Param("token"))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (h *Handler) ConfirmRevokeAPIToken(c echo.Context) error {
 // RevokeAPIToken revokes one of the person's tokens; it stops working at
 // once. Another person's token is not found.
 func (h *Handler) RevokeAPIToken(c echo.Context) error {
-	t, err := h.Store.RevokeApiToken(c.Request().Context(), actor(c), CurrentUser(c).ID, c.Param("token"))
+	t, err := h.Store.RevokeAPIToken(c.Request().Context(), actor(c), CurrentUser(c).ID, c.Param("token"))
 	if err != nil {
 		return err
 	}
