@@ -233,7 +233,12 @@ func (s *Store) SetSecretExpiry(ctx context.Context, secretID string, expiresAt 
 // lock waits for that decision to commit and the DELETE then sees its rows
 // (without the lock they would be invisible to it, and the expiry's UPDATE
 // would fail on them). SQLite lets one writer in at a time.
-func resetNotices(tx *gorm.DB, secretID string) error {
+func resetNotices(tx *gorm.DB, secretID string) error { return ResetSecretNotices(tx, secretID) }
+
+// ResetSecretNotices is what renewing a secret does first, in the renewal's
+// transaction tx (see resetNotices); exported for models/ledger's tests of
+// a renewal racing a decision.
+func ResetSecretNotices(tx *gorm.DB, secretID string) error {
 	if tx.Dialector.Name() == "postgres" {
 		var id string
 		err := tx.Raw("SELECT id FROM client_secrets WHERE id = ? FOR UPDATE", secretID).Row().Scan(&id)

@@ -123,13 +123,7 @@ func (w *world) notifier(store *models.Store) *Notifier {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if wh, ok := n.channels[models.ChannelWebhook].(*webhookChannel); ok {
-		wh.backoff = func(int) time.Duration { return time.Millisecond }
-	}
-	if em, ok := n.channels[models.ChannelEmail].(*emailChannel); ok {
-		em.backoff = func(int) time.Duration { return time.Millisecond }
-		em.timeout = 5 * time.Second
-	}
+	quickRetries(n)
 	return n
 }
 
@@ -392,4 +386,16 @@ func readParts(contentType, encoding string, body io.Reader, into *received) err
 		into.HTML = string(b)
 	}
 	return nil
+}
+
+// quickRetries makes n's webhook and e-mail channels retry at once, so
+// tests of failed deliveries do not wait out the real backoff.
+func quickRetries(n *Notifier) {
+	if wh, ok := n.channels[models.ChannelWebhook].(*webhookChannel); ok {
+		wh.backoff = func(int) time.Duration { return time.Millisecond }
+	}
+	if em, ok := n.channels[models.ChannelEmail].(*emailChannel); ok {
+		em.backoff = func(int) time.Duration { return time.Millisecond }
+		em.timeout = 5 * time.Second
+	}
 }

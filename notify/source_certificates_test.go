@@ -164,10 +164,10 @@ func TestCertificateNotices(t *testing.T) {
 		if m.Header.Get("X-Latchkey-Event") != models.NoticeCertificateWillExpire {
 			t.Errorf("X-Latchkey-Event = %q", m.Header.Get("X-Latchkey-Event"))
 		}
-		if s := "The certificate Partner mTLS for the domain Payments will expire at " + date + " (in 4 days)"; !strings.Contains(m.Text, s) {
+		if s := "The certificate Partner mTLS for the domain Payments will expire at " + date + " (in 4 days 2 hours)"; !strings.Contains(m.Text, s) {
 			t.Errorf("text body lacks %q:\n%s", s, m.Text)
 		}
-		for _, s := range []string{"Partner mTLS", date, "in 4 days", `<a href="` + link + `"`} {
+		for _, s := range []string{"Partner mTLS", date, "in 4 days 2 hours", `<a href="` + link + `"`} {
 			if !strings.Contains(m.HTML, s) {
 				t.Errorf("html body lacks %q:\n%s", s, m.HTML)
 			}
@@ -187,7 +187,7 @@ func TestCertificateNotices(t *testing.T) {
 	}
 	for _, u := range []*models.User{w.alice, w.bob} {
 		ns := w.certNotices(u)
-		if len(ns) != 1 || ns[0].Title != "The certificate Partner mTLS for the domain Payments will expire in 4 days" ||
+		if len(ns) != 1 || ns[0].Title != "The certificate Partner mTLS for the domain Payments will expire in 4 days 2 hours" ||
 			ns[0].DomainID != w.domain.ID || ns[0].SubjectID != cert.ID {
 			t.Errorf("%s's console notices = %+v", u.Name, ns)
 		}

@@ -121,13 +121,7 @@ func (w *world) withGadgets(g *gadgets, settings config.NotifierSource) *Notifie
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if wh, ok := n.channels[models.ChannelWebhook].(*webhookChannel); ok {
-		wh.backoff = func(int) time.Duration { return time.Millisecond }
-	}
-	if em, ok := n.channels[models.ChannelEmail].(*emailChannel); ok {
-		em.backoff = func(int) time.Duration { return time.Millisecond }
-		em.timeout = 5 * time.Second
-	}
+	quickRetries(n)
 	return n
 }
 

@@ -2,12 +2,8 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"testing"
 	"time"
-
-	"gorm.io/gorm"
 
 	"latchkey/internal/testdb"
 	"latchkey/models"
@@ -71,19 +67,4 @@ func (l *Ledger) decideNotices(ctx context.Context, entries []LedgerEntry, claim
 		return err
 	}
 	return d.Commit()
-}
-
-// forgetNotices does in tx what renewing a secret does first (models'
-// resetNotices): on PostgreSQL it locks the secret's row, then it deletes
-// the ledger rows of its expiry.
-func forgetNotices(tx *gorm.DB, secretID string) error {
-	if tx.Dialector.Name() == "postgres" {
-		var id string
-		err := tx.Raw("SELECT id FROM client_secrets WHERE id = ? FOR UPDATE", secretID).Row().Scan(&id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-	}
-	return tx.Exec(`DELETE FROM notification_ledgers WHERE (expires_at, secret_id) IN
-		(SELECT expires_at, id FROM client_secrets WHERE id = ? AND expires_at IS NOT NULL) AND secret_id IS NOT NULL`, secretID).Error
 }

@@ -242,7 +242,7 @@ func TestDecideNoticesRacingRenewal(t *testing.T) {
 	ctx := context.Background()
 	_, first, exp := newExpiringApp(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	renewal := s.DB().Begin()
-	if err := forgetNotices(renewal, first.ID); err != nil {
+	if err := models.ResetSecretNotices(renewal, first.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := renewal.Model(&models.ClientSecret{}).Where("id = ?", first.ID).Update("expires_at", exp.Add(90*24*time.Hour)).Error; err != nil {
