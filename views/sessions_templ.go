@@ -30,7 +30,7 @@ func accountSessions(v AccountPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"card mb-6\" id=\"sessions\" aria-labelledby=\"sessions-title\"><h2 id=\"sessions-title\" class=\"text-lg font-semibold mb-1\">Sessions</h2><p class=\"text-sm text-slate-600 mb-4\">Where you are signed in to the console. Signing a session out ends it at once; your API tokens are not affected.</p><table class=\"table mb-4\" id=\"session-table\"><thead><tr><th>Browser</th><th>Address</th><th>Started</th><th>Last seen</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"card mb-6\" id=\"sessions\" aria-labelledby=\"sessions-title\"><h2 id=\"sessions-title\" class=\"text-lg font-semibold mb-1\">Sessions</h2><p class=\"text-sm text-slate-600 mb-4\">Where you are signed in to the console. Signing a session out ends it at once; your API tokens are not affected.</p><div class=\"table-wrap mb-4\"><table class=\"table\" id=\"session-table\"><thead><tr><th>Browser</th><th>Address</th><th>Started</th><th>Last seen</th><th><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -162,7 +162,7 @@ func accountSessions(v AccountPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</tbody></table>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</tbody></table></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
