@@ -59,20 +59,7 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password str
 	if msg := ValidatePassword(password, u.Email); msg != "" {
 		return FieldErrors{"password": msg}
 	}
-	hash, err := HashPassword(ctx, password)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(tx *gorm.DB) error {
-		err := tx.Model(&u).Updates(map[string]any{"password_hash": hash, "password_changed_at": s.now()}).Error
-		if err != nil {
-			return err
-		}
-		if _, err := s.endSessions(tx, actor, u.ID, u.Email, "", sessionEndPasswordChange); err != nil {
-			return err
-		}
-		return s.audit(tx, actor, AuditEvent{Type: EventPasswordChanged, TargetID: u.ID, TargetName: u.Email, Detail: "reset by an administrator"})
-	})
+	return s.setPassword(ctx, actor, &u, password, "reset by an administrator")
 }
 
 // ErrNoSuchMember is returned when the user to add as an owner does not

@@ -48,3 +48,18 @@ func (s *Store) migrations() (*migrations.Runner, error) {
 	}
 	return migrations.New(sqlDB, s.dialect, s.lockFile, s.log, s.kek)
 }
+
+// SchemaVersions returns the newest applied migration, the newest this
+// binary knows, and how many are pending (for `serve --no-migrate` and
+// /readyz).
+func SchemaVersions(status []Migration) (current, want int64, pending int) {
+	for _, m := range status {
+		want = max(want, m.Version)
+		if m.AppliedAt.IsZero() {
+			pending++
+		} else {
+			current = max(current, m.Version)
+		}
+	}
+	return current, want, pending
+}

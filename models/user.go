@@ -251,21 +251,27 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, id, current, ne
 	if len(errs) > 0 {
 		return errs
 	}
-	hash, err := HashPassword(ctx, next)
+	return s.setPassword(ctx, actor, &u, next, "")
+}
+
+// setPassword hashes password (at the password gate) and stores it for u,
+// ending every session of u in the same transaction (the one that asked
+// too: the console starts it a new one), with its audit event; detail
+// tells an administrator's reset from a change.
+func (s *Store) setPassword(ctx context.Context, actor Actor, u *User, password, detail string) error {
+	hash, err := HashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *gorm.DB) error {
-		err := tx.Model(&u).Updates(map[string]any{"password_hash": hash, "password_changed_at": s.now()}).Error
+		err := tx.Model(u).Updates(map[string]any{"password_hash": hash, "password_changed_at": s.now()}).Error
 		if err != nil {
 			return err
 		}
-		// Every session ends, the one that asked too: the console starts
-		// it a new one.
 		if _, err := s.endSessions(tx, actor, u.ID, u.Email, "", sessionEndPasswordChange); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, AuditEvent{Type: EventPasswordChanged, TargetID: u.ID, TargetName: u.Email})
+		return s.audit(tx, actor, AuditEvent{Type: EventPasswordChanged, TargetID: u.ID, TargetName: u.Email, Detail: detail})
 	})
 }
 

@@ -27,7 +27,7 @@ func readyz(store *models.Store) echo.HandlerFunc {
 		if err != nil {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "schema version unknown"})
 		}
-		current, want, pending := schemaVersions(status)
+		current, want, pending := models.SchemaVersions(status)
 		if pending > 0 {
 			return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "not ready",
 				"reason":        fmt.Sprintf("schema at version %d, this binary needs %d: run latchkey migrate up", current, want),
@@ -35,18 +35,4 @@ func readyz(store *models.Store) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "schemaVersion": current})
 	}
-}
-
-// schemaVersions returns the newest applied migration, the newest this
-// binary knows, and how many are pending.
-func schemaVersions(status []models.Migration) (current, want int64, pending int) {
-	for _, m := range status {
-		want = max(want, m.Version)
-		if m.AppliedAt.IsZero() {
-			pending++
-		} else {
-			current = max(current, m.Version)
-		}
-	}
-	return current, want, pending
 }

@@ -78,16 +78,7 @@ func schemaCurrent(ctx context.Context, store *models.Store) error {
 	if err != nil {
 		return err
 	}
-	var current, want int64
-	pending := 0
-	for _, m := range status {
-		want = max(want, m.Version)
-		if m.AppliedAt.IsZero() {
-			pending++
-		} else {
-			current = max(current, m.Version)
-		}
-	}
+	current, want, pending := models.SchemaVersions(status)
 	if pending > 0 {
 		return fmt.Errorf("serve --no-migrate: the database schema is at version %d, this binary needs version %d (%d pending migrations): run `latchkey migrate up` first", current, want, pending)
 	}
