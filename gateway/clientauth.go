@@ -155,3 +155,19 @@ func throttled(c echo.Context, seconds float64) *oauthError {
 	return &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
 		Description: fmt.Sprintf("Too many failed client authentications. Retry after %d seconds.", secs)}
 }
+
+// clientWithToken authenticates the client as authenticatedClient does and
+// reads the request's one `token` parameter, for the endpoints that take a
+// token from a client (introspection, revocation). A nil client means the
+// answer has been written; err is what the handler returns.
+func (g *Gateway) clientWithToken(c echo.Context, hrid string, form map[string][]string) (client *models.AuthenticatedClient, token string, basic bool, err error) {
+	client, basic, err = g.authenticatedClient(c, hrid, form)
+	if client == nil {
+		return nil, "", basic, err
+	}
+	token, oe := required(form, "token")
+	if oe != nil {
+		return nil, "", basic, writeOAuthError(c, oe, basic)
+	}
+	return client, token, basic, nil
+}

@@ -39,13 +39,9 @@ func (g *Gateway) Introspect(c echo.Context) error {
 	if d, err := g.Store.DomainByHRID(c.Request().Context(), hrid); err == nil && !d.Enabled {
 		return g.introspectDisabled(c, hrid, form)
 	}
-	client, basic, err := g.authenticatedClient(c, hrid, form)
+	client, token, _, err := g.clientWithToken(c, hrid, form)
 	if client == nil {
 		return err
-	}
-	token, oe := required(form, "token")
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	res, err := g.inspect(c, client.DomainID, hrid, token)

@@ -22,13 +22,9 @@ func (g *Gateway) Revoke(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	client, basic, err := g.authenticatedClient(c, hrid, form)
+	client, token, basic, err := g.clientWithToken(c, hrid, form)
 	if client == nil {
 		return err
-	}
-	token, oe := required(form, "token")
-	if oe != nil {
-		return writeOAuthError(c, oe, basic)
 	}
 	if _, oe := single(form, "token_type_hint"); oe != nil {
 		return writeOAuthError(c, oe, basic)
