@@ -39,6 +39,9 @@ type oauthJSON struct {
 	// that created the application.
 	ClientSecret string   `json:"clientSecret,omitempty"`
 	Scopes       []string `json:"scopes"`
+	// Resources are the RFC 8707 resource indicators the client may ask
+	// as its tokens' audience.
+	Resources []string `json:"resources"`
 }
 
 func toApplicationJSON(a *models.Application) applicationJSON {
@@ -46,12 +49,16 @@ func toApplicationJSON(a *models.Application) applicationJSON {
 	if scopes == nil {
 		scopes = []string{}
 	}
+	resources := a.ResourceList()
+	if resources == nil {
+		resources = []string{}
+	}
 	return applicationJSON{
 		ID: a.ID, Domain: a.DomainID, Name: a.Name, Description: a.Description,
 		Type: strings.ToUpper(a.Type), Enabled: !a.Disabled,
 		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
 		Settings: appSettingsJSON{
-			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes},
+			OAuth:                    oauthJSON{ClientID: a.ClientID, Scopes: scopes, Resources: resources},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
 		Certificate: a.CertificateID,
@@ -59,7 +66,8 @@ func toApplicationJSON(a *models.Application) applicationJSON {
 }
 
 type oauthInputJSON struct {
-	Scopes *[]string `json:"scopes"`
+	Scopes    *[]string `json:"scopes"`
+	Resources *[]string `json:"resources"`
 }
 
 // appCreateJSON is the body of POST .../applications. The expiry override
@@ -94,7 +102,7 @@ func appFieldErrors(fe models.FieldErrors) *APIError {
 	if _, ok := fe["type"]; ok {
 		fe["type"] = "type must be SERVICE or WEB."
 	}
-	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes"})
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "resources": "settings.oauth.resources"})
 }
 
 // joinScopes turns the API's scope array into the space-separated list the
@@ -182,6 +190,9 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 			return err
 		}
 	}
+	if body.Settings != nil && body.Settings.OAuth != nil && body.Settings.OAuth.Resources != nil {
+		in.Resources = *body.Settings.OAuth.Resources
+	}
 	a, first, err := h.Store.CreateApplication(c.Request().Context(), actor(c), d.ID, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return appFieldErrors(fe)
@@ -218,8 +229,9 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 		return err
 	}
 	var (
-		policy *models.ExpiryInput
-		scopes *[]string
+		policy    *models.ExpiryInput
+		scopes    *[]string
+		resources *[]string
 	)
 	if s := body.Settings; s != nil {
 		if s.SecretExpirationSettings != nil {
@@ -230,14 +242,14 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			policy = &in
 		}
 		if s.OAuth != nil {
-			scopes = s.OAuth.Scopes
+			scopes, resources = s.OAuth.Scopes, s.OAuth.Resources
 		}
 	}
 	ctx := c.Request().Context()
 	if err := h.checkAppCertificate(c, d.ID, body.Certificate); err != nil {
 		return err
 	}
-	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil {
+	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil || resources != nil {
 		var joined string
 		if scopes != nil {
 			if joined, err = joinScopes(*scopes); err != nil {
@@ -256,6 +268,9 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			}
 			if scopes != nil {
 				in.Scopes = joined
+			}
+			if resources != nil {
+				in.Resources = *resources
 			}
 			return nil
 		}

@@ -41,6 +41,9 @@ type Application struct {
 	// Scopes lists the scopes the client may request, space-separated as in
 	// OAuth; empty means none.
 	Scopes string `gorm:"size:2000;not null;default:''"`
+	// Resources lists the RFC 8707 resource indicators the client may ask
+	// as its tokens' audience, space-separated; empty means none.
+	Resources string `gorm:"not null;default:''"`
 	// SecretExpiryOverride false means "Use Domain Rules"; true applies the
 	// unit and duration below (NONE: secrets never expire).
 	SecretExpiryOverride bool   `gorm:"not null"`
@@ -102,8 +105,12 @@ func appEvent(typ string, a *Application) AuditEvent {
 type ApplicationInput struct {
 	Name, Description, Type, OwnerID string
 	// Scopes are separated by spaces, commas or new lines.
-	Scopes   string
-	Disabled bool
+	Scopes string
+	// Resources are RFC 8707 resource indicators (absolute URIs).
+	Resources []string
+	Disabled  bool
+	// resources is Resources normalised by validate.
+	resources string
 }
 
 // MaxScopes bounds an application's allowed scopes.
@@ -148,6 +155,9 @@ func (in *ApplicationInput) validate() FieldErrors {
 	}
 	if in.Scopes, msg = NormalizeScopes(in.Scopes); msg != "" {
 		errs["scopes"] = msg
+	}
+	if in.resources, msg = NormalizeResources(in.Resources); msg != "" {
+		errs["resources"] = msg
 	}
 	if in.Type != AppTypeService && in.Type != AppTypeWeb {
 		errs["type"] = "Choose service or web."
@@ -209,6 +219,10 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 // UpdateApplication validates and applies changes to an application.
 func (s *Store) UpdateApplication(ctx context.Context, actor Actor, domainID, id string, in ApplicationInput) (*Application, error) {
 	return s.PatchApplication(ctx, actor, domainID, id, func(cur *ApplicationInput) error {
+		// The console's form has no resource list: nil keeps the stored one.
+		if in.Resources == nil {
+			in.Resources = cur.Resources
+		}
 		*cur = in
 		return nil
 	})
@@ -231,7 +245,7 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		if locked.DomainID != domainID {
 			return ErrNotFound
 		}
-		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Disabled: locked.Disabled}
+		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Resources: locked.ResourceList(), Disabled: locked.Disabled}
 		if locked.OwnerID != nil {
 			in.OwnerID = *locked.OwnerID
 		}
@@ -245,7 +259,7 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		return s.applyApplication(tx, a, in, func(tx *gorm.DB) error {
 			a.UpdatedAt = tx.NowFunc()
 			err := tx.Model(a).Omit("Owner", "Domain").
-				Select("name", "description", "type", "scopes", "disabled", "owner_id", "updated_at").Updates(a).Error
+				Select("name", "description", "type", "scopes", "resources", "disabled", "owner_id", "updated_at").Updates(a).Error
 			if err != nil {
 				return err
 			}
@@ -301,7 +315,7 @@ func (s *Store) applyApplication(tx *gorm.DB, a *Application, in ApplicationInpu
 	if len(errs) > 0 {
 		return errs
 	}
-	a.Name, a.Description, a.Type, a.Scopes, a.Disabled = in.Name, in.Description, in.Type, in.Scopes, in.Disabled
+	a.Name, a.Description, a.Type, a.Scopes, a.Resources, a.Disabled = in.Name, in.Description, in.Type, in.Scopes, in.resources, in.Disabled
 	err := write(tx)
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return FieldErrors{"name": "Another application in this domain already has this name."}
