@@ -187,3 +187,32 @@ func TestNormalizeResources(t *testing.T) {
 		t.Error("21 resources accepted")
 	}
 }
+
+func TestAPIApplicationResources(t *testing.T) {
+	e := newEnv(t)
+	admin := e.createUser("admin@example.com", "Ada Admin", adminPassword, models.RoleAdmin)
+	api := e.api(e.apiToken(admin.Email, adminPassword))
+	var d apiDomain
+	api.post(apiPrefix+"/domains", map[string]any{"name": "Acme"}).want(http.StatusCreated).decode(&d)
+	var a struct {
+		ID       string
+		Settings struct{ OAuth struct{ Resources []string } }
+	}
+	api.post(domainPath(d.ID)+"/applications", map[string]any{"name": "Billing",
+		"settings": map[string]any{"oauth": map[string]any{"resources": []string{"urn:b", "https://a.example/api"}}}}).
+		want(http.StatusCreated).decode(&a)
+	if !slices.Equal(a.Settings.OAuth.Resources, []string{"https://a.example/api", "urn:b"}) {
+		t.Fatalf("created resources = %v", a.Settings.OAuth.Resources)
+	}
+	appURL := appPathAPI(d.ID, a.ID)
+	api.patch(appURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"resources": []string{"https://a.example/#x"}}}}).
+		wantError(http.StatusBadRequest, "absolute URI without a fragment")
+	api.patch(appURL, map[string]any{"name": "Billing 2"}).want(http.StatusOK).decode(&a)
+	if len(a.Settings.OAuth.Resources) != 2 {
+		t.Errorf("a rename changed the resources: %v", a.Settings.OAuth.Resources)
+	}
+	api.patch(appURL, map[string]any{"settings": map[string]any{"oauth": map[string]any{"resources": []string{}}}}).want(http.StatusOK).decode(&a)
+	if a.Settings.OAuth.Resources == nil || len(a.Settings.OAuth.Resources) != 0 {
+		t.Errorf("resources after clearing = %#v, want []", a.Settings.OAuth.Resources)
+	}
+}
