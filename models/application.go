@@ -202,7 +202,7 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 		if err != nil {
 			return err
 		}
-		if first, err = s.createSecret(tx, locked, DefaultSecretName); err != nil {
+		if first, err = s.createSecret(tx, locked, DefaultSecretName, ExpiryChoice{}); err != nil {
 			return err
 		}
 		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {

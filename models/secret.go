@@ -129,14 +129,15 @@ func secretEvent(typ string, app *Application, cs *ClientSecret) AuditEvent {
 	return AuditEvent{Type: typ, DomainID: app.DomainID, ApplicationID: app.ID, TargetID: cs.ID, TargetName: cs.Description}
 }
 
-// secretExpiry computes expiresAt for a secret of app (loaded with its
-// Domain) created or renewed at now; see ComputeExpiry.
-func secretExpiry(app *Application, now time.Time) *time.Time {
+// chosenExpiry computes expiresAt for a secret of app (loaded with its
+// Domain) created or renewed at now, as chosen within the bound (see
+// ChooseExpiry; the zero choice is ComputeExpiry's).
+func chosenExpiry(app *Application, now time.Time, c ExpiryChoice) (*time.Time, error) {
 	var domain ExpiryPolicy
 	if app.Domain != nil {
 		domain = app.Domain.SecretPolicy()
 	}
-	return ComputeExpiry(now, domain, app.SecretPolicy())
+	return ChooseExpiry(now, domain, app.SecretPolicy(), c)
 }
 
 // Secrets lists an application's secrets, oldest first.
@@ -181,6 +182,12 @@ func (s *Store) lockApplication(tx *gorm.DB, appID string) (*Application, error)
 // rules and the per-application limit, and records its event, inside one
 // transaction. A refused create is recorded as a FAILURE.
 func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, description string) (*NewSecret, error) {
+	return s.CreateSecretExpiring(ctx, actor, appID, description, ExpiryChoice{})
+}
+
+// CreateSecretExpiring is CreateSecret with an expiry chosen for this
+// secret, within the policy's bound (see ChooseExpiry).
+func (s *Store) CreateSecretExpiring(ctx context.Context, actor Actor, appID, description string, choice ExpiryChoice) (*NewSecret, error) {
 	var ns *NewSecret
 	var app *Application
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -188,7 +195,7 @@ func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, descriptio
 		if app, err = s.lockApplication(tx, appID); err != nil {
 			return err
 		}
-		if ns, err = s.createSecret(tx, app, description); err != nil {
+		if ns, err = s.createSecret(tx, app, description, choice); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, secretEvent(EventSecretCreated, app, &ns.ClientSecret))
@@ -203,7 +210,7 @@ func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, descriptio
 }
 
 // createSecret adds a secret to app, locked by the caller's transaction.
-func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) (*NewSecret, error) {
+func (s *Store) createSecret(tx *gorm.DB, app *Application, description string, choice ExpiryChoice) (*NewSecret, error) {
 	description, err := cleanSecretDescription(description)
 	if err != nil {
 		return nil, err
@@ -223,11 +230,15 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description string) 
 		return nil, duplicateDescription(description)
 	}
 	now := s.now()
+	expires, err := chosenExpiry(app, now, choice)
+	if err != nil {
+		return nil, err
+	}
 	value := newSecretValue()
 	ns := &NewSecret{Value: value, ClientSecret: ClientSecret{
 		ID: newID(), ApplicationID: app.ID, Description: description,
 		Digest: SecretDigest(value), Hint: secretHint(value),
-		CreatedAt: now, ExpiresAt: secretExpiry(app, now),
+		CreatedAt: now, ExpiresAt: expires,
 	}}
 	if err := tx.Omit("Application").Create(&ns.ClientSecret).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -277,6 +288,12 @@ func (s *Store) RenewSecret(ctx context.Context, actor Actor, appID, id string) 
 // renew started after another finished sees the new version and succeeds.
 // An empty seen renews whatever the current value is.
 func (s *Store) RenewSecretFrom(ctx context.Context, actor Actor, appID, id, seen string) (*NewSecret, error) {
+	return s.RenewSecretExpiring(ctx, actor, appID, id, seen, ExpiryChoice{})
+}
+
+// RenewSecretExpiring is RenewSecretFrom with an expiry chosen for the
+// renewed secret, within the policy's bound (see ChooseExpiry).
+func (s *Store) RenewSecretExpiring(ctx context.Context, actor Actor, appID, id, seen string, choice ExpiryChoice) (*NewSecret, error) {
 	var ns *NewSecret
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		app, err := s.lockApplication(tx, appID)
@@ -294,9 +311,13 @@ func (s *Store) RenewSecretFrom(ctx context.Context, actor Actor, appID, id, see
 			return err
 		}
 		now := s.now()
+		expires, err := chosenExpiry(app, now, choice)
+		if err != nil {
+			return err
+		}
 		value := newSecretValue()
 		cs.Digest, cs.Hint = SecretDigest(value), secretHint(value)
-		cs.RenewedAt, cs.ExpiresAt, cs.LastUsedAt = &now, secretExpiry(app, now), nil
+		cs.RenewedAt, cs.ExpiresAt, cs.LastUsedAt = &now, expires, nil
 		if err := tx.Model(&cs).Select("digest", "hint", "renewed_at", "expires_at", "last_used_at").Updates(&cs).Error; err != nil {
 			return err
 		}
