@@ -55,7 +55,6 @@ func TestChooseExpiry(t *testing.T) {
 	}
 }
 
-
 func TestPresetsWithin(t *testing.T) {
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	if got := PresetsWithin(now, nil); !slices.Equal(got, ExpiryPresetDays) {
