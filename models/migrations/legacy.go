@@ -59,6 +59,7 @@ func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 		m(31, "certificates_from_signing_keys", func(ctx context.Context, tx *sql.Tx, d Dialect) error {
 			return certificatesFromSigningKeys(ctx, tx, d, kek)
 		}),
+		m(80, "application_resources", applicationResources),
 	}
 }
 
