@@ -75,6 +75,10 @@ func (g *Gateway) Token(c echo.Context) error {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope",
 			Description: "The requested scope is not allowed for this client."}, basic)
 	}
+	aud, oe := audience(client, form["resource"])
+	if oe != nil {
+		return writeOAuthError(c, oe, basic)
+	}
 	key, err := g.keys.signer(c.Request().Context(), client)
 	if err != nil {
 		return err
@@ -82,7 +86,7 @@ func (g *Gateway) Token(c echo.Context) error {
 	now := g.Store.Now().Truncate(time.Second)
 	claims := signedClaims{
 		RegisteredClaims: gojwt.RegisteredClaims{
-			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: gojwt.ClaimStrings{client.ClientID},
+			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: aud,
 			IssuedAt: gojwt.NewNumericDate(now), NotBefore: gojwt.NewNumericDate(now),
 			ExpiresAt: gojwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
 			ID:        uuid.NewString(),
@@ -91,6 +95,9 @@ func (g *Gateway) Token(c echo.Context) error {
 	}
 	tok := gojwt.NewWithClaims(key.method, claims)
 	tok.Header["kid"] = key.id // alg is the method's
+	// RFC 9068 §2.1: the profile's media type, so a resource server can
+	// tell an access token from an ID token signed by the same key.
+	tok.Header["typ"] = "at+jwt"
 	token, err := tok.SignedString(key.private)
 	if err != nil {
 		return err
@@ -98,6 +105,27 @@ func (g *Gateway) Token(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, oauthTokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
+}
+
+// audience is the token's aud: the RFC 8707 resources requested, each of
+// which the application must allow (else invalid_target, §2), or the
+// client id when none is requested, as before resource indicators.
+func audience(client *models.AuthenticatedClient, requested []string) (gojwt.ClaimStrings, *oauthError) {
+	if len(requested) == 0 {
+		return gojwt.ClaimStrings{client.ClientID}, nil
+	}
+	allowed := strings.Fields(client.Resources)
+	var aud gojwt.ClaimStrings
+	for _, r := range requested {
+		if !models.ValidResource(r) || !slices.Contains(allowed, r) {
+			return nil, &oauthError{Status: http.StatusBadRequest, Code: "invalid_target",
+				Description: "The requested resource is not allowed for this client."}
+		}
+		if !slices.Contains(aud, r) {
+			aud = append(aud, r)
+		}
+	}
+	return aud, nil
 }
 
 // grantScope checks the requested scopes against the allowed ones. No

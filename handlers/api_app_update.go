@@ -11,7 +11,7 @@ import (
 // appPutJSON is the body of PUT .../applications/{application}: the whole
 // application but its type (PUT .../type) and credentials. What is absent
 // takes its default, as for a new application: no description, enabled,
-// no scopes or redirect URIs, the type's grant types, and the domain's
+// no scopes, redirect URIs or resources, the type's grant types, and the domain's
 // expiry rules.
 type appPutJSON struct {
 	Name        string `json:"name"`
@@ -35,7 +35,7 @@ func (h *Handler) APIPutApplication(c echo.Context) error {
 		return err
 	}
 	in := models.ApplicationInput{Name: body.Name, Description: body.Description, Type: a.Type,
-		GrantTypes: models.DefaultGrantTypes(a.Type), RedirectURIs: []string{}}
+		GrantTypes: models.DefaultGrantTypes(a.Type), RedirectURIs: []string{}, Resources: []string{}}
 	if a.OwnerID != nil {
 		in.OwnerID = *a.OwnerID
 	}
@@ -55,6 +55,9 @@ func (h *Handler) APIPutApplication(c echo.Context) error {
 			}
 			if o.RedirectURIs != nil {
 				in.RedirectURIs = nonNil(*o.RedirectURIs)
+			}
+			if o.Resources != nil {
+				in.Resources = nonNil(*o.Resources)
 			}
 		}
 		if s.SecretExpirationSettings != nil {

@@ -44,6 +44,9 @@ type oauthJSON struct {
 	Scopes       []string `json:"scopes"`
 	GrantTypes   []string `json:"grantTypes"`
 	RedirectURIs []string `json:"redirectUris"`
+	// Resources are the RFC 8707 resource indicators the client may ask
+	// as its tokens' audience.
+	Resources []string `json:"resources"`
 }
 
 // nonNil turns a nil list into an empty one, shown as [] rather than null.
@@ -76,7 +79,8 @@ func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.Clie
 		CreatedAt: epochMillis(a.CreatedAt), UpdatedAt: epochMillis(a.UpdatedAt),
 		Settings: appSettingsJSON{
 			OAuth: oauthJSON{ClientID: a.ClientID, Scopes: scopes,
-				GrantTypes: nonNil(a.GrantTypeList()), RedirectURIs: nonNil(a.RedirectURIList())},
+				GrantTypes: nonNil(a.GrantTypeList()), RedirectURIs: nonNil(a.RedirectURIList()),
+				Resources: nonNil(a.ResourceList())},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
 		Certificate: a.CertificateID,
@@ -87,6 +91,7 @@ type oauthInputJSON struct {
 	Scopes       *[]string `json:"scopes"`
 	GrantTypes   *[]string `json:"grantTypes"`
 	RedirectURIs *[]string `json:"redirectUris"`
+	Resources    *[]string `json:"resources"`
 }
 
 // appCreateJSON is the body of POST .../applications. The expiry override
@@ -127,7 +132,7 @@ func appFieldErrors(fe models.FieldErrors) *APIError {
 	if _, ok := fe["type"]; ok {
 		fe["type"] = "type must be SERVICE or WEB."
 	}
-	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes"})
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes", "resources": "settings.oauth.resources"})
 }
 
 // joinScopes turns the API's scope array into the space-separated list the
@@ -235,6 +240,9 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 		if o.GrantTypes != nil {
 			in.GrantTypes = nonNil(*o.GrantTypes)
 		}
+		if o.Resources != nil {
+			in.Resources = nonNil(*o.Resources)
+		}
 		if o.RedirectURIs != nil {
 			if body.RedirectURIs != nil {
 				return fieldError(map[string]string{"redirectUris": "Give redirectUris or settings.oauth.redirectUris, not both."})
@@ -309,7 +317,7 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 		return err
 	}
 	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil ||
-		oauth.GrantTypes != nil || oauth.RedirectURIs != nil {
+		oauth.GrantTypes != nil || oauth.RedirectURIs != nil || oauth.Resources != nil {
 		var joined string
 		if scopes != nil {
 			if joined, err = joinScopes(*scopes); err != nil {
@@ -334,6 +342,9 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			}
 			if oauth.RedirectURIs != nil {
 				in.RedirectURIs = nonNil(*oauth.RedirectURIs)
+			}
+			if oauth.Resources != nil {
+				in.Resources = nonNil(*oauth.Resources)
 			}
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,6 +38,46 @@ type secretCreateJSON struct {
 	// Secret is a value brought from elsewhere (imported), instead of a
 	// generated one; it must pass models.CheckImportedSecret.
 	Secret string `json:"secret"`
+	secretExpiryJSON
+}
+
+// secretExpiryJSON is the expiry chosen for one secret: expiresAt (epoch
+// ms) or expiryTimeSeconds from now (0: never, only without a policy);
+// neither: the policy's expiry.
+type secretExpiryJSON struct {
+	ExpiresAt         *int64 `json:"expiresAt"`
+	ExpiryTimeSeconds *int64 `json:"expiryTimeSeconds"`
+}
+
+// choice turns the body's fields into the models' choice, made at now.
+func (b secretExpiryJSON) choice(now time.Time) (models.ExpiryChoice, error) {
+	switch {
+	case b.ExpiresAt != nil && b.ExpiryTimeSeconds != nil:
+		return models.ExpiryChoice{}, fieldError(map[string]string{"expiresAt": "Give expiresAt or expiryTimeSeconds, not both."})
+	case b.ExpiresAt != nil:
+		at := time.UnixMilli(*b.ExpiresAt).UTC()
+		return models.ExpiryChoice{At: &at}, nil
+	case b.ExpiryTimeSeconds == nil:
+		return models.ExpiryChoice{}, nil
+	case *b.ExpiryTimeSeconds == 0:
+		return models.ExpiryChoice{Never: true}, nil
+	case *b.ExpiryTimeSeconds < 0 || *b.ExpiryTimeSeconds > maxExpirySeconds:
+		return models.ExpiryChoice{}, fieldError(map[string]string{"expiryTimeSeconds": "expiryTimeSeconds must be between 1 and 3155760000 (100 years), or 0 for no expiry."})
+	}
+	at := now.Add(time.Duration(*b.ExpiryTimeSeconds) * time.Second).UTC()
+	return models.ExpiryChoice{At: &at}, nil
+}
+
+// maxExpirySeconds is 100 years of 365.25 days.
+const maxExpirySeconds = 100 * 36525 * 864
+
+// secretExpiryErrors names the API's field in the models' expiry refusal.
+func secretExpiryErrors(err error, seconds bool) error {
+	fe, ok := models.AsFieldErrors(err)
+	if !ok || fe["expiresAt"] == "" || !seconds {
+		return err
+	}
+	return apiFieldErrors(fe, map[string]string{"expiresAt": "expiryTimeSeconds"})
 }
 
 // apiSecret loads the domain, application and secret named in the path; a
@@ -86,9 +127,13 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 	}
 	// A refusal (limit, duplicate, bad name) is answered by web/'s error
 	// mapper, in the API's words; the models recorded it.
-	ns, err := h.Store.CreateSecretWithValue(c.Request().Context(), actor(c), a.ID, body.Name, body.Secret)
+	choice, err := body.choice(h.Store.Now())
 	if err != nil {
 		return err
+	}
+	ns, err := h.Store.CreateSecretWith(c.Request().Context(), actor(c), a.ID, models.SecretInput{Description: body.Name, Value: body.Secret, Expiry: choice})
+	if err != nil {
+		return secretExpiryErrors(err, body.ExpiryTimeSeconds != nil)
 	}
 	out := h.toSecretJSON(&ns.ClientSecret)
 	if !ns.Imported {
@@ -109,6 +154,13 @@ func (h *Handler) APICreateSecret(c echo.Context) error {
 // If-Match, the one this request read on arrival. Of renews racing from one
 // version exactly one wins; the others get 409 and change nothing.
 func (h *Handler) APIRenewSecret(c echo.Context) error {
+	// The body is optional: without one the policy's expiry applies.
+	var body secretExpiryJSON
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+	}
 	_, a, cs, err := h.apiSecret(c)
 	if err != nil {
 		return err
@@ -117,9 +169,13 @@ func (h *Handler) APIRenewSecret(c echo.Context) error {
 	if m := c.Request().Header.Get("If-Match"); m != "" && m != "*" {
 		seen = strings.Trim(strings.TrimPrefix(strings.TrimSpace(m), "W/"), `"`)
 	}
-	ns, err := h.Store.RenewSecretFrom(c.Request().Context(), actor(c), a.ID, cs.ID, seen)
+	choice, err := body.choice(h.Store.Now())
 	if err != nil {
 		return err
+	}
+	ns, err := h.Store.RenewSecretExpiring(c.Request().Context(), actor(c), a.ID, cs.ID, seen, choice)
+	if err != nil {
+		return secretExpiryErrors(err, body.ExpiryTimeSeconds != nil)
 	}
 	out := h.toSecretJSON(&ns.ClientSecret)
 	out.Secret = ns.Value

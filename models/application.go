@@ -43,6 +43,9 @@ type Application struct {
 	// Scopes lists the scopes the client may request, space-separated as in
 	// OAuth; empty means none.
 	Scopes string `gorm:"size:2000;not null;default:''"`
+	// Resources lists the RFC 8707 resource indicators the client may ask
+	// as its tokens' audience, space-separated; empty means none.
+	Resources string `gorm:"not null;default:''"`
 	// SecretExpiryOverride false means "Use Domain Rules"; true applies the
 	// unit and duration below (NONE: secrets never expire).
 	SecretExpiryOverride bool   `gorm:"not null"`
@@ -182,8 +185,11 @@ func appEvent(typ string, a *Application) AuditEvent {
 type ApplicationInput struct {
 	Name, Description, Type, OwnerID string
 	// Scopes are separated by spaces, commas or new lines.
-	Scopes   string
-	Disabled bool
+	Scopes string
+	// Resources are RFC 8707 resource indicators (absolute URIs); nil
+	// keeps the stored ones on update.
+	Resources []string
+	Disabled  bool
 	// ClientID and ClientSecret, on create only, bring credentials from
 	// another server (a migration): empty means a fresh random one. They
 	// follow ValidateClientID and CheckImportedSecret.
@@ -254,6 +260,11 @@ func (in *ApplicationInput) validate() FieldErrors {
 	}
 	if in.Scopes, msg = NormalizeScopes(in.Scopes); msg != "" {
 		errs["scopes"] = msg
+	}
+	if in.Resources != nil {
+		if _, msg = NormalizeResources(in.Resources); msg != "" {
+			errs["resources"] = msg
+		}
 	}
 	if in.Type != AppTypeService && in.Type != AppTypeWeb {
 		errs["type"] = "Choose service or web."
@@ -334,7 +345,7 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 		if err != nil {
 			return err
 		}
-		if first, err = s.createSecret(tx, locked, DefaultSecretName, in.ClientSecret); err != nil {
+		if first, err = s.createSecret(tx, locked, DefaultSecretName, in.ClientSecret, ExpiryChoice{}); err != nil {
 			return err
 		}
 		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {
@@ -373,7 +384,7 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		if locked.DomainID != domainID {
 			return ErrNotFound
 		}
-		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Disabled: locked.Disabled}
+		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Resources: locked.ResourceList(), Disabled: locked.Disabled}
 		if locked.OwnerID != nil {
 			in.OwnerID = *locked.OwnerID
 		}
@@ -387,7 +398,7 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		return s.applyApplication(tx, a, in, func(tx *gorm.DB) error {
 			a.UpdatedAt = tx.NowFunc()
 			err := tx.Model(a).Omit("Owner", "Domain").
-				Select("name", "description", "type", "scopes", "disabled", "owner_id", "redirect_uris", "grant_types", "updated_at").Updates(a).Error
+				Select("name", "description", "type", "scopes", "resources", "disabled", "owner_id", "redirect_uris", "grant_types", "updated_at").Updates(a).Error
 			if err != nil {
 				return err
 			}
@@ -449,6 +460,9 @@ func (s *Store) applyApplication(tx *gorm.DB, a *Application, in ApplicationInpu
 	}
 	if in.GrantTypes != nil {
 		a.GrantTypes, _ = normalizeGrantTypes(in.GrantTypes)
+	}
+	if in.Resources != nil {
+		a.Resources, _ = NormalizeResources(in.Resources)
 	}
 	err := write(tx)
 	if errors.Is(err, gorm.ErrDuplicatedKey) {

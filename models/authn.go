@@ -17,9 +17,12 @@ type AuthenticatedClient struct {
 	ApplicationID   string
 	ApplicationType string
 	// GrantTypes are the application's grants, space-separated.
-	GrantTypes          string
-	ClientID            string
-	Scopes              string
+	GrantTypes string
+	ClientID   string
+	Scopes     string
+	// Resources are the RFC 8707 resource indicators the client may name
+	// as its tokens' audience, space-separated.
+	Resources           string
 	AccessTokenLifetime int
 	DomainID            string
 	// SigningKeyID is the id of the certificate that signs the client's
@@ -48,7 +51,7 @@ type AuthenticatedClient struct {
 // rotation, a new choice or a deletion made by another node is seen on
 // the next request. Its rule is Store.SigningCertificate's; every ? before
 // the WHERE is the time now.
-const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.access_token_lifetime, d.id,
+const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.resources, a.access_token_lifetime, d.id,
   COALESCE(
     (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
        AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
@@ -125,7 +128,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, now, digest, clientID, hrid, now).
-			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.AccessTokenLifetime, &c.DomainID, &kid)
+			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.Resources, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break
 		}

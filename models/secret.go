@@ -132,14 +132,15 @@ func secretEvent(typ string, app *Application, cs *ClientSecret) AuditEvent {
 	return AuditEvent{Type: typ, DomainID: app.DomainID, ApplicationID: app.ID, TargetID: cs.ID, TargetName: cs.Description}
 }
 
-// secretExpiry computes expiresAt for a secret of app (loaded with its
-// Domain) created or renewed at now; see ComputeExpiry.
-func secretExpiry(app *Application, now time.Time) *time.Time {
+// chosenExpiry computes expiresAt for a secret of app (loaded with its
+// Domain) created or renewed at now, as chosen within the bound (see
+// ChooseExpiry; the zero choice is ComputeExpiry's).
+func chosenExpiry(app *Application, now time.Time, c ExpiryChoice) (*time.Time, error) {
 	var domain ExpiryPolicy
 	if app.Domain != nil {
 		domain = app.Domain.SecretPolicy()
 	}
-	return ComputeExpiry(now, domain, app.SecretPolicy())
+	return ChooseExpiry(now, domain, app.SecretPolicy(), c)
 }
 
 // Secrets lists an application's secrets, oldest first.
@@ -199,14 +200,23 @@ func newSecretEvent(app *Application, ns *NewSecret) AuditEvent {
 // rules and the per-application limit, and records its event, inside one
 // transaction. A refused create is recorded as a FAILURE.
 func (s *Store) CreateSecret(ctx context.Context, actor Actor, appID, description string) (*NewSecret, error) {
-	return s.CreateSecretWithValue(ctx, actor, appID, description, "")
+	return s.CreateSecretWith(ctx, actor, appID, SecretInput{Description: description})
 }
 
-// CreateSecretWithValue is CreateSecret with a value brought from
-// elsewhere (value "" generates one, as CreateSecret does). The value must
-// pass CheckImportedSecret; it is stored as a digest like any other, and the
-// creation is audited with Detail ImportedDetail.
-func (s *Store) CreateSecretWithValue(ctx context.Context, actor Actor, appID, description, value string) (*NewSecret, error) {
+// SecretInput is one secret to add: its description, a value brought from
+// elsewhere (Value "" generates one; an imported value must pass
+// CheckImportedSecret, is stored as a digest like any other and audited with
+// Detail ImportedDetail) and the expiry chosen for it (see ChooseExpiry;
+// the zero value is the policy's).
+type SecretInput struct {
+	Description, Value string
+	Expiry             ExpiryChoice
+}
+
+// CreateSecretWith is CreateSecret with a value or an expiry of the
+// caller's choosing.
+func (s *Store) CreateSecretWith(ctx context.Context, actor Actor, appID string, in SecretInput) (*NewSecret, error) {
+	description := in.Description
 	var ns *NewSecret
 	var app *Application
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -214,7 +224,7 @@ func (s *Store) CreateSecretWithValue(ctx context.Context, actor Actor, appID, d
 		if app, err = s.lockApplication(tx, appID); err != nil {
 			return err
 		}
-		if ns, err = s.createSecret(tx, app, description, value); err != nil {
+		if ns, err = s.createSecret(tx, app, description, in.Value, in.Expiry); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, newSecretEvent(app, ns))
@@ -229,8 +239,8 @@ func (s *Store) CreateSecretWithValue(ctx context.Context, actor Actor, appID, d
 }
 
 // createSecret adds a secret to app, locked by the caller's transaction,
-// with a fresh value, or with imported when not "".
-func (s *Store) createSecret(tx *gorm.DB, app *Application, description, imported string) (*NewSecret, error) {
+// with a fresh value, or with imported when not "", expiring as chosen.
+func (s *Store) createSecret(tx *gorm.DB, app *Application, description, imported string, choice ExpiryChoice) (*NewSecret, error) {
 	description, err := cleanSecretDescription(description)
 	if err != nil {
 		return nil, err
@@ -257,6 +267,10 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 		return nil, &LimitError{Max: s.SecretsMax}
 	}
 	now := s.now()
+	expires, err := chosenExpiry(app, now, choice)
+	if err != nil {
+		return nil, err
+	}
 	value := imported
 	if value == "" {
 		value = newSecretValue()
@@ -264,7 +278,7 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 	ns := &NewSecret{Value: value, Imported: imported != "", ClientSecret: ClientSecret{
 		ID: newID(), ApplicationID: app.ID, Description: description,
 		Digest: SecretDigest(value), Hint: secretHint(value),
-		CreatedAt: now, ExpiresAt: secretExpiry(app, now),
+		CreatedAt: now, ExpiresAt: expires,
 	}}
 	if imported != "" {
 		// The digest is unique: a value already in use anywhere is refused
@@ -326,6 +340,12 @@ func (s *Store) RenewSecret(ctx context.Context, actor Actor, appID, id string) 
 // renew started after another finished sees the new version and succeeds.
 // An empty seen renews whatever the current value is.
 func (s *Store) RenewSecretFrom(ctx context.Context, actor Actor, appID, id, seen string) (*NewSecret, error) {
+	return s.RenewSecretExpiring(ctx, actor, appID, id, seen, ExpiryChoice{})
+}
+
+// RenewSecretExpiring is RenewSecretFrom with an expiry chosen for the
+// renewed secret, within the policy's bound (see ChooseExpiry).
+func (s *Store) RenewSecretExpiring(ctx context.Context, actor Actor, appID, id, seen string, choice ExpiryChoice) (*NewSecret, error) {
 	var ns *NewSecret
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		app, err := s.lockApplication(tx, appID)
@@ -343,9 +363,13 @@ func (s *Store) RenewSecretFrom(ctx context.Context, actor Actor, appID, id, see
 			return err
 		}
 		now := s.now()
+		expires, err := chosenExpiry(app, now, choice)
+		if err != nil {
+			return err
+		}
 		value := newSecretValue()
 		cs.Digest, cs.Hint = SecretDigest(value), secretHint(value)
-		cs.RenewedAt, cs.ExpiresAt, cs.LastUsedAt = &now, secretExpiry(app, now), nil
+		cs.RenewedAt, cs.ExpiresAt, cs.LastUsedAt = &now, expires, nil
 		if err := tx.Model(&cs).Select("digest", "hint", "renewed_at", "expires_at", "last_used_at").Updates(&cs).Error; err != nil {
 			return err
 		}

@@ -60,6 +60,7 @@ func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 			return certificatesFromSigningKeys(ctx, tx, d, kek)
 		}),
 		m(50, "compat_columns", addCompatColumns),
+		m(80, "application_resources", applicationResources),
 	}
 }
 
