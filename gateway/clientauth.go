@@ -170,7 +170,7 @@ func throttled(c echo.Context, seconds float64) *oauthError {
 // clientWithToken authenticates the client as authenticatedClient does and
 // reads the request's one `token` parameter, for the endpoints that take a
 // token from a client (introspection, revocation; disabledDomain as for
-// authenticateIn). A nil client means the answer has been written; err is
+// authenticate). A nil client means the answer has been written; err is
 // what the handler returns.
 func (g *Gateway) clientWithToken(c echo.Context, hrid string, form map[string][]string, disabledDomain bool) (client *models.AuthenticatedClient, token string, basic bool, err error) {
 	client, basic, err = g.authenticatedClient(c, hrid, form, disabledDomain)
