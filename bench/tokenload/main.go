@@ -11,7 +11,10 @@
 // is the best of its rounds. The in-process generator writes raw HTTP/1.1
 // requests on -c keep-alive connections; with -wrk, Debian's wrk (when
 // installed) measures floors and endpoints again from outside. One row per
-// client authentication mode of -modes (authModes) and algorithm.
+// client authentication mode of -modes (authModes) and algorithm. Beside
+// the rates it prints the server process's CPU time per request (the
+// least of the rounds) and the floor's over Latchkey's: on a machine whose
+// other work steals cores, that ratio varies much less than the rates'.
 //
 // With -soak it instead holds -conns keep-alive connections (default
 // 1,000) on the token endpoint for -duration, through the gateway's capped
@@ -41,6 +44,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -89,6 +93,14 @@ type result struct {
 	rps           float64
 	p50, p99      time.Duration
 	errors, total int64
+	// sent counts every request, the warm-up's too, for cpu.
+	sent int64
+	// cpu is this process's CPU time (user and system) per request sent:
+	// on a machine whose other work steals cores, it varies much less than
+	// the rate. With the in-process generator it includes the generator's
+	// share, alike for floor and endpoint; PostgreSQL's server is another
+	// process and not counted.
+	cpu time.Duration
 }
 
 // algorithms are the signing algorithms measured, each against its floor.
@@ -216,6 +228,7 @@ func run(o options) error {
 	fmt.Printf("token endpoint against its work floor: %d keep-alive connections, %d interleaved rounds of %s per case (best of each), GOMAXPROCS=%d\n",
 		o.workers, o.rounds, o.d, runtime.GOMAXPROCS(0))
 	best := map[caseKey]result{}
+	leastCPU := map[caseKey]time.Duration{}
 	for round := 0; round < o.rounds; round++ {
 		for _, g := range groups {
 			g = slices.Clone(g)
@@ -223,9 +236,16 @@ func run(o options) error {
 				slices.Reverse(g)
 			}
 			for _, j := range g {
+				cpu0 := processCPU()
 				r, err := j.run()
 				if err != nil {
 					return err
+				}
+				if r.sent > 0 {
+					r.cpu = (processCPU() - cpu0) / time.Duration(r.sent)
+				}
+				if c, ok := leastCPU[j.key]; !ok || r.cpu < c {
+					leastCPU[j.key] = r.cpu
 				}
 				if r.errors > 0 {
 					return fmt.Errorf("%+v: %d of %d requests failed", j.key, r.errors, r.total)
@@ -236,6 +256,11 @@ func run(o options) error {
 			}
 		}
 		fmt.Printf("round %d of %d done\n", round+1, o.rounds)
+	}
+	for k, c := range leastCPU {
+		r := best[k]
+		r.cpu = c
+		best[k] = r
 	}
 	report(best, gws, modes, w != nil)
 	return nil
@@ -254,7 +279,8 @@ func report(best map[caseKey]result, gws []*benchGateway, modes []authMode, with
 	for _, gen := range gens {
 		for _, gw := range gws {
 			fmt.Printf("\n%s, %s generator\n", gw.db, gen)
-			fmt.Printf("%-20s %-6s %12s %10s %15s %6s %10s %10s\n", "mode", "alg", "floor req/s", "floor p99", "Latchkey req/s", "ratio", "p50", "p99")
+			fmt.Printf("%-20s %-6s %12s %10s %15s %6s %10s %10s %11s %11s %9s\n", "mode", "alg", "floor req/s", "floor p99", "Latchkey req/s", "ratio",
+				"p50", "p99", "floor CPU", "CPU", "CPU ratio")
 			for _, m := range modes {
 				for _, alg := range algorithms {
 					f := best[caseKey{gen: gen, mode: m.name, alg: alg}]
@@ -262,7 +288,8 @@ func report(best map[caseKey]result, gws []*benchGateway, modes []authMode, with
 					if !ok {
 						continue
 					}
-					fmt.Printf("%-20s %-6s %12.0f %10s %15.0f %6.2f %10s %10s\n", m.name, alg, f.rps, ms(f.p99), l.rps, l.rps/f.rps, ms(l.p50), ms(l.p99))
+					fmt.Printf("%-20s %-6s %12.0f %10s %15.0f %6.2f %10s %10s %11s %11s %9.2f\n", m.name, alg, f.rps, ms(f.p99), l.rps, l.rps/f.rps, ms(l.p50), ms(l.p99),
+						us(f.cpu), us(l.cpu), float64(f.cpu)/float64(l.cpu))
 				}
 			}
 		}
@@ -277,6 +304,17 @@ func report(best map[caseKey]result, gws []*benchGateway, modes []authMode, with
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond)) }
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // serveFloor serves mode and alg's work floor on its own loopback port and
 // returns its token endpoint's URL.
@@ -402,7 +440,7 @@ func load(name, target string, rq request, d time.Duration, workers int) result 
 	warm := time.Now().Add(300 * time.Millisecond)
 	deadline := warm.Add(d)
 	var wg sync.WaitGroup
-	var total, failed atomic.Int64
+	var total, failed, sent atomic.Int64
 	lat := make([][]time.Duration, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -425,6 +463,7 @@ func load(name, target string, rq request, d time.Duration, workers int) result 
 					req = rawRequest(u, rq, rq.fresh())
 				}
 				ok := roundTrip(conn, br, req)
+				sent.Add(1)
 				if t0.Before(warm) {
 					if !ok {
 						failed.Add(1)
@@ -447,7 +486,7 @@ func load(name, target string, rq request, d time.Duration, workers int) result 
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	r := result{name: name, total: total.Load(), errors: failed.Load()}
+	r := result{name: name, total: total.Load(), errors: failed.Load(), sent: sent.Load()}
 	r.rps = float64(len(all)) / d.Seconds()
 	if len(all) > 0 {
 		r.p50 = all[len(all)/2]

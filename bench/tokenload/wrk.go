@@ -52,7 +52,9 @@ func (w *wrk) run(name, target string, rq request, d time.Duration, conns int) (
 	}
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	out, err := exec.Command(w.path, "-t", strconv.Itoa(wrkThreads), "-c", strconv.Itoa(conns),
-		"-d", strconv.Itoa(secs)+"s", "--latency", "-s", script, target).CombinedOutput()
+		// A generous timeout: a slow answer on a busy machine is slow,
+		// not failed (wrk's default of 2 s would count it as an error).
+		"-d", strconv.Itoa(secs)+"s", "--timeout", "30s", "--latency", "-s", script, target).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("%s: wrk: %v: %s", name, err, out)
 	}
@@ -94,6 +96,7 @@ func parseWrk(out []byte) (result, error) {
 			found++
 		case len(f) >= 3 && f[1] == "requests" && f[2] == "in":
 			r.total, _ = strconv.ParseInt(f[0], 10, 64)
+			r.sent = r.total
 		case len(f) == 4 && f[0] == "Non-2xx":
 			n, _ := strconv.ParseInt(f[3], 10, 64)
 			r.errors += n
