@@ -70,14 +70,15 @@ lint:
 		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
 	fi
 
-# Go benchmarks, then the token endpoint's load test on loopback (prints
-# requests/s, p50 and p99 next to a bare Echo handler; set
-# LATCHKEY_BENCH_PG_DSN=postgres://... to measure PostgreSQL side by side),
+# Go benchmarks, then the token endpoint's load test on loopback (each
+# signing algorithm against its work floor: req/s, ratio, p50, p99; again
+# with wrk when it is installed; set LATCHKEY_BENCH_PG_DSN=postgres://...
+# to measure PostgreSQL too),
 # then a short soak: 1,000 keep-alive connections for 10 s must see no
 # error (the full run is -duration 60s, see the README).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(GO) run ./bench/tokenload
+	$(GO) run ./bench/tokenload -wrk
 	$(GO) run ./bench/tokenload -soak -conns 1000 -duration 10s
 	$(GO) run ./bench/loginload -n 300
 

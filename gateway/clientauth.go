@@ -93,8 +93,8 @@ func parseClientCredentials(authorization string, form url.Values) (clientCreden
 // authenticatedClient is authenticate for a handler: when authentication
 // fails it writes the OAuth error and returns a nil client (with a nil
 // error, unless writing failed or the failure is internal).
-func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, error) {
-	client, basic, oe, err := g.authenticate(c, hrid, form)
+func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[string][]string, disabledDomain bool) (*models.AuthenticatedClient, bool, error) {
+	client, basic, oe, err := g.authenticate(c, hrid, form, disabledDomain)
 	if err == nil && oe != nil {
 		err = writeOAuthError(c, oe, basic)
 	}
@@ -110,10 +110,18 @@ func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[stri
 // from another. The throttle's per-client delay is not applied: a secret
 // is 256 random bits, which no one guesses, and a delay would only let
 // anyone slow down the real client.
-func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {
+//
+// With disabledDomain set, a client of a disabled domain authenticates too
+// (client.DomainDisabled: introspection answers it that every token is
+// inactive), under the same throttle; that second query runs only when the
+// first found nothing.
+func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string, disabledDomain bool) (*models.AuthenticatedClient, bool, *oauthError, error) {
 	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
 	addr := c.RealIP()
-	var oe *oauthError
+	// A type assertion, not errors.As: parseClientCredentials returns its
+	// *oauthError unwrapped, and errors.As's pointer would cost an
+	// allocation on every request.
+	oe, _ := err.(*oauthError)
 	switch {
 	case errors.Is(err, errNoClientAuth):
 		return nil, false, errInvalidClient, nil
@@ -125,7 +133,7 @@ func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]st
 		}
 		g.Summary.Add(hrid, "(malformed credentials)", addr, false)
 		return nil, true, errInvalidClient, nil
-	case errors.As(err, &oe):
+	case oe != nil:
 		return nil, creds.Basic, oe, nil
 	}
 	subject := "client:" + hrid + "/" + creds.ID
@@ -135,6 +143,9 @@ func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]st
 		return nil, creds.Basic, throttled(c, d.RetryAfter.Seconds()), nil
 	}
 	client, err := g.Store.AuthenticateClient(c.Request().Context(), hrid, creds.ID, creds.Secret)
+	if err == nil && client == nil && disabledDomain {
+		client, err = g.Store.ClientOfDisabledDomain(c.Request().Context(), hrid, creds.ID, creds.Secret)
+	}
 	if err != nil {
 		g.Failures.Cancel(subject, addr)
 		return nil, creds.Basic, nil, err
@@ -158,10 +169,11 @@ func throttled(c echo.Context, seconds float64) *oauthError {
 
 // clientWithToken authenticates the client as authenticatedClient does and
 // reads the request's one `token` parameter, for the endpoints that take a
-// token from a client (introspection, revocation). A nil client means the
-// answer has been written; err is what the handler returns.
-func (g *Gateway) clientWithToken(c echo.Context, hrid string, form map[string][]string) (client *models.AuthenticatedClient, token string, basic bool, err error) {
-	client, basic, err = g.authenticatedClient(c, hrid, form)
+// token from a client (introspection, revocation; disabledDomain as for
+// authenticate). A nil client means the answer has been written; err is
+// what the handler returns.
+func (g *Gateway) clientWithToken(c echo.Context, hrid string, form map[string][]string, disabledDomain bool) (client *models.AuthenticatedClient, token string, basic bool, err error) {
+	client, basic, err = g.authenticatedClient(c, hrid, form, disabledDomain)
 	if client == nil {
 		return nil, "", basic, err
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 
@@ -36,45 +35,22 @@ func (g *Gateway) Introspect(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	if d, err := g.Store.DomainByHRID(c.Request().Context(), hrid); err == nil && !d.Enabled {
-		return g.introspectDisabled(c, hrid, form)
-	}
-	client, token, _, err := g.clientWithToken(c, hrid, form)
+	// The clients of a disabled domain still authenticate (the token
+	// endpoint refuses them all), through the same failure throttle, and
+	// learn that every token is inactive.
+	client, token, _, err := g.clientWithToken(c, hrid, form, true)
 	if client == nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if client.DomainDisabled {
+		return c.JSON(http.StatusOK, introspection{Active: false})
+	}
 	res, err := g.inspect(c, client.DomainID, hrid, token)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
-}
-
-// introspectDisabled answers introspection on a disabled domain: the
-// caller still proves it is one of the domain's clients (the token
-// endpoint refuses them all, so only the secret is checked), and every
-// token is inactive.
-func (g *Gateway) introspectDisabled(c echo.Context, hrid string, form map[string][]string) error {
-	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
-	var oe *oauthError
-	if errors.As(err, &oe) {
-		return writeOAuthError(c, oe, creds.Basic)
-	}
-	ok := false
-	if err == nil {
-		if ok, err = g.Store.ClientSecretValid(c.Request().Context(), hrid, creds.ID, creds.Secret); err != nil {
-			return err
-		}
-	}
-	if !ok {
-		return writeOAuthError(c, errInvalidClient, creds.Basic)
-	}
-	if _, oe := required(form, "token"); oe != nil {
-		return writeOAuthError(c, oe, creds.Basic)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, introspection{Active: false})
 }
 
 func (g *Gateway) inspect(c echo.Context, domainID, hrid, raw string) (introspection, error) {

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,6 +26,9 @@ type signingKey struct {
 	private crypto.Signer
 	// method signs with private in alg (golang-jwt).
 	method gojwt.SigningMethod
+	// header is the base64url JOSE header of the access tokens it signs:
+	// the same for every token, so encoded once.
+	header string
 	// public is the key as JWKS publishes it: the public half only, with
 	// its certificate chain (x5c) and thumbprint (x5t#S256).
 	public jose.JSONWebKey
@@ -53,8 +58,15 @@ func newSigningKey(stored *models.SigningKey) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", stored.ID, err)
 	}
+	// RFC 9068 §2.1: typ at+jwt, so a resource server can tell an access
+	// token from an ID token signed by the same key. encoding/json sorts
+	// a map's keys: {"alg","kid","typ"}, as golang-jwt wrote it.
+	header, err := json.Marshal(map[string]string{"alg": method.Alg(), "kid": stored.ID, "typ": "at+jwt"})
+	if err != nil {
+		return nil, err
+	}
 	return &signingKey{id: stored.ID, domainID: stored.DomainID, alg: jose.SignatureAlgorithm(stored.Algorithm),
-		private: stored.Signer, method: method, public: public}, nil
+		private: stored.Signer, method: method, header: base64.RawURLEncoding.EncodeToString(header), public: public}, nil
 }
 
 // maxCachedKeys bounds the cache; past it the cache starts again empty

@@ -22,7 +22,7 @@ func (g *Gateway) Revoke(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	client, token, basic, err := g.clientWithToken(c, hrid, form)
+	client, token, basic, err := g.clientWithToken(c, hrid, form, false)
 	if client == nil {
 		return err
 	}

@@ -7,38 +7,18 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
-	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"latchkey/models"
 )
 
-// oauthTokenResponse is RFC 6749 §5.1's success body.
-type oauthTokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	// Scope is omitted when nothing is granted: an empty string is not
-	// valid scope syntax (RFC 6749 §3.3, Appendix A.4).
-	Scope string `json:"scope,omitempty"`
-}
-
-// accessClaims are the claims of an access token, as signed (golang-jwt,
-// which marshals the claims once: the token endpoint's hot path) and as
-// read back by introspection (go-jose).
+// accessClaims are the claims of an access token as introspection reads
+// them back (go-jose); the token endpoint writes them with appendClaims.
 type accessClaims struct {
 	jwt.Claims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope,omitempty"`
-}
-
-// signedClaims is accessClaims in golang-jwt's form.
-type signedClaims struct {
-	gojwt.RegisteredClaims
-	ClientID string `json:"client_id"`
-	// Scope is omitted when empty, as in the token response.
-	Scope string `json:"scope,omitempty"`
 }
 
 // Token is POST /{hrid}/oauth/token: the client_credentials grant.
@@ -52,7 +32,7 @@ func (g *Gateway) Token(c echo.Context) error {
 	if oe != nil {
 		return writeOAuthError(c, oe, false)
 	}
-	client, basic, err := g.authenticatedClient(c, hrid, form)
+	client, basic, err := g.authenticatedClient(c, hrid, form, false)
 	if client == nil {
 		return err
 	}
@@ -62,7 +42,7 @@ func (g *Gateway) Token(c echo.Context) error {
 	}
 	// The application's grant types decide, not its type: a web
 	// application given client_credentials may use it.
-	if !slices.Contains(strings.Fields(client.GrantTypes), models.GrantClientCredentials) {
+	if !hasField(client.GrantTypes, models.GrantClientCredentials) {
 		return writeOAuthError(c, &oauthError{Status: http.StatusBadRequest, Code: "unauthorized_client",
 			Description: "This application is not granted client_credentials."}, basic)
 	}
@@ -83,39 +63,27 @@ func (g *Gateway) Token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := g.Store.Now().Truncate(time.Second)
-	claims := signedClaims{
-		RegisteredClaims: gojwt.RegisteredClaims{
-			Issuer: g.issuer(hrid), Subject: client.ClientID, Audience: aud,
-			IssuedAt: gojwt.NewNumericDate(now), NotBefore: gojwt.NewNumericDate(now),
-			ExpiresAt: gojwt.NewNumericDate(now.Add(time.Duration(client.AccessTokenLifetime) * time.Second)),
-			ID:        uuid.NewString(),
-		},
-		ClientID: client.ClientID, Scope: scope,
-	}
-	tok := gojwt.NewWithClaims(key.method, claims)
-	tok.Header["kid"] = key.id // alg is the method's
-	// RFC 9068 §2.1: the profile's media type, so a resource server can
-	// tell an access token from an ID token signed by the same key.
-	tok.Header["typ"] = "at+jwt"
-	token, err := tok.SignedString(key.private)
+	jti, err := uuid.NewRandom()
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set("Pragma", "no-cache")
-	return c.JSON(http.StatusOK, oauthTokenResponse{AccessToken: token, TokenType: "bearer", ExpiresIn: client.AccessTokenLifetime, Scope: scope})
+	now := g.Store.Now().Truncate(time.Second)
+	return writeTokenResponse(c, key, &tokenClaims{
+		issuer: g.issuer(hrid), subject: client.ClientID, audience: aud,
+		issuedAt: now, expiresAt: now.Add(time.Duration(client.AccessTokenLifetime) * time.Second),
+		id: jti, clientID: client.ClientID, scope: scope,
+	}, client.AccessTokenLifetime)
 }
 
 // audience is the token's aud: the RFC 8707 resources requested, each of
 // which the application must allow (else invalid_target, §2), or the
 // client id when none is requested, as before resource indicators.
-func audience(client *models.AuthenticatedClient, requested []string) (gojwt.ClaimStrings, *oauthError) {
+func audience(client *models.AuthenticatedClient, requested []string) ([]string, *oauthError) {
 	if len(requested) == 0 {
-		return gojwt.ClaimStrings{client.ClientID}, nil
+		return []string{client.ClientID}, nil
 	}
 	allowed := strings.Fields(client.Resources)
-	var aud gojwt.ClaimStrings
+	var aud []string
 	for _, r := range requested {
 		if !models.ValidResource(r) || !slices.Contains(allowed, r) {
 			return nil, &oauthError{Status: http.StatusBadRequest, Code: "invalid_target",
@@ -131,10 +99,10 @@ func audience(client *models.AuthenticatedClient, requested []string) (gojwt.Cla
 // grantScope checks the requested scopes against the allowed ones. No
 // requested scope grants every allowed scope.
 func grantScope(allowed, requested string) (string, bool) {
-	allow := strings.Fields(allowed)
 	if strings.TrimSpace(requested) == "" {
-		return strings.Join(allow, " "), true
+		return joinFields(allowed), true
 	}
+	allow := strings.Fields(allowed)
 	var granted []string
 	for _, s := range strings.Fields(requested) {
 		if !slices.Contains(allow, s) {
@@ -145,4 +113,31 @@ func grantScope(allowed, requested string) (string, bool) {
 		}
 	}
 	return strings.Join(granted, " "), true
+}
+
+// hasField reports whether the space-separated list holds word.
+func hasField(list, word string) bool {
+	for f := range strings.FieldsSeq(list) {
+		if f == word {
+			return true
+		}
+	}
+	return false
+}
+
+// joinFields is strings.Join(strings.Fields(s), " "): s itself, with no
+// allocation, when it is in that form already (as stored lists are).
+func joinFields(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' && i > 0 && i < len(s)-1 && s[i+1] != ' ' {
+			continue
+		}
+		// Other spaces, control and non-ASCII characters (Fields splits
+		// at Unicode spaces too): the general way.
+		if c <= ' ' || c >= 0x7f {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return s
 }

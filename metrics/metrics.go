@@ -84,10 +84,37 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// ObserveToken records one gateway request.
-func (m *Metrics) ObserveToken(endpoint, outcome string, start time.Time) {
-	m.TokenRequests.WithLabelValues(endpoint, outcome).Inc()
-	m.TokenLatency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+// TokenObserver records the requests of one gateway endpoint by outcome
+// and their latency, with its series looked up once: a label lookup
+// hashes the labels on every call.
+type TokenObserver struct {
+	m        *Metrics
+	endpoint string
+	latency  prometheus.Observer
+	// outcomes holds the counters of the outcomes named when it was made;
+	// others are looked up per request.
+	outcomes map[string]prometheus.Counter
+}
+
+// TokenObserver returns endpoint's observer, its counters ready for
+// outcomes.
+func (m *Metrics) TokenObserver(endpoint string, outcomes ...string) *TokenObserver {
+	o := &TokenObserver{m: m, endpoint: endpoint, latency: m.TokenLatency.WithLabelValues(endpoint),
+		outcomes: make(map[string]prometheus.Counter, len(outcomes))}
+	for _, out := range outcomes {
+		o.outcomes[out] = m.TokenRequests.WithLabelValues(endpoint, out)
+	}
+	return o
+}
+
+// Observe records one request that started at start.
+func (o *TokenObserver) Observe(outcome string, start time.Time) {
+	c, ok := o.outcomes[outcome]
+	if !ok {
+		c = o.m.TokenRequests.WithLabelValues(o.endpoint, outcome)
+	}
+	c.Inc()
+	o.latency.Observe(time.Since(start).Seconds())
 }
 
 // secretsCollector reads secret counts per domain and status when scraped,

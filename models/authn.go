@@ -30,6 +30,10 @@ type AuthenticatedClient struct {
 	// the domain's fallback if usable, else the current system one), read
 	// by the same query; empty when the domain has no certificate.
 	SigningKeyID string
+	// DomainDisabled marks a client of a disabled domain, which only
+	// ClientOfDisabledDomain returns: it may learn that its tokens are
+	// inactive, nothing more.
+	DomainDisabled bool
 }
 
 // clientBySecretSQL finds the one active secret with this digest, of this
@@ -49,26 +53,30 @@ type AuthenticatedClient struct {
 // The id of the certificate that signs comes with the same row, so the
 // token endpoint learns which key signs without a second query, and a
 // rotation, a new choice or a deletion made by another node is seen on
-// the next request. Its rule is Store.SigningCertificate's; every ? before
-// the WHERE is the time now.
+// the next request. Its rule is Store.SigningCertificate's.
+//
+// The parameters are numbered (?1 is the time now, ?2 the digest, ?3 the
+// client id, ?4 the hrid; rebind makes them $1..$4 for PostgreSQL), so the
+// time is bound once instead of at each of its eight uses: the drivers
+// convert every bound value anew on each execution.
 const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.resources, a.access_token_lifetime, d.id,
   COALESCE(
     (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
-       AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
+       AND c.expires_at > ?1 AND (c.retired_at IS NULL OR c.retired_at > ?1)),
     (SELECT c.id FROM certificates c WHERE a.certificate_id IS NOT NULL AND c.id = d.fallback_certificate_id AND c.domain_id = d.id
-       AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
+       AND c.expires_at > ?1 AND (c.retired_at IS NULL OR c.retired_at > ?1)),
     (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
-       AND c.signing_from <= ? AND (c.retired_at IS NULL OR c.retired_at > ?)
+       AND c.signing_from <= ?1 AND (c.retired_at IS NULL OR c.retired_at > ?1)
        ORDER BY c.signing_from DESC, c.id DESC LIMIT 1),
     (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
-       AND (c.retired_at IS NULL OR c.retired_at > ?)
+       AND (c.retired_at IS NULL OR c.retired_at > ?1)
        ORDER BY c.signing_from, c.id LIMIT 1))
 FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
-WHERE s.digest = CAST(? AS TEXT) AND a.client_id = CAST(? AS TEXT) AND d.hrid = CAST(? AS TEXT)
+WHERE s.digest = CAST(?2 AS TEXT) AND a.client_id = CAST(?3 AS TEXT) AND d.hrid = CAST(?4 AS TEXT)
   AND d.enabled = TRUE AND a.disabled = FALSE
-  AND (s.expires_at IS NULL OR s.expires_at > ?)`
+  AND (s.expires_at IS NULL OR s.expires_at > ?1)`
 
 // authStatement is prepared once per Store: the token endpoint runs it on
 // every request.
@@ -78,15 +86,20 @@ type authStatement struct {
 	err  error
 }
 
-// rebind turns ? placeholders into PostgreSQL's $1, $2, ...
+// rebind turns ? placeholders into PostgreSQL's $1, $2, ..., and numbered
+// ones (?1) into $1.
 func rebind(dialect, query string) string {
 	if dialect != "postgres" {
 		return query
 	}
 	var b strings.Builder
 	n := 0
-	for _, r := range query {
+	for i, r := range query {
 		if r == '?' {
+			if i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+				b.WriteByte('$')
+				continue
+			}
 			n++
 			fmt.Fprintf(&b, "$%d", n)
 			continue
@@ -127,7 +140,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.auth.stmt.QueryRowContext(ctx, now, now, now, now, now, now, now, digest, clientID, hrid, now).
+		err = s.auth.stmt.QueryRowContext(ctx, now, digest, clientID, hrid).
 			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.Resources, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break

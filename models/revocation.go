@@ -57,19 +57,26 @@ func (s *Store) TokenUsable(ctx context.Context, domainID, clientID, jti string)
 	return n > 0, err
 }
 
-// ClientSecretValid reports whether secret is an active secret of an
-// enabled application clientID of the domain hrid, whether or not the
-// domain is enabled: introspection on a disabled domain still needs its
-// caller to authenticate, and then answers that every token is inactive.
-func (s *Store) ClientSecretValid(ctx context.Context, hrid, clientID, secret string) (bool, error) {
-	if !LooksLikeSecret(secret) || !storableText(hrid) || !storableText(clientID) {
-		return false, nil
+// ClientOfDisabledDomain is AuthenticateClient for a domain that is
+// disabled: the client when secret is an active secret of the enabled
+// application clientID of the disabled domain hrid, nil otherwise (and for
+// every enabled domain). Introspection on a disabled domain still needs its
+// caller to authenticate, and then answers that every token is inactive;
+// the token endpoint never asks. Only the ids are set, and DomainDisabled.
+func (s *Store) ClientOfDisabledDomain(ctx context.Context, hrid, clientID, secret string) (*AuthenticatedClient, error) {
+	if !plausibleSecret(secret) || !storableText(hrid) || !storableText(clientID) {
+		return nil, nil
 	}
-	var n int64
+	var rows []struct{ SecretID, ApplicationID, ClientID, DomainID string }
 	err := s.db.WithContext(ctx).Table("client_secrets AS s").
+		Select("s.id AS secret_id, a.id AS application_id, a.client_id AS client_id, d.id AS domain_id").
 		Joins("JOIN applications AS a ON a.id = s.application_id").Joins("JOIN domains AS d ON d.id = a.domain_id").
-		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ?", SecretDigest(secret), clientID, hrid, false).
+		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ? AND d.enabled = ?", SecretDigest(secret), clientID, hrid, false, false).
 		Where("s.expires_at IS NULL OR s.expires_at > ?", s.now()).
-		Count(&n).Error
-	return n > 0, err
+		Limit(1).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	r := rows[0]
+	return &AuthenticatedClient{SecretID: r.SecretID, ApplicationID: r.ApplicationID, ClientID: r.ClientID, DomainID: r.DomainID, DomainDisabled: true}, nil
 }

@@ -55,7 +55,21 @@ func newCheckedValue(prefix string) string {
 }
 
 func secretChecksum(body string) string {
-	return base62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(body)))), secretCheckLen)
+	var b [secretCheckLen]byte
+	return string(appendChecksum(b[:0], body))
+}
+
+// appendChecksum appends body's CRC-32 as secretCheckLen base62 digits
+// (base62's digits, in machine integers: the token endpoint checks one on
+// every request).
+func appendChecksum(dst []byte, body string) []byte {
+	n := crc32.ChecksumIEEE([]byte(body))
+	var out [secretCheckLen]byte
+	for i := secretCheckLen - 1; i >= 0; i-- {
+		out[i] = base62Alphabet[n%62]
+		n /= 62
+	}
+	return append(dst, out[:]...)
 }
 
 // base62 renders n as exactly width digits, zero-padded on the left.
@@ -85,12 +99,16 @@ func looksLikeCheckedValue(s, prefix string) bool {
 		}
 	}
 	body := s[:len(s)-secretCheckLen]
-	return secretChecksum(body) == s[len(s)-secretCheckLen:]
+	var sum [secretCheckLen]byte
+	return string(appendChecksum(sum[:0], body)) == s[len(s)-secretCheckLen:]
 }
 
 // SecretDigest is the stored form of a secret value: hex SHA-256.
 func SecretDigest(value string) string {
-	sum := sha256.Sum256([]byte(value))
+	// Copied into an array on the stack rather than by []byte(value), which
+	// would allocate: the token endpoint digests a secret on every request.
+	var buf [64]byte
+	sum := sha256.Sum256(append(buf[:0], value...))
 	return hex.EncodeToString(sum[:])
 }
 

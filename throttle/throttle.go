@@ -32,7 +32,7 @@ type Limiter struct {
 	baseDelay, maxDelay time.Duration
 
 	mu      sync.Mutex
-	entries map[string]*counter
+	entries map[key]counter
 	// nextPrune spaces the scans for expired keys out: under attack from
 	// many addresses they would otherwise run on every attempt.
 	nextPrune time.Time
@@ -61,7 +61,7 @@ const pruneAbove = 10000
 // from the first failure).
 func New(max int, window time.Duration) *Limiter {
 	return &Limiter{max: max, window: window, now: time.Now,
-		baseDelay: DefaultBaseDelay, maxDelay: DefaultMaxDelay, entries: map[string]*counter{}}
+		baseDelay: DefaultBaseDelay, maxDelay: DefaultMaxDelay, entries: map[key]counter{}}
 }
 
 // SetDelay changes the progressive delay (see Decision.Delay); zero
@@ -85,9 +85,34 @@ type Decision struct {
 	Delay time.Duration
 }
 
-func pairKey(subject, addr string) string { return "pair\x00" + subject + "\x00" + addr }
-func addrKey(addr string) string          { return "addr\x00" + addr }
-func subjectKey(subject string) string    { return "subject\x00" + subject }
+// key is one count's key: a structure rather than a joined string, so
+// that looking a count up or adding one costs no allocation (the token
+// endpoint makes an attempt on every request).
+type key struct {
+	kind          keyKind
+	subject, addr string
+}
+
+type keyKind uint8
+
+const (
+	addrCount keyKind = iota
+	pairCount
+	subjectCount
+)
+
+func pairKey(subject, addr string) key { return key{pairCount, subject, addr} }
+func addrKey(addr string) key          { return key{kind: addrCount, addr: addr} }
+func subjectKey(subject string) key    { return key{kind: subjectCount, subject: subject} }
+
+// keysOf are the counts an attempt by subject from addr touches: the
+// address's, and given a subject the pair's and (last) the subject's.
+func keysOf(subject, addr string) ([3]key, int) {
+	if subject == "" {
+		return [3]key{addrKey(addr)}, 1
+	}
+	return [3]key{addrKey(addr), pairKey(subject, addr), subjectKey(subject)}, 3
+}
 
 // Attempt reserves one attempt by subject (an account, a client) from
 // addr. It is refused, and nothing is counted, when the pair or the
@@ -102,13 +127,12 @@ func (l *Limiter) Attempt(subject, addr string) Decision {
 		l.prune(now)
 		l.nextPrune = now.Add(time.Second)
 	}
-	keys := []string{addrKey(addr)}
-	if subject != "" {
-		keys = append(keys, pairKey(subject, addr))
-	}
+	all, n := keysOf(subject, addr)
+	// The subject's own count only delays; the others refuse.
+	refusing := all[:min(n, 2)]
 	var wait time.Duration
-	for _, k := range keys {
-		if c := l.live(k, now); c != nil && c.count >= l.max {
+	for _, k := range refusing {
+		if c, ok := l.live(k, now); ok && c.count >= l.max {
 			wait = max(wait, c.first.Add(l.window).Sub(now))
 		}
 	}
@@ -118,8 +142,7 @@ func (l *Limiter) Attempt(subject, addr string) Decision {
 	var d Decision
 	d.Allowed = true
 	if subject != "" {
-		keys = append(keys, subjectKey(subject))
-		if c := l.live(subjectKey(subject), now); c != nil && c.count >= l.max && l.baseDelay > 0 {
+		if c, ok := l.live(subjectKey(subject), now); ok && c.count >= l.max && l.baseDelay > 0 {
 			d.Delay = l.baseDelay
 			for i := l.max; i < c.count && d.Delay < l.maxDelay; i++ {
 				d.Delay *= 2
@@ -127,13 +150,13 @@ func (l *Limiter) Attempt(subject, addr string) Decision {
 			d.Delay = min(d.Delay, l.maxDelay)
 		}
 	}
-	for _, k := range keys {
-		c := l.live(k, now)
-		if c == nil {
-			c = &counter{first: now}
-			l.entries[k] = c
+	for _, k := range all[:n] {
+		c, ok := l.live(k, now)
+		if !ok {
+			c = counter{first: now}
 		}
 		c.count++
+		l.entries[k] = c
 	}
 	return d
 }
@@ -159,28 +182,27 @@ func (l *Limiter) Cancel(subject, addr string) {
 
 func (l *Limiter) uncount(subject, addr string) {
 	now := l.now()
-	keys := []string{addrKey(addr)}
-	if subject != "" {
-		keys = append(keys, pairKey(subject, addr), subjectKey(subject))
-	}
-	for _, k := range keys {
-		if c := l.live(k, now); c != nil && c.count > 0 {
+	all, n := keysOf(subject, addr)
+	for _, k := range all[:n] {
+		if c, ok := l.live(k, now); ok && c.count > 0 {
 			// A key back at zero is forgotten: successful attempts leave
 			// nothing behind.
 			if c.count--; c.count == 0 {
 				delete(l.entries, k)
+			} else {
+				l.entries[k] = c
 			}
 		}
 	}
 }
 
 // live returns the key's counter when its window is still open.
-func (l *Limiter) live(k string, now time.Time) *counter {
-	c := l.entries[k]
-	if c == nil || now.Sub(c.first) >= l.window {
-		return nil
+func (l *Limiter) live(k key, now time.Time) (counter, bool) {
+	c, ok := l.entries[k]
+	if !ok || now.Sub(c.first) >= l.window {
+		return counter{}, false
 	}
-	return c
+	return c, true
 }
 
 func (l *Limiter) prune(now time.Time) {

@@ -17,18 +17,18 @@ const requestIDHeader = "X-Request-Id"
 // and nothing that could forge a log line or a header.
 var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// requestID keeps a sane incoming X-Request-Id, or makes one, sets it on
-// the response and stores it in the context for the access log.
+// requestID keeps a sane incoming X-Request-Id, or makes one, and sets it
+// on the response, where the access log reads it.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(requestIDHeader)
-		if !saneRequestID.MatchString(id) {
-			b := make([]byte, 16)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
+		if id == "" || !saneRequestID.MatchString(id) {
+			var b [16]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
 		}
-		c.Response().Header().Set(requestIDHeader, id)
-		c.Set(requestIDHeader, id)
+		// Assigned rather than Set: the name is canonical already.
+		c.Response().Header()[requestIDHeader] = []string{id}
 		return next(c)
 	}
 }

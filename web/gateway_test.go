@@ -491,15 +491,22 @@ func TestGatewayFailedAuthenticationRateLimitedAndSummarised(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "invalid_client") {
 		t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, body)
 	}
+	g.wantOneFailureSummary("3 failed client authentications, 1 refused")
+}
+
+// wantOneFailureSummary flushes the failure summary and wants one audit
+// event of it, in acme, whose detail holds detail.
+func (g *gatewayEnv) wantOneFailureSummary(detail string) {
+	g.t.Helper()
 	if err := g.srv.Flush(g.ctx); err != nil {
-		t.Fatal(err)
+		g.t.Fatal(err)
 	}
 	page, err := g.store.AuditEvents(g.ctx, models.AuditFilter{Type: models.EventClientAuthFailed})
 	if err != nil {
-		t.Fatal(err)
+		g.t.Fatal(err)
 	}
-	if page.Total != 1 || page.Events[0].DomainID != g.domain.ID || !strings.Contains(page.Events[0].Detail, "3 failed client authentications, 1 refused") {
-		t.Fatalf("summary events = %+v", page.Events)
+	if page.Total != 1 || page.Events[0].DomainID != g.domain.ID || !strings.Contains(page.Events[0].Detail, detail) {
+		g.t.Fatalf("summary events = %+v", page.Events)
 	}
 }
 

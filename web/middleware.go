@@ -53,6 +53,11 @@ func requestLogger(log *slog.Logger, listener string) echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			if !log.Enabled(c.Request().Context(), level) {
+				// Building the attributes of a line that is dropped would
+				// still cost allocations on every gateway request.
+				return nil
+			}
 			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("listener", listener), slog.String("method", v.Method),
 				slog.String("path", v.URIPath), slog.Int("status", v.Status),

@@ -177,6 +177,14 @@ func (s *Server) Listen(listener, addr string) (net.Listener, error) {
 }
 
 func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet, access bool) *echo.Echo {
+	e := newBareEcho(proxies)
+	e.Use(commonMiddleware(log, listener, access)...)
+	return e
+}
+
+// newBareEcho is an Echo with its client address extractor and no
+// middleware yet.
+func newBareEcho(proxies []*net.IPNet) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The peer address, and X-Forwarded-For only from configured proxies:
@@ -190,15 +198,33 @@ func newEcho(log *slog.Logger, listener string, proxies []*net.IPNet, access boo
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
-	e.Use(middleware.Recover())
-	e.Use(requestID)
-	if access {
-		e.Use(accessLog(log, listener))
-	} else {
-		e.Use(requestLogger(log, listener))
-	}
-	e.Use(middleware.BodyLimit("1M"))
 	return e
+}
+
+// commonMiddleware is the middleware of every listener, outermost first.
+func commonMiddleware(log *slog.Logger, listener string, access bool) []echo.MiddlewareFunc {
+	mw := []echo.MiddlewareFunc{middleware.Recover(), requestID}
+	if access {
+		mw = append(mw, accessLog(log, listener))
+	} else {
+		mw = append(mw, requestLogger(log, listener))
+	}
+	return append(mw, middleware.BodyLimit("1M"))
+}
+
+// prebuilt composes mw once around the request's routed handler and
+// returns the one middleware that hands that composition out. Echo
+// applies its e.Use middleware anew on every request, a closure per
+// middleware per request; the gateway, whose token endpoint is measured
+// against a bare handler, builds its chain once. It ignores the handler it
+// is given, which is the routed one (c.Handler()), so it must be the only
+// e.Use middleware of its Echo.
+func prebuilt(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
 func console(h *handlers.Handler, sess *serverSessions, log *slog.Logger, metricsHandler echo.HandlerFunc, proxies []*net.IPNet, access bool) *echo.Echo {
@@ -210,9 +236,9 @@ func console(h *handlers.Handler, sess *serverSessions, log *slog.Logger, metric
 }
 
 func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, proxies []*net.IPNet, access bool) *echo.Echo {
-	e := newEcho(log, "gateway", proxies, access)
+	e := newBareEcho(proxies)
 	e.HTTPErrorHandler = jsonErrorHandler(log)
-	e.Use(gatewayHeaders)
+	e.Use(prebuilt(append(commonMiddleware(log, "gateway", access), gatewayHeaders)...))
 	gatewayRoutes(e, h, gw)
 	return e
 }
@@ -221,11 +247,20 @@ func gatewayServer(h *handlers.Handler, gw *gateway.Gateway, log *slog.Logger, p
 // responses hold tokens and must not be cached.
 func gatewayHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-store")
-		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+		h := c.Response().Header()
+		h["Cache-Control"] = headerNoStore
+		h["X-Content-Type-Options"] = headerNoSniff
 		return next(c)
 	}
 }
+
+// Shared values of the gateway's constant headers, assigned without an
+// allocation per request. net/http only reads them, and their capacity is
+// their length, so an append elsewhere copies.
+var (
+	headerNoStore = []string{"no-store"}
+	headerNoSniff = []string{"nosniff"}
+)
 
 // Flush writes pending last-used times and failure summaries now, without
 // waiting for the next background tick.
