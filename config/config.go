@@ -200,7 +200,20 @@ type Config struct {
 		// SecretsMax is the maximum number of client secrets per
 		// application (Gravitee: applications.secretsMax), 1..1000.
 		SecretsMax int `yaml:"secretsMax"`
+		// ClientCertificatesMax is the maximum number of client
+		// certificates (private_key_jwt keys) per application, 1..1000.
+		ClientCertificatesMax int `yaml:"clientCertificatesMax"`
 	} `yaml:"applications"`
+
+	// Gateway tunes the OAuth endpoints' rules.
+	Gateway struct {
+		// ClientAssertion bounds private_key_jwt assertions (RFC 7523).
+		ClientAssertion struct {
+			// MaxLifetime is how far ahead of now an assertion's exp may
+			// be; its jti is remembered that long at most.
+			MaxLifetime Duration `yaml:"maxLifetime"`
+		} `yaml:"clientAssertion"`
+	} `yaml:"gateway"`
 
 	// Domains configures what domains get by default.
 	Domains struct {
@@ -381,6 +394,8 @@ func Default() *Config {
 	c.Database.StatementTimeout = Duration{10 * time.Second}
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
+	c.Applications.ClientCertificatesMax = 10
+	c.Gateway.ClientAssertion.MaxLifetime = Duration{5 * time.Minute}
 	cd := &c.Domains.Certificates.Default
 	cd.Validity = 365
 	cd.Subject = "CN=Latchkey"
@@ -771,6 +786,12 @@ func (c *Config) Validate() error {
 
 	if n := c.Applications.SecretsMax; n < 1 || n > 1000 {
 		return bad("applications.secretsMax", "must be between 1 and 1000 (got %d)", n)
+	}
+	if n := c.Applications.ClientCertificatesMax; n < 1 || n > 1000 {
+		return bad("applications.clientCertificatesMax", "must be between 1 and 1000 (got %d)", n)
+	}
+	if d := c.Gateway.ClientAssertion.MaxLifetime.Duration; d <= 0 || d > time.Hour {
+		return bad("gateway.clientAssertion.maxLifetime", "must be greater than 0 and at most 1h (got %s)", c.Gateway.ClientAssertion.MaxLifetime)
 	}
 
 	if c.Security.KeyEncryptionKey != "" {

@@ -67,7 +67,7 @@ FROM client_secrets s
 JOIN applications a ON a.id = s.application_id
 JOIN domains d ON d.id = a.domain_id
 WHERE s.digest = CAST(? AS TEXT) AND a.client_id = CAST(? AS TEXT) AND d.hrid = CAST(? AS TEXT)
-  AND d.enabled = TRUE AND a.disabled = FALSE
+  AND d.enabled = TRUE AND a.disabled = FALSE AND a.client_secret_auth_disabled = FALSE
   AND (s.expires_at IS NULL OR s.expires_at > ?)`
 
 // authStatement is prepared once per Store: the token endpoint runs it on

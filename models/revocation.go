@@ -68,7 +68,7 @@ func (s *Store) ClientSecretValid(ctx context.Context, hrid, clientID, secret st
 	var n int64
 	err := s.db.WithContext(ctx).Table("client_secrets AS s").
 		Joins("JOIN applications AS a ON a.id = s.application_id").Joins("JOIN domains AS d ON d.id = a.domain_id").
-		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ?", SecretDigest(secret), clientID, hrid, false).
+		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ? AND a.client_secret_auth_disabled = ?", SecretDigest(secret), clientID, hrid, false, false).
 		Where("s.expires_at IS NULL OR s.expires_at > ?", s.now()).
 		Count(&n).Error
 	return n > 0, err

@@ -38,7 +38,11 @@ type Store struct {
 	// SecretsMax is the most secrets one application may hold
 	// (applications.secretsMax; WithSecretsMax).
 	SecretsMax int
-	auth       authStatement
+	// ClientCertificatesMax is the most client certificates one
+	// application may hold (applications.clientCertificatesMax;
+	// WithClientCertificatesMax).
+	ClientCertificatesMax int
+	auth                  authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration
@@ -77,7 +81,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := options{secretsMax: DefaultSecretsMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true,
+	o := options{secretsMax: DefaultSecretsMax, clientCertificatesMax: DefaultClientCertificatesMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true,
 		certificates: DefaultCertificateDefaults}
 	for _, opt := range opts {
 		opt(&o)
@@ -91,7 +95,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 		TranslateError: true,
 		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
-	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ExpiringSoon: o.expiringSoon, log: log, CertDefaults: o.certificates}
+	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ClientCertificatesMax: o.clientCertificatesMax, ExpiringSoon: o.expiringSoon, log: log, CertDefaults: o.certificates}
 	var err error
 	if IsPostgres(dsn) {
 		s.dialect = migrations.Postgres
