@@ -111,6 +111,9 @@ func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[stri
 // is 256 random bits, which no one guesses, and a delay would only let
 // anyone slow down the real client.
 func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string) (*models.AuthenticatedClient, bool, *oauthError, error) {
+	if hasAssertion(form) {
+		return g.authenticateAssertion(c, hrid, form)
+	}
 	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
 	addr := c.RealIP()
 	var oe *oauthError

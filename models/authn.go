@@ -52,7 +52,19 @@ type AuthenticatedClient struct {
 // the next request. Its rule is Store.SigningCertificate's; every ? before
 // the WHERE is the time now.
 const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.resources, a.access_token_lifetime, d.id,
-  COALESCE(
+  ` + signingCertificateIDSQL + `
+FROM client_secrets s
+JOIN applications a ON a.id = s.application_id
+JOIN domains d ON d.id = a.domain_id
+WHERE s.digest = CAST(? AS TEXT) AND a.client_id = CAST(? AS TEXT) AND d.hrid = CAST(? AS TEXT)
+  AND d.enabled = TRUE AND a.disabled = FALSE AND a.client_secret_auth_disabled = FALSE
+  AND (s.expires_at IS NULL OR s.expires_at > ?)`
+
+// signingCertificateIDSQL is the id of the certificate that signs for the
+// application a of the domain d (Store.SigningCertificate's rule), for the
+// queries that authenticate a client; it takes the time now as its seven
+// parameters.
+const signingCertificateIDSQL = `COALESCE(
     (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
        AND c.expires_at > ? AND (c.retired_at IS NULL OR c.retired_at > ?)),
     (SELECT c.id FROM certificates c WHERE a.certificate_id IS NOT NULL AND c.id = d.fallback_certificate_id AND c.domain_id = d.id
@@ -62,13 +74,7 @@ const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id
        ORDER BY c.signing_from DESC, c.id DESC LIMIT 1),
     (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
        AND (c.retired_at IS NULL OR c.retired_at > ?)
-       ORDER BY c.signing_from, c.id LIMIT 1))
-FROM client_secrets s
-JOIN applications a ON a.id = s.application_id
-JOIN domains d ON d.id = a.domain_id
-WHERE s.digest = CAST(? AS TEXT) AND a.client_id = CAST(? AS TEXT) AND d.hrid = CAST(? AS TEXT)
-  AND d.enabled = TRUE AND a.disabled = FALSE AND a.client_secret_auth_disabled = FALSE
-  AND (s.expires_at IS NULL OR s.expires_at > ?)`
+       ORDER BY c.signing_from, c.id LIMIT 1))`
 
 // authStatement is prepared once per Store: the token endpoint runs it on
 // every request.
