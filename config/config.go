@@ -251,6 +251,9 @@ type Config struct {
 			ClientSecret NotifierSource `yaml:"client-secret"`
 			// Certificate configures the certificate expiry job.
 			Certificate NotifierSource `yaml:"certificate"`
+			// ClientCertificate configures the client certificate
+			// (private_key_jwt key) expiry job.
+			ClientCertificate NotifierSource `yaml:"client-certificate"`
 		} `yaml:"notifier"`
 	} `yaml:"services"`
 
@@ -415,6 +418,11 @@ func Default() *Config {
 	n.Certificate.ExpiryThresholds = "20,15,10,5,1"
 	n.Certificate.ExpiryEmailSubject = "Certificate ${certificateName} for domain ${domainName} will expire on ${expiryDate}"
 	n.Certificate.ExpiredEmailSubject = "Certificate ${certificateName} for domain ${domainName} expired on ${expiryDate}"
+	n.ClientCertificate.Enabled = true
+	n.ClientCertificate.CronExpression = "0 0 5 * * *"
+	n.ClientCertificate.ExpiryThresholds = "20,15,10,5,1"
+	n.ClientCertificate.ExpiryEmailSubject = "Client certificate ${clientCertificateName} of application ${applicationName} will expire on ${expiryDate}"
+	n.ClientCertificate.ExpiredEmailSubject = "Client certificate ${clientCertificateName} of application ${applicationName} expired on ${expiryDate}"
 	e := &c.Notifiers.Email
 	e.Port = 587
 	e.StartTLSRequired = true
