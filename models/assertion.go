@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"latchkey/models/migrations"
 )
 
 // ClientKeyRow is one active client certificate of a client, as the
@@ -46,7 +48,20 @@ func (s *Store) ClientForAssertion(ctx context.Context, hrid, clientID string) (
 	}
 	now := s.now()
 	limit := max(s.ClientCertificatesMax, 1)
-	rows, err := s.db.WithContext(ctx).Raw(clientByAssertionSQL, now, now, now, now, now, now, now, clientID, hrid, now, now, limit).Rows()
+	// Prepared once per Store, as the secrets' lookup is (authStatement):
+	// preparing it anew cost more than running it.
+	s.assertion.once.Do(func() {
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			s.assertion.err = err
+			return
+		}
+		s.assertion.stmt, s.assertion.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), clientByAssertionSQL))
+	})
+	if s.assertion.err != nil {
+		return nil, nil, s.assertion.err
+	}
+	rows, err := s.assertion.stmt.QueryContext(ctx, now, now, now, now, now, now, now, clientID, hrid, now, now, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,15 +107,22 @@ func (s *Store) UseAssertionJTI(ctx context.Context, clientID, jti string, expir
 	if jti == "" || len(jti) > MaxAssertionJTI || !storableText(jti) || !storableText(clientID) {
 		return false, nil
 	}
-	var fresh bool
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
+	// One statement, so no transaction around it: the insert is atomic by
+	// itself, and BEGIN/COMMIT would only add round trips to every token
+	// request. Detached from the request like every write (see write).
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	if s.dialect == migrations.SQLite {
+		// SQLite has one writer at a time, and a writer that finds the
+		// lock taken sleeps in the busy handler for milliseconds: queue
+		// this process's inserts here instead, which costs microseconds.
+		s.jtiMu.Lock()
+		defer s.jtiMu.Unlock()
+	}
+	res := s.db.WithContext(wctx).Exec(`INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
 WHERE client_assertion_jtis.expires_at <= ?`, clientID, jti, expiresAt.UTC(), s.now())
-		fresh = res.RowsAffected == 1
-		return res.Error
-	})
-	return fresh, err
+	return res.RowsAffected == 1, res.Error
 }
 
 // assertionPurgeBatch bounds how many expired jtis one purge deletes.

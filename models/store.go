@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -43,6 +44,8 @@ type Store struct {
 	// WithClientCertificatesMax).
 	ClientCertificatesMax int
 	auth                  authStatement
+	// assertion is the client assertion lookup's statement (assertion.go).
+	assertion authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration
@@ -59,6 +62,9 @@ type Store struct {
 	// CertDefaults says how system certificates are made and rotated
 	// (WithCertificateDefaults).
 	CertDefaults CertificateDefaults
+	// jtiMu queues a SQLite store's client assertion jti inserts
+	// (UseAssertionJTI).
+	jtiMu sync.Mutex
 }
 
 // DefaultExpiringSoon is the default first notification threshold.
@@ -192,8 +198,10 @@ const migrateLockSuffix = ".migrate-lock"
 
 // Close closes the database connections.
 func (s *Store) Close() error {
-	if s.auth.stmt != nil {
-		_ = s.auth.stmt.Close()
+	for _, st := range []*authStatement{&s.auth, &s.assertion} {
+		if st.stmt != nil {
+			_ = st.stmt.Close()
+		}
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {

@@ -3,7 +3,7 @@
 // it with concurrent keep-alive clients, next to a bare Echo handler that
 // returns a fixed JSON body, and prints requests/s, p50 and p99 for each.
 //
-// Cases: an application holding secretsMax (10) secrets presenting the
+// Cases (private_key_jwt ones in assertion.go): an application holding secretsMax (10) secrets presenting the
 // last-created one, the bare handler in the same run, and 1 versus 20
 // secrets to show that verification cost does not grow with the count,
 // then one domain per signing algorithm (ES256, RS256, PS256, EdDSA), its
@@ -142,6 +142,7 @@ func run(d time.Duration, workers int, pgDSN string) error {
 		}
 		fmt.Println()
 	}
+	printAssertionRows(dbs, tail(results, len(gatewayCases)))
 	fmt.Println()
 	for _, db := range dbs {
 		r := results[db]
@@ -195,7 +196,9 @@ func runGateway(dsn string, d time.Duration, workers int) ([]result, error) {
 		}
 		results = append(results, r)
 	}
-	return results, nil
+	// private_key_jwt (assertion.go): its rows follow gatewayCases'.
+	pkj, err := assertionRows(b, gw, d, workers)
+	return append(results, pkj...), err
 }
 
 // serve starts h on a loopback port and returns its base URL.
