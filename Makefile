@@ -78,7 +78,7 @@ lint:
 # error (the full run is -duration 60s, see the README).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(GO) run ./bench/tokenload -wrk
+	$(GO) run ./bench/tokenload -wrk -modes client_secret_basic,private_key_jwt
 	$(GO) run ./bench/tokenload -soak -conns 1000 -duration 10s
 	$(GO) run ./bench/loginload -n 300
 

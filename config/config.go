@@ -200,7 +200,20 @@ type Config struct {
 		// SecretsMax is the maximum number of client secrets per
 		// application (Gravitee: applications.secretsMax), 1..1000.
 		SecretsMax int `yaml:"secretsMax"`
+		// ClientCertificatesMax is the maximum number of client
+		// certificates (private_key_jwt keys) per application, 1..1000.
+		ClientCertificatesMax int `yaml:"clientCertificatesMax"`
 	} `yaml:"applications"`
+
+	// Gateway tunes the OAuth endpoints' rules.
+	Gateway struct {
+		// ClientAssertion bounds private_key_jwt assertions (RFC 7523).
+		ClientAssertion struct {
+			// MaxLifetime is how far ahead of now an assertion's exp may
+			// be; its jti is remembered that long at most.
+			MaxLifetime Duration `yaml:"maxLifetime"`
+		} `yaml:"clientAssertion"`
+	} `yaml:"gateway"`
 
 	// Domains configures what domains get by default.
 	Domains struct {
@@ -238,6 +251,9 @@ type Config struct {
 			ClientSecret NotifierSource `yaml:"client-secret"`
 			// Certificate configures the certificate expiry job.
 			Certificate NotifierSource `yaml:"certificate"`
+			// ClientCertificate configures the client certificate
+			// (private_key_jwt key) expiry job.
+			ClientCertificate NotifierSource `yaml:"client-certificate"`
 		} `yaml:"notifier"`
 	} `yaml:"services"`
 
@@ -381,6 +397,8 @@ func Default() *Config {
 	c.Database.StatementTimeout = Duration{10 * time.Second}
 	c.Bootstrap.Admin.Name = "Administrator"
 	c.Applications.SecretsMax = 10
+	c.Applications.ClientCertificatesMax = 10
+	c.Gateway.ClientAssertion.MaxLifetime = Duration{5 * time.Minute}
 	cd := &c.Domains.Certificates.Default
 	cd.Validity = 365
 	cd.Subject = "CN=Latchkey"
@@ -400,6 +418,11 @@ func Default() *Config {
 	n.Certificate.ExpiryThresholds = "20,15,10,5,1"
 	n.Certificate.ExpiryEmailSubject = "Certificate ${certificateName} for domain ${domainName} will expire on ${expiryDate}"
 	n.Certificate.ExpiredEmailSubject = "Certificate ${certificateName} for domain ${domainName} expired on ${expiryDate}"
+	n.ClientCertificate.Enabled = true
+	n.ClientCertificate.CronExpression = "0 0 5 * * *"
+	n.ClientCertificate.ExpiryThresholds = "20,15,10,5,1"
+	n.ClientCertificate.ExpiryEmailSubject = "Client certificate ${clientCertificateName} of application ${applicationName} will expire on ${expiryDate}"
+	n.ClientCertificate.ExpiredEmailSubject = "Client certificate ${clientCertificateName} of application ${applicationName} expired on ${expiryDate}"
 	e := &c.Notifiers.Email
 	e.Port = 587
 	e.StartTLSRequired = true
@@ -771,6 +794,12 @@ func (c *Config) Validate() error {
 
 	if n := c.Applications.SecretsMax; n < 1 || n > 1000 {
 		return bad("applications.secretsMax", "must be between 1 and 1000 (got %d)", n)
+	}
+	if n := c.Applications.ClientCertificatesMax; n < 1 || n > 1000 {
+		return bad("applications.clientCertificatesMax", "must be between 1 and 1000 (got %d)", n)
+	}
+	if d := c.Gateway.ClientAssertion.MaxLifetime.Duration; d <= 0 || d > time.Hour {
+		return bad("gateway.clientAssertion.maxLifetime", "must be greater than 0 and at most 1h (got %s)", c.Gateway.ClientAssertion.MaxLifetime)
 	}
 
 	if c.Security.KeyEncryptionKey != "" {

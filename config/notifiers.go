@@ -25,7 +25,7 @@ func ParseCron(expr string) (cron.Schedule, error) {
 
 // NotifierSource is the settings block of one source of expiring
 // credentials, under services.notifier.<key> (Gravitee's names):
-// client-secret and certificate.
+// client-secret, certificate and client-certificate.
 type NotifierSource struct {
 	// Enabled switches the source's expiry job on or off.
 	Enabled bool `yaml:"enabled"`
@@ -39,7 +39,8 @@ type NotifierSource struct {
 	// source names the ${...} placeholders it fills in (for client
 	// secrets: ${applicationName}, ${domainName}, ${secretName} and
 	// ${expiryDate}; for certificates: ${certificateName}, ${domainName}
-	// and ${expiryDate}).
+	// and ${expiryDate}; for client certificates: ${applicationName},
+	// ${domainName}, ${clientCertificateName} and ${expiryDate}).
 	ExpiryEmailSubject string `yaml:"expiryEmailSubject"`
 	// ExpiredEmailSubject is the subject of "expired" e-mails (Gravitee
 	// never sends those, so it has no key for them); the same
@@ -61,6 +62,7 @@ func (c *Config) NotifierSources() []NamedNotifierSource {
 	return []NamedNotifierSource{
 		{Key: "client-secret", Settings: &c.Services.Notifier.ClientSecret},
 		{Key: "certificate", Settings: &c.Services.Notifier.Certificate},
+		{Key: "client-certificate", Settings: &c.Services.Notifier.ClientCertificate},
 	}
 }
 

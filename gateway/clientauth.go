@@ -116,6 +116,9 @@ func (g *Gateway) authenticatedClient(c echo.Context, hrid string, form map[stri
 // inactive), under the same throttle; that second query runs only when the
 // first found nothing.
 func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]string, disabledDomain bool) (*models.AuthenticatedClient, bool, *oauthError, error) {
+	if hasAssertion(form) {
+		return g.authenticateAssertion(c, hrid, form)
+	}
 	creds, err := parseClientCredentials(c.Request().Header.Get(echo.HeaderAuthorization), form)
 	addr := c.RealIP()
 	// A type assertion, not errors.As: parseClientCredentials returns its

@@ -37,8 +37,13 @@ type Gateway struct {
 	Log     *slog.Logger
 	// Metrics receives one observation per token or introspection request.
 	Metrics *metrics.Metrics
+	// AssertionMaxLifetime is how far ahead a client assertion's exp may
+	// be (gateway.clientAssertion.maxLifetime; DefaultAssertionMaxLifetime
+	// when zero).
+	AssertionMaxLifetime time.Duration
 
-	keys *keyCache
+	keys       *keyCache
+	clientKeys clientKeyCache
 }
 
 // New builds the gateway handlers.

@@ -43,19 +43,24 @@ func (g *Gateway) JWKS(c echo.Context) error {
 //     advertised an implicit flow that does not exist);
 //   - scopes_supported: scopes are allowed per application, a domain has
 //     no list of its own, and publishing every application's would tell
-//     strangers what each client may do;
-//   - token_endpoint_auth_signing_alg_values_supported: no JWT client
-//     authentication (client_secret_jwt, private_key_jwt) is offered.
+//     strangers what each client may do.
+//
+// private_key_jwt (RFC 7523) is offered on all three endpoints, which
+// authenticate clients the same way, with the algorithms of
+// assertionAlgorithms; client_secret_jwt is not.
 type serverMetadata struct {
 	Issuer                            string   `json:"issuer"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthSigningAlgs      []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthSigningAlgs         []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 }
 
@@ -76,16 +81,23 @@ var grantTypes = []string{"client_credentials"}
 
 // clientAuthMethods are the client authentication methods of the token,
 // introspection and revocation endpoints.
-var clientAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+
+// clientAuthSigningAlgs are the algorithms a private_key_jwt assertion
+// may be signed with (assertionAlgorithms).
+var clientAuthSigningAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 
 func (g *Gateway) serverMetadata(d *models.Domain) serverMetadata {
 	base := g.BaseURL + "/" + d.HRID
 	return serverMetadata{
 		Issuer: g.issuer(d.HRID), TokenEndpoint: base + "/oauth/token", JWKSURI: base + "/oauth/jwks",
 		IntrospectionEndpoint: base + "/oauth/introspect", IntrospectionAuthMethodsSupported: clientAuthMethods,
-		RevocationEndpoint: base + "/oauth/revoke", RevocationAuthMethodsSupported: clientAuthMethods,
-		GrantTypesSupported: grantTypes, TokenEndpointAuthMethodsSupported: clientAuthMethods,
-		ResponseTypesSupported: []string{},
+		IntrospectionAuthSigningAlgs: clientAuthSigningAlgs,
+		RevocationEndpoint:           base + "/oauth/revoke", RevocationAuthMethodsSupported: clientAuthMethods,
+		RevocationAuthSigningAlgs: clientAuthSigningAlgs,
+		GrantTypesSupported:       grantTypes, TokenEndpointAuthMethodsSupported: clientAuthMethods,
+		TokenEndpointAuthSigningAlgs: clientAuthSigningAlgs,
+		ResponseTypesSupported:       []string{},
 	}
 }
 

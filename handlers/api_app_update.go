@@ -35,7 +35,8 @@ func (h *Handler) APIPutApplication(c echo.Context) error {
 		return err
 	}
 	in := models.ApplicationInput{Name: body.Name, Description: body.Description, Type: a.Type,
-		GrantTypes: models.DefaultGrantTypes(a.Type), RedirectURIs: []string{}, Resources: []string{}}
+		GrantTypes: models.DefaultGrantTypes(a.Type), RedirectURIs: []string{}, Resources: []string{},
+		AuthMethods: []string{models.AuthClientSecret}}
 	if a.OwnerID != nil {
 		in.OwnerID = *a.OwnerID
 	}
@@ -58,6 +59,11 @@ func (h *Handler) APIPutApplication(c echo.Context) error {
 			}
 			if o.Resources != nil {
 				in.Resources = nonNil(*o.Resources)
+			}
+			if o.TokenEndpointAuthMethods != nil {
+				if in.AuthMethods, err = o.authMethods(); err != nil {
+					return err
+				}
 			}
 		}
 		if s.SecretExpirationSettings != nil {

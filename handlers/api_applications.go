@@ -47,6 +47,11 @@ type oauthJSON struct {
 	// Resources are the RFC 8707 resource indicators the client may ask
 	// as its tokens' audience.
 	Resources []string `json:"resources"`
+	// TokenEndpointAuthMethods are the client authentication methods the
+	// token, introspection and revocation endpoints accept from it
+	// (client_secret_basic and client_secret_post together, and/or
+	// private_key_jwt); see api_auth_methods.go.
+	TokenEndpointAuthMethods []string `json:"tokenEndpointAuthMethods"`
 }
 
 // nonNil turns a nil list into an empty one, shown as [] rather than null.
@@ -80,7 +85,7 @@ func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.Clie
 		Settings: appSettingsJSON{
 			OAuth: oauthJSON{ClientID: a.ClientID, Scopes: scopes,
 				GrantTypes: nonNil(a.GrantTypeList()), RedirectURIs: nonNil(a.RedirectURIList()),
-				Resources: nonNil(a.ResourceList())},
+				Resources: nonNil(a.ResourceList()), TokenEndpointAuthMethods: apiAuthMethods(a)},
 			SecretExpirationSettings: expiryJSON(a.SecretPolicy()),
 		},
 		Certificate: a.CertificateID,
@@ -88,10 +93,20 @@ func (h *Handler) toApplicationJSON(a *models.Application, secrets []models.Clie
 }
 
 type oauthInputJSON struct {
-	Scopes       *[]string `json:"scopes"`
-	GrantTypes   *[]string `json:"grantTypes"`
-	RedirectURIs *[]string `json:"redirectUris"`
-	Resources    *[]string `json:"resources"`
+	Scopes                   *[]string `json:"scopes"`
+	GrantTypes               *[]string `json:"grantTypes"`
+	RedirectURIs             *[]string `json:"redirectUris"`
+	Resources                *[]string `json:"resources"`
+	TokenEndpointAuthMethods *[]string `json:"tokenEndpointAuthMethods"`
+}
+
+// authMethods is the body's tokenEndpointAuthMethods as the models' input;
+// nil when absent.
+func (o *oauthInputJSON) authMethods() ([]string, error) {
+	if o == nil || o.TokenEndpointAuthMethods == nil {
+		return nil, nil
+	}
+	return authMethodsInput(*o.TokenEndpointAuthMethods)
 }
 
 // appCreateJSON is the body of POST .../applications. The expiry override
@@ -132,7 +147,8 @@ func appFieldErrors(fe models.FieldErrors) *APIError {
 	if _, ok := fe["type"]; ok {
 		fe["type"] = "type must be SERVICE or WEB."
 	}
-	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes", "resources": "settings.oauth.resources"})
+	return apiFieldErrors(fe, map[string]string{"scopes": "settings.oauth.scopes", "grantTypes": "settings.oauth.grantTypes", "resources": "settings.oauth.resources",
+		"authMethods": "settings.oauth.tokenEndpointAuthMethods"})
 }
 
 // joinScopes turns the API's scope array into the space-separated list the
@@ -243,6 +259,9 @@ func (h *Handler) APICreateApplication(c echo.Context) error {
 		if o.Resources != nil {
 			in.Resources = nonNil(*o.Resources)
 		}
+		if in.AuthMethods, err = o.authMethods(); err != nil {
+			return err
+		}
 		if o.RedirectURIs != nil {
 			if body.RedirectURIs != nil {
 				return fieldError(map[string]string{"redirectUris": "Give redirectUris or settings.oauth.redirectUris, not both."})
@@ -312,12 +331,16 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 		}
 	}
 	scopes := oauth.Scopes
+	methods, err := oauth.authMethods()
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	if err := h.checkAppCertificate(c, d.ID, body.Certificate); err != nil {
 		return err
 	}
 	if body.Name != nil || body.Description != nil || body.Type != nil || body.Enabled != nil || scopes != nil ||
-		oauth.GrantTypes != nil || oauth.RedirectURIs != nil || oauth.Resources != nil {
+		oauth.GrantTypes != nil || oauth.RedirectURIs != nil || oauth.Resources != nil || methods != nil {
 		var joined string
 		if scopes != nil {
 			if joined, err = joinScopes(*scopes); err != nil {
@@ -345,6 +368,9 @@ func (h *Handler) APIPatchApplication(c echo.Context) error {
 			}
 			if oauth.Resources != nil {
 				in.Resources = nonNil(*oauth.Resources)
+			}
+			if methods != nil {
+				in.AuthMethods = methods
 			}
 			return nil
 		}

@@ -61,8 +61,14 @@ type Application struct {
 	// GrantTypes are the OAuth grants the client may use, space-separated;
 	// client_credentials is the only one the token endpoint offers.
 	GrantTypes string `gorm:"not null;default:''"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ClientSecretAuthDisabled refuses client secrets at the token
+	// endpoint and PrivateKeyJWTEnabled accepts client assertions signed
+	// by a client certificate (see AuthMethods); the zero values are the
+	// default, secrets only.
+	ClientSecretAuthDisabled bool `gorm:"not null;default:false"`
+	PrivateKeyJWTEnabled     bool `gorm:"not null;default:false"`
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
 }
 
 // RedirectURIList returns the redirect URIs as a slice.
@@ -197,6 +203,10 @@ type ApplicationInput struct {
 	// RedirectURIs and GrantTypes: nil keeps the stored ones on update; on
 	// create nil means none and DefaultGrantTypes.
 	RedirectURIs, GrantTypes []string
+	// AuthMethods are the token endpoint authentication methods
+	// (AuthMethodNames) the application accepts: nil keeps the stored
+	// ones on update and means client secrets only on create.
+	AuthMethods []string
 }
 
 // clientIDTaken is Gravitee's message for a client id already used in the
@@ -277,6 +287,11 @@ func (in *ApplicationInput) validate() FieldErrors {
 	if in.GrantTypes != nil {
 		if _, msg = normalizeGrantTypes(in.GrantTypes); msg != "" {
 			errs["grantTypes"] = msg
+		}
+	}
+	if in.AuthMethods != nil {
+		if _, msg = normalizeAuthMethods(in.AuthMethods); msg != "" {
+			errs["authMethods"] = msg
 		}
 	}
 	return errs
@@ -384,7 +399,9 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		if locked.DomainID != domainID {
 			return ErrNotFound
 		}
-		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Resources: locked.ResourceList(), Disabled: locked.Disabled}
+		in := ApplicationInput{Name: locked.Name, Description: locked.Description, Type: locked.Type, Scopes: locked.Scopes, Resources: locked.ResourceList(), Disabled: locked.Disabled,
+			AuthMethods: locked.AuthMethods()}
+		oldMethods := in.AuthMethods
 		if locked.OwnerID != nil {
 			in.OwnerID = *locked.OwnerID
 		}
@@ -398,11 +415,13 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 		return s.applyApplication(tx, a, in, func(tx *gorm.DB) error {
 			a.UpdatedAt = tx.NowFunc()
 			err := tx.Model(a).Omit("Owner", "Domain").
-				Select("name", "description", "type", "scopes", "resources", "disabled", "owner_id", "redirect_uris", "grant_types", "updated_at").Updates(a).Error
+				Select(append([]string{"name", "description", "type", "scopes", "resources", "disabled", "owner_id", "redirect_uris", "grant_types", "updated_at"}, authMethodColumns...)).Updates(a).Error
 			if err != nil {
 				return err
 			}
-			return s.audit(tx, actor, appEvent(EventApplicationUpdated, a))
+			ev := appEvent(EventApplicationUpdated, a)
+			ev.Detail = authMethodsDetail(oldMethods, a.AuthMethods())
+			return s.audit(tx, actor, ev)
 		})
 	})
 	if err != nil {
@@ -463,6 +482,10 @@ func (s *Store) applyApplication(tx *gorm.DB, a *Application, in ApplicationInpu
 	}
 	if in.Resources != nil {
 		a.Resources, _ = NormalizeResources(in.Resources)
+	}
+	if in.AuthMethods != nil {
+		methods, _ := normalizeAuthMethods(in.AuthMethods)
+		applyAuthMethods(a, methods)
 	}
 	err := write(tx)
 	if errors.Is(err, gorm.ErrDuplicatedKey) {

@@ -63,6 +63,7 @@ func (s *Store) Record(ctx context.Context, ev AuditEvent) error {
 // AuditEventTypes lists every event type, for filters.
 var AuditEventTypes = []string{
 	EventSecretCreated, EventSecretRenewed, EventSecretDeleted,
+	EventClientCertificateAdded, EventClientCertificateDeleted,
 	EventDomainSecretSettingsUpdated, EventAppSecretSettingsUpdated,
 	EventApplicationCreated, EventApplicationUpdated, EventApplicationDeleted,
 	EventDomainCreated, EventDomainUpdated, EventDomainDeleted,

@@ -60,7 +60,18 @@ type AuthenticatedClient struct {
 // time is bound once instead of at each of its eight uses: the drivers
 // convert every bound value anew on each execution.
 const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id, a.scopes, a.resources, a.access_token_lifetime, d.id,
-  COALESCE(
+  ` + signingCertificateIDSQL + `
+FROM client_secrets s
+JOIN applications a ON a.id = s.application_id
+JOIN domains d ON d.id = a.domain_id
+WHERE s.digest = CAST(?2 AS TEXT) AND a.client_id = CAST(?3 AS TEXT) AND d.hrid = CAST(?4 AS TEXT)
+  AND d.enabled = TRUE AND a.disabled = FALSE AND a.client_secret_auth_disabled = FALSE
+  AND (s.expires_at IS NULL OR s.expires_at > ?1)`
+
+// signingCertificateIDSQL is the id of the certificate that signs for the
+// application a of the domain d (Store.SigningCertificate's rule), for the
+// queries that authenticate a client; the time now is their parameter ?1.
+const signingCertificateIDSQL = `COALESCE(
     (SELECT c.id FROM certificates c WHERE c.id = a.certificate_id AND c.domain_id = d.id
        AND c.expires_at > ?1 AND (c.retired_at IS NULL OR c.retired_at > ?1)),
     (SELECT c.id FROM certificates c WHERE a.certificate_id IS NOT NULL AND c.id = d.fallback_certificate_id AND c.domain_id = d.id
@@ -70,13 +81,7 @@ const clientBySecretSQL = `SELECT s.id, a.id, a.type, a.grant_types, a.client_id
        ORDER BY c.signing_from DESC, c.id DESC LIMIT 1),
     (SELECT c.id FROM certificates c WHERE c.domain_id = d.id AND c.type = 'system'
        AND (c.retired_at IS NULL OR c.retired_at > ?1)
-       ORDER BY c.signing_from, c.id LIMIT 1))
-FROM client_secrets s
-JOIN applications a ON a.id = s.application_id
-JOIN domains d ON d.id = a.domain_id
-WHERE s.digest = CAST(?2 AS TEXT) AND a.client_id = CAST(?3 AS TEXT) AND d.hrid = CAST(?4 AS TEXT)
-  AND d.enabled = TRUE AND a.disabled = FALSE
-  AND (s.expires_at IS NULL OR s.expires_at > ?1)`
+       ORDER BY c.signing_from, c.id LIMIT 1))`
 
 // authStatement is prepared once per Store: the token endpoint runs it on
 // every request.

@@ -124,7 +124,10 @@ type NotificationLedger struct {
 	// (KindCertificate); NULL in the rows of other kinds. Its foreign key
 	// and partial unique index are migration 00032's.
 	CertificateID *string `gorm:"size:36;default:null"`
-	Event         string  `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
+	// ClientCertificateID is the client certificate's id in rows of kind
+	// client_certificate (KindClientCertificate), migration 00092's.
+	ClientCertificateID *string `gorm:"size:36;default:null"`
+	Event               string  `gorm:"size:40;not null;uniqueIndex:idx_ledger_key,priority:3"`
 	// Threshold is the number of days of the "will expire" threshold that
 	// was crossed (each threshold is its own notice); 0 for "expired".
 	Threshold int `gorm:"not null;uniqueIndex:idx_ledger_key,priority:4"`

@@ -68,9 +68,9 @@ func (s *Store) AddLedgerKind(k LedgerKind) {
 }
 
 // kinds lists the ledger kinds the store knows: client secrets,
-// certificates, then those added by AddLedgerKind.
+// certificates, client certificates, then those added by AddLedgerKind.
 func (s *Store) kinds() []LedgerKind {
-	return append([]LedgerKind{KindClientSecret, KindCertificate}, s.ledgerKinds...)
+	return append([]LedgerKind{KindClientSecret, KindCertificate, KindClientCertificate}, s.ledgerKinds...)
 }
 
 // kind returns the kind named name.

@@ -47,7 +47,7 @@ func (s *Store) DueSecrets(ctx context.Context, horizon time.Time, after *DueCur
 	return scanSubjects(rows, limit)
 }
 
-// scanSubjects reads the rows of secretColumns.
+// scanSubjects reads the rows of credentialColumns.
 func scanSubjects(rows *sql.Rows, capacity int) ([]Subject, error) {
 	out := make([]Subject, 0, capacity)
 	for rows.Next() {
@@ -68,10 +68,12 @@ func scanSubjects(rows *sql.Rows, capacity int) ([]Subject, error) {
 	return out, rows.Err()
 }
 
-// secretColumns selects a secret as a Subject, from the secret s, its
-// application a, its domain d and the application's owner u.
-func secretColumns(db *gorm.DB) *gorm.DB {
-	return db.Table("client_secrets AS s").
+// credentialColumns selects an application's credential (a client secret
+// or a client certificate: the table has id, description, expires_at and
+// application_id) as a Subject, from the credential s, its application a,
+// its domain d and the application's owner u.
+func credentialColumns(db *gorm.DB, table string) *gorm.DB {
+	return db.Table(table + " AS s").
 		Select(`s.id AS secret_id, s.description, s.expires_at,
 			a.id AS application_id, a.name AS application_name, a.client_id,
 			d.id AS domain_id, d.name AS domain_name, d.hrid AS domain_hrid,
@@ -83,10 +85,16 @@ func secretColumns(db *gorm.DB) *gorm.DB {
 
 // secretSubjects returns the secrets of the given ids as subjects, by id.
 func (s *Store) secretSubjects(ctx context.Context, ids []string) (map[string]Subject, error) {
+	return s.credentialSubjects(ctx, "client_secrets", ids)
+}
+
+// credentialSubjects returns the credentials of the given ids, in table, as
+// subjects, by id.
+func (s *Store) credentialSubjects(ctx context.Context, table string, ids []string) (map[string]Subject, error) {
 	out := make(map[string]Subject, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		rows, err := secretColumns(s.db.WithContext(ctx)).Where("s.id IN ?", ids[:n]).Rows()
+		rows, err := credentialColumns(s.db.WithContext(ctx), table).Where("s.id IN ?", ids[:n]).Rows()
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +112,14 @@ func (s *Store) secretSubjects(ctx context.Context, ids []string) (map[string]Su
 }
 
 func dueQuery(db *gorm.DB, horizon time.Time, after *DueCursor, limit int) *gorm.DB {
-	q := secretColumns(db).Where("s.expires_at IS NOT NULL AND s.expires_at <= ?", horizon.UTC())
+	return dueCredentialsQuery(db, KindClientSecret, NoticeExpired, horizon, after, limit)
+}
+
+// dueCredentialsQuery pages through the credentials of kind k (a table
+// credentialColumns reads) that expire at or before horizon, leaving out
+// those whose current expiry has its expired event decided.
+func dueCredentialsQuery(db *gorm.DB, k LedgerKind, expired string, horizon time.Time, after *DueCursor, limit int) *gorm.DB {
+	q := credentialColumns(db, k.Table).Where("s.expires_at IS NOT NULL AND s.expires_at <= ?", horizon.UTC())
 	if after != nil {
 		// A row value: both databases start the index walk there. (With
 		// "expires_at > ? OR (expires_at = ? AND id > ?)" SQLite walked
@@ -112,7 +127,7 @@ func dueQuery(db *gorm.DB, horizon time.Time, after *DueCursor, limit int) *gorm
 		q = q.Where("(s.expires_at, s.id) > (?, ?)", after.ExpiresAt.UTC(), after.ID)
 	}
 	q = q.Where(`NOT EXISTS (SELECT 1 FROM notification_ledgers l
-		WHERE l.secret_id = s.id AND l.expires_at = s.expires_at AND l.event = ? AND l.secret_id IS NOT NULL)`, NoticeExpired)
+		WHERE l.`+k.Column+` = s.id AND l.expires_at = s.expires_at AND l.event = ? AND l.`+k.Column+` IS NOT NULL)`, expired)
 	return q.Order("s.expires_at, s.id").Limit(limit)
 }
 

@@ -8,13 +8,15 @@ import "time"
 type Option func(*options)
 
 type options struct {
-	pool         Pool
-	secretsMax   int
-	expiringSoon time.Duration
-	now          func() time.Time
-	migrate      bool
-	kek          []byte
-	certificates CertificateDefaults
+	pool       Pool
+	secretsMax int
+	// clientCertificatesMax is applications.clientCertificatesMax.
+	clientCertificatesMax int
+	expiringSoon          time.Duration
+	now                   func() time.Time
+	migrate               bool
+	kek                   []byte
+	certificates          CertificateDefaults
 }
 
 // WithPool tunes the connection pool (database.*).
@@ -49,4 +51,11 @@ func WithKeyEncryptionKey(kek []byte) Option { return func(o *options) { o.kek =
 // DefaultCertificateDefaults' values.
 func WithCertificateDefaults(d CertificateDefaults) Option {
 	return func(o *options) { o.certificates = d.withDefaults() }
+}
+
+// WithClientCertificatesMax sets the most client certificates one
+// application may hold (applications.clientCertificatesMax);
+// DefaultClientCertificatesMax without it.
+func WithClientCertificatesMax(n int) Option {
+	return func(o *options) { o.clientCertificatesMax = n }
 }

@@ -71,7 +71,7 @@ func (s *Store) ClientOfDisabledDomain(ctx context.Context, hrid, clientID, secr
 	err := s.db.WithContext(ctx).Table("client_secrets AS s").
 		Select("s.id AS secret_id, a.id AS application_id, a.client_id AS client_id, d.id AS domain_id").
 		Joins("JOIN applications AS a ON a.id = s.application_id").Joins("JOIN domains AS d ON d.id = a.domain_id").
-		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ? AND d.enabled = ?", SecretDigest(secret), clientID, hrid, false, false).
+		Where("s.digest = ? AND a.client_id = ? AND d.hrid = ? AND a.disabled = ? AND d.enabled = ? AND a.client_secret_auth_disabled = ?", SecretDigest(secret), clientID, hrid, false, false, false).
 		Where("s.expires_at IS NULL OR s.expires_at > ?", s.now()).
 		Limit(1).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -38,7 +39,13 @@ type Store struct {
 	// SecretsMax is the most secrets one application may hold
 	// (applications.secretsMax; WithSecretsMax).
 	SecretsMax int
-	auth       authStatement
+	// ClientCertificatesMax is the most client certificates one
+	// application may hold (applications.clientCertificatesMax;
+	// WithClientCertificatesMax).
+	ClientCertificatesMax int
+	auth                  authStatement
+	// assertion is the client assertion lookup's statement (assertion.go).
+	assertion authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration
@@ -55,6 +62,9 @@ type Store struct {
 	// CertDefaults says how system certificates are made and rotated
 	// (WithCertificateDefaults).
 	CertDefaults CertificateDefaults
+	// jtiMu queues a SQLite store's client assertion jti inserts
+	// (UseAssertionJTI).
+	jtiMu sync.Mutex
 }
 
 // DefaultExpiringSoon is the default first notification threshold.
@@ -77,7 +87,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := options{secretsMax: DefaultSecretsMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true,
+	o := options{secretsMax: DefaultSecretsMax, clientCertificatesMax: DefaultClientCertificatesMax, expiringSoon: DefaultExpiringSoon, now: time.Now, migrate: true,
 		certificates: DefaultCertificateDefaults}
 	for _, opt := range opts {
 		opt(&o)
@@ -91,7 +101,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, opts ...Option) (*S
 		TranslateError: true,
 		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
-	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ExpiringSoon: o.expiringSoon, log: log, CertDefaults: o.certificates}
+	s := &Store{Now: o.now, SecretsMax: o.secretsMax, ClientCertificatesMax: o.clientCertificatesMax, ExpiringSoon: o.expiringSoon, log: log, CertDefaults: o.certificates}
 	var err error
 	if IsPostgres(dsn) {
 		s.dialect = migrations.Postgres
@@ -188,8 +198,10 @@ const migrateLockSuffix = ".migrate-lock"
 
 // Close closes the database connections.
 func (s *Store) Close() error {
-	if s.auth.stmt != nil {
-		_ = s.auth.stmt.Close()
+	for _, st := range []*authStatement{&s.auth, &s.assertion} {
+		if st.stmt != nil {
+			_ = st.stmt.Close()
+		}
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {

@@ -332,6 +332,7 @@ func TestEnabled(t *testing.T) {
 	w.cfg.Services.Notifier.Enabled = true
 	w.cfg.Services.Notifier.ClientSecret.Enabled = false
 	w.cfg.Services.Notifier.Certificate.Enabled = false
+	w.cfg.Services.Notifier.ClientCertificate.Enabled = false
 	if Enabled(w.cfg) {
 		t.Error("services.notifier.client-secret.enabled=false should stop it")
 	}

@@ -8,7 +8,7 @@ import "latchkey/models"
 // the notifications list.
 func NoticePath(kind, domainID, applicationID string) string {
 	switch kind {
-	case models.KindClientSecret.Name:
+	case models.KindClientSecret.Name, models.KindClientCertificate.Name:
 		return "/domains/" + domainID + "/applications/" + applicationID + "/secrets"
 	case models.KindCertificate.Name:
 		return "/domains/" + domainID + "/settings/certificates"
@@ -19,7 +19,7 @@ func NoticePath(kind, domainID, applicationID string) string {
 // noticeLinkText is the words of a notice's link to NoticePath.
 func noticeLinkText(kind string) string {
 	switch kind {
-	case models.KindClientSecret.Name:
+	case models.KindClientSecret.Name, models.KindClientCertificate.Name:
 		return "Open the application's secrets"
 	case models.KindCertificate.Name:
 		return "Open the domain's certificates"

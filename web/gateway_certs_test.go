@@ -364,13 +364,17 @@ func TestGatewayChoiceAndDeletionOnOneNodeReachTheOther(t *testing.T) {
 func TestGatewayMetadataDocuments(t *testing.T) {
 	g := newGatewayEnv(t)
 	base := g.cfg.Server.GatewayURL + "/acme"
-	auth := []any{"client_secret_basic", "client_secret_post"}
+	auth := []any{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	algs := []any{"RS256", "PS256", "ES256", "EdDSA"}
 	want := map[string]any{
 		"issuer": base + "/oidc", "token_endpoint": base + "/oauth/token", "jwks_uri": base + "/oauth/jwks",
 		"introspection_endpoint": base + "/oauth/introspect", "introspection_endpoint_auth_methods_supported": auth,
+		"introspection_endpoint_auth_signing_alg_values_supported": algs,
 		"revocation_endpoint": base + "/oauth/revoke", "revocation_endpoint_auth_methods_supported": auth,
-		"grant_types_supported": []any{"client_credentials"}, "token_endpoint_auth_methods_supported": auth,
-		"response_types_supported": []any{},
+		"revocation_endpoint_auth_signing_alg_values_supported": algs,
+		"grant_types_supported":                                 []any{"client_credentials"}, "token_endpoint_auth_methods_supported": auth,
+		"token_endpoint_auth_signing_alg_values_supported": algs,
+		"response_types_supported":                         []any{},
 	}
 	get := func(path string) map[string]any {
 		t.Helper()
@@ -401,7 +405,7 @@ func TestGatewayMetadataDocuments(t *testing.T) {
 	if !same(oidc, want) {
 		t.Fatalf("OpenID configuration = %v\nwant %v", oidc, want)
 	}
-	for _, absent := range []string{"authorization_endpoint", "scopes_supported", "token_endpoint_auth_signing_alg_values_supported"} {
+	for _, absent := range []string{"authorization_endpoint", "scopes_supported"} {
 		if _, ok := oidc[absent]; ok {
 			t.Fatalf("OpenID configuration claims %s", absent)
 		}

@@ -185,7 +185,7 @@ func TestTokenRevocation(t *testing.T) {
 		if want := g.cfg.Server.GatewayURL + "/acme/oauth/revoke"; meta["revocation_endpoint"] != want {
 			t.Errorf("revocation_endpoint = %v, want %s", meta["revocation_endpoint"], want)
 		}
-		if !strings.Contains(body, `"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]`) {
+		if !strings.Contains(body, `"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","private_key_jwt"]`) {
 			t.Errorf("metadata = %s", body)
 		}
 	})

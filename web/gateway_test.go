@@ -391,7 +391,7 @@ func TestGatewayDiscoveryJWKSAndIntrospection(t *testing.T) {
 			t.Errorf("%s = %v, want %s", k, meta[k], want)
 		}
 	}
-	if !strings.Contains(body, `"grant_types_supported":["client_credentials"]`) || !strings.Contains(body, `"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]`) {
+	if !strings.Contains(body, `"grant_types_supported":["client_credentials"]`) || !strings.Contains(body, `"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","private_key_jwt"]`) {
 		t.Errorf("metadata = %s", body)
 	}
 	if resp, _ := g.do(mustRequest(http.MethodGet, g.gw.URL+"/nowhere/oauth/jwks")); resp.StatusCode != 404 {

@@ -124,8 +124,12 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 		app     = apps + "/:application"
 		secrets = app + "/secrets"
 		secret  = secrets + "/:secret"
-		certs   = domain + "/certificates"
-		cert    = certs + "/:certificate"
+		// client-certificates are the keys an application authenticates
+		// with (private_key_jwt), not its signing certificate.
+		clientCerts = app + "/client-certificates"
+		clientCert  = clientCerts + "/:clientCertificate"
+		certs       = domain + "/certificates"
+		cert        = certs + "/:certificate"
 	)
 	read.GET(domains, h.APIListDomains)
 	write.POST(domains, h.APICreateDomain)
@@ -147,6 +151,11 @@ func apiRoutes(e *echo.Echo, h *handlers.Handler) {
 	write.POST(secrets, h.APICreateSecret)
 	write.POST(secret+"/_renew", h.APIRenewSecret)
 	write.DELETE(secret, h.APIDeleteSecret)
+
+	read.GET(clientCerts, h.APIListClientCertificates)
+	write.POST(clientCerts, h.APICreateClientCertificate)
+	read.GET(clientCert, h.APIGetClientCertificate)
+	write.DELETE(clientCert, h.APIDeleteClientCertificate)
 
 	read.GET(certs, h.APIListCertificates)
 	write.POST(certs, h.APICreateCertificate)

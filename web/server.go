@@ -47,6 +47,7 @@ type Server struct {
 
 	lastUsed *models.LastUsedRecorder
 	failures *gateway.FailureSummary
+	store    *models.Store
 	log      *slog.Logger
 }
 
@@ -78,6 +79,7 @@ func (s *Server) Run(ctx context.Context) {
 			if err := s.failures.Flush(ctx); err != nil {
 				s.log.Error("record failed client authentications", "err", err)
 			}
+			gateway.PurgeAssertionJTIs(ctx, s.store, logErr("purge expired client assertion jtis"))
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := s.failures.Flush(fctx); err != nil {
@@ -112,11 +114,13 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		Metrics:  metrics.New(store, sqlDB),
 		lastUsed: models.NewLastUsedRecorder(store),
 		failures: gateway.NewFailureSummary(store),
+		store:    store,
 		log:      log,
 	}
 	gw := gateway.New(store, srv.lastUsed,
 		throttle.New(cfg.Security.Token.MaxAttempts, cfg.Security.Token.Window.Duration),
 		srv.failures, cfg.Server.GatewayURL, log, srv.Metrics)
+	gw.AssertionMaxLifetime = cfg.Gateway.ClientAssertion.MaxLifetime.Duration
 	var metricsHandler echo.HandlerFunc
 	token := newBearerToken(cfg.Metrics.BearerToken)
 	switch {

@@ -370,11 +370,11 @@ func newBenchGateway(db, dsn string, modes []authMode) (*benchGateway, error) {
 		return fail(err)
 	}
 	for _, alg := range algorithms {
-		hrid, clientID, secret, err := b.algApp(alg, algSecrets)
+		cl, err := b.algApp(alg, algSecrets)
 		if err != nil {
 			return fail(err)
 		}
-		cl := benchClient{hrid: hrid, alg: alg, clientID: clientID, secret: secret}
+		hrid := cl.hrid
 		g.algClients[alg] = cl
 		for _, m := range modes {
 			rq, err := m.prepare(b, cl)
@@ -650,29 +650,31 @@ func algHRIDs() []string {
 // secrets whose chosen certificate is a system certificate of alg (a
 // choice signs at once; a rotation would wait for the refresh delay), and
 // returns the domain's hrid, the client id and the last-created secret.
-func (b *benchServer) algApp(alg string, n int) (string, string, string, error) {
+func (b *benchServer) algApp(alg string, n int) (benchClient, error) {
 	ctx := context.Background()
 	hrid := algHRID(alg)
 	d, err := b.store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench " + alg, HRID: hrid, Enabled: true})
 	if err != nil {
-		return "", "", "", err
+		return benchClient{}, err
 	}
 	c, err := b.store.CreateSystemCertificate(ctx, models.Actor{}, d.ID, models.SystemCertificateInput{Name: "Bench " + alg, Algorithm: alg})
 	if err != nil {
-		return "", "", "", err
+		return benchClient{}, err
 	}
-	a, first, err := b.store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "load-" + strings.ToLower(alg), Type: models.AppTypeService, Scopes: "read"})
+	// Both methods, so that every mode's rows use the same application.
+	a, first, err := b.store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "load-" + strings.ToLower(alg), Type: models.AppTypeService, Scopes: "read",
+		AuthMethods: []string{models.AuthClientSecret, models.AuthPrivateKeyJWT}})
 	if err != nil {
-		return "", "", "", err
+		return benchClient{}, err
 	}
 	if err := b.store.SetApplicationCertificate(ctx, models.Actor{}, a.ID, &c.ID); err != nil {
-		return "", "", "", err
+		return benchClient{}, err
 	}
 	values := []string{first.Value}
 	if err := b.addSecrets(a.ID, n, &values); err != nil {
-		return "", "", "", err
+		return benchClient{}, err
 	}
-	return hrid, a.ClientID, values[len(values)-1], nil
+	return benchClient{hrid: hrid, alg: alg, appID: a.ID, clientID: a.ClientID, secret: values[len(values)-1]}, nil
 }
 
 // checkAlgorithm obtains one token with rq and checks that its header

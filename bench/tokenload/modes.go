@@ -27,7 +27,8 @@ type authMode struct {
 type benchClient struct {
 	// hrid is its domain, alg the algorithm its certificate signs with.
 	hrid, alg string
-	clientID  string
+	// appID is the application's id, clientID its client id.
+	appID, clientID string
 	// secret is the value the case presents.
 	secret string
 }
@@ -59,4 +60,4 @@ var secretPost = authMode{name: "client_secret_post", prepare: func(_ *benchServ
 }}
 
 // authModes are the modes -modes may name; the first is the default.
-var authModes = []authMode{secretBasic, secretPost}
+var authModes = []authMode{secretBasic, secretPost, privateKeyJWT}

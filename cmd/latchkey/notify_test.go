@@ -159,9 +159,10 @@ func TestServeWithTheNotifierSwitchedOff(t *testing.T) {
 			t.Setenv("LATCHKEY_SERVICES_NOTIFIER_CLIENT_SECRET_CRONEXPRESSION", "* * * * * *")
 			t.Setenv(key, "false")
 			if key != "LATCHKEY_SERVICES_NOTIFIER_ENABLED" {
-				// The other source switched off too: otherwise the
-				// notifier runs for it.
+				// The other sources switched off too: otherwise the
+				// notifier runs for them.
 				t.Setenv("LATCHKEY_SERVICES_NOTIFIER_CERTIFICATE_ENABLED", "false")
+				t.Setenv("LATCHKEY_SERVICES_NOTIFIER_CLIENT_CERTIFICATE_ENABLED", "false")
 			}
 			logs := serveFor(t, 2500*time.Millisecond, func() bool { return false })
 			if n, _ := store.UnreadNotificationCount(context.Background(), alice.ID); n != 0 {

@@ -20,6 +20,7 @@ func storeOptions(cfg *config.Config) []models.Option {
 		models.WithPool(models.Pool{MaxOpenConns: d.MaxOpenConns, MaxIdleConns: d.MaxIdleConns,
 			ConnMaxLifetime: d.ConnMaxLifetime.Duration, StatementTimeout: d.StatementTimeout.Duration}),
 		models.WithSecretsMax(cfg.Applications.SecretsMax),
+		models.WithClientCertificatesMax(cfg.Applications.ClientCertificatesMax),
 	}
 	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
 		opts = append(opts, models.WithExpiringSoon(time.Duration(days[0])*24*time.Hour))

@@ -61,6 +61,7 @@ func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 		}),
 		m(50, "compat_columns", addCompatColumns),
 		m(80, "application_resources", applicationResources),
+		m(90, "application_auth_methods", applicationAuthMethods),
 	}
 }
 
