@@ -79,14 +79,20 @@ const (
 	expiringShown  = 50
 )
 
-// ShowDomain shows a domain and its applications.
+// ShowDomain shows a domain and one page of its applications, searched by
+// ?q= and paged by ?after= and ?before=.
 func (h *Handler) ShowDomain(c echo.Context) error {
 	ctx := c.Request().Context()
 	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
 	if err != nil {
 		return err
 	}
-	apps, err := h.Store.Applications(ctx, d.ID)
+	q, req := listRequest(c)
+	apps, err := h.Store.ApplicationsPage(ctx, d.ID, q, req)
+	if err != nil {
+		return err
+	}
+	appTotal, err := h.Store.ApplicationCount(ctx, d.ID)
 	if err != nil {
 		return err
 	}
@@ -99,7 +105,9 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
-		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps, Counts: counts,
+		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: counts,
+		Apps: apps.Items, AppQuery: q, AppTotal: appTotal,
+		AppPager: listPager("/domains/"+d.ID, map[string]string{"q": q}, apps.Prev, apps.Next, views.AppListID),
 		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))
 }

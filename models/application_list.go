@@ -1,0 +1,47 @@
+package models
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// appOrder is the applications list's order: by name regardless of case,
+// then id (index idx_applications_domain_lname, migration 00095).
+var appOrder = keyset{table: "applications", key: "lower(applications.name)"}
+
+// ApplicationsPage returns one page of a domain's applications by name,
+// with their owners. A query keeps those whose name or client id contains
+// it, ignoring case (a substring, as the domains search: people remember
+// part of a name, and a client id is pasted whole or in part).
+func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, req PageRequest) (*Paged[Application], error) {
+	db := s.db.WithContext(ctx)
+	q := db.Model(&Application{}).Preload("Owner").Where("applications.domain_id = ?", domainID)
+	q = containsAny(q, query, "lower(applications.name)", "lower(applications.client_id)")
+	return keysetPage[Application, string](db, q, appOrder, req, func(a *Application) string { return a.ID })
+}
+
+// ApplicationCount counts a domain's applications.
+func (s *Store) ApplicationCount(ctx context.Context, domainID string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Application{}).Where("domain_id = ?", domainID).Count(&n).Error
+	return n, err
+}
+
+// containsAny keeps the rows where one of the lower-case expressions
+// contains query, ignoring case; an empty query keeps every row.
+func containsAny(q *gorm.DB, query string, exprs ...string) *gorm.DB {
+	query = strings.ToLower(strings.TrimSpace(query))
+	if query == "" {
+		return q
+	}
+	like := "%" + escapeLike(query) + "%"
+	conds := make([]string, len(exprs))
+	args := make([]any, len(exprs))
+	for i, e := range exprs {
+		conds[i] = e + ` LIKE ? ESCAPE '\'`
+		args[i] = like
+	}
+	return q.Where("("+strings.Join(conds, " OR ")+")", args...)
+}
