@@ -96,19 +96,15 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	counts, err := h.Store.SecretExpiryCounts(ctx, d.ID, "")
-	if err != nil {
-		return err
-	}
-	expiring, total, err := h.Store.DomainSecretsExpiring(ctx, d.ID, expiringWithin, expiringShown)
+	exp, err := h.Store.DomainExpiryOverview(ctx, d.ID, expiringWithin, expiringShown)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
-		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: counts,
+		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: exp.Counts,
 		Apps: apps.Items, AppQuery: q, AppTotal: appTotal,
 		AppPager: listPager("/domains/"+d.ID, map[string]string{"q": q}, apps.Prev, apps.Next, views.AppListID),
-		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
+		Expiring: exp.Expiring, ExpiringTotal: exp.Total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))
 }
 

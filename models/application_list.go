@@ -9,17 +9,18 @@ import (
 
 // appOrder is the applications list's order: by name regardless of case,
 // then id (index idx_applications_domain_lname, migration 00095).
-var appOrder = keyset{table: "applications", key: "lower(applications.name)"}
+var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner"}
 
 // ApplicationsPage returns one page of a domain's applications by name,
 // with their owners. A query keeps those whose name or client id contains
 // it, ignoring case (a substring, as the domains search: people remember
 // part of a name, and a client id is pasted whole or in part).
 func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, req PageRequest) (*Paged[Application], error) {
-	db := s.db.WithContext(ctx)
-	q := db.Model(&Application{}).Preload("Owner").Where("applications.domain_id = ?", domainID)
-	q = containsAny(q, query, "lower(applications.name)", "lower(applications.client_id)")
-	return keysetPage[Application, string](db, q, appOrder, req, func(a *Application) string { return a.ID })
+	filter := func(q *gorm.DB) *gorm.DB {
+		q = q.Where("applications.domain_id = ?", domainID)
+		return containsAny(q, query, "lower(applications.name)", "lower(applications.client_id)")
+	}
+	return keysetPage[Application, string](s.db.WithContext(ctx), filter, appOrder, req, func(a *Application) string { return a.ID })
 }
 
 // ApplicationCount counts a domain's applications.

@@ -142,8 +142,7 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, err
 // a time (Page and PerPage of the filter are ignored): each page is one
 // index range scan however far back it is, and it counts nothing.
 func (s *Store) AuditEventsPage(ctx context.Context, f AuditFilter, req PageRequest) (*Paged[AuditEvent], error) {
-	db := s.db.WithContext(ctx)
-	return keysetPage[AuditEvent, time.Time](db, f.where(db.Model(&AuditEvent{})), auditOrder, req,
+	return keysetPage[AuditEvent, time.Time](s.db.WithContext(ctx), f.where, auditOrder, req,
 		func(e *AuditEvent) string { return e.ID })
 }
 

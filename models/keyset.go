@@ -42,13 +42,16 @@ type keyset struct {
 	table string // qualifies id, e.g. "applications"
 	key   string // e.g. "lower(applications.name)"
 	desc  bool
+	// preload names an association loaded with each page's rows.
+	preload string
 }
 
-// keysetPage returns the page of q (a query of table ks.table, filters
-// applied) that req asks for. K is the key's Go type; id reads a row's id.
-// The row the cursor names is read first (by primary key) so the page's
-// condition is a plain row-value comparison the index answers.
-func keysetPage[T any, K any](db, q *gorm.DB, ks keyset, req PageRequest, id func(*T) string) (*Paged[T], error) {
+// keysetPage returns the page that req asks for of the rows of T that
+// filter keeps. K is the key's Go type; id reads a row's id. The row the
+// cursor names is read first (by primary key, through the same filter: a
+// cursor from another list starts this one over) so the page's condition
+// is a plain row-value comparison the index answers.
+func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks keyset, req PageRequest, id func(*T) string) (*Paged[T], error) {
 	limit := req.Limit
 	if limit <= 0 || limit > MaxPageSize {
 		limit = DefaultPageSize
@@ -61,7 +64,7 @@ func keysetPage[T any, K any](db, q *gorm.DB, ks keyset, req PageRequest, id fun
 	var edge K
 	if cursor != "" {
 		var keys []K
-		if err := db.Table(ks.table).Where(ks.table+".id = ?", cursor).Limit(1).Pluck(ks.key, &keys).Error; err != nil {
+		if err := filter(db.Model(new(T))).Where(ks.table+".id = ?", cursor).Limit(1).Pluck(ks.key, &keys).Error; err != nil {
 			return nil, err
 		}
 		if found = len(keys) == 1; found {
@@ -74,6 +77,10 @@ func keysetPage[T any, K any](db, q *gorm.DB, ks keyset, req PageRequest, id fun
 	op, dir := ">", "ASC"
 	if forward == ks.desc {
 		op, dir = "<", "DESC"
+	}
+	q := filter(db.Model(new(T)))
+	if ks.preload != "" {
+		q = q.Preload(ks.preload)
 	}
 	if found {
 		q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?, ?)", ks.key, ks.table, op), edge, cursor)
