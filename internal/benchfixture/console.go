@@ -3,6 +3,7 @@ package benchfixture
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,13 @@ func LoadConsole(ctx context.Context, s *models.Store, c Console) error {
 		owner = c.OwnerID
 	}
 	return s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if tx.Dialector.Name() == "sqlite" {
+			// A page cache that holds the indexes being filled (256 MB,
+			// this connection only) saves most of the load's reads.
+			if err := tx.Exec("PRAGMA cache_size = -262144").Error; err != nil {
+				return err
+			}
+		}
 		err := insertRows(tx, "applications",
 			"id, domain_id, name, description, type, client_id, owner_id, access_token_lifetime, disabled, scopes, "+
 				"secret_expiry_override, secret_expiry_unit, secret_expiry_duration, created_at, updated_at",
@@ -98,7 +106,7 @@ func LoadConsole(ctx context.Context, s *models.Store, c Console) error {
 func insertRows(tx *gorm.DB, table, columns string, n int, row func(i int) []any) error {
 	width := strings.Count(columns, ",") + 1
 	batch := 30000 / width
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
+	pg := tx.Dialector.Name() == "postgres"
 	for start := 0; start < n; start += batch {
 		m := min(batch, n-start)
 		var sb strings.Builder
@@ -108,10 +116,24 @@ func insertRows(tx *gorm.DB, table, columns string, n int, row func(i int) []any
 			if i > start {
 				sb.WriteByte(',')
 			}
-			sb.WriteString(tuple)
+			// The driver's own placeholders: GORM does not rewrite them here.
+			sb.WriteByte('(')
+			for j := range width {
+				if j > 0 {
+					sb.WriteByte(',')
+				}
+				if pg {
+					sb.WriteString("$" + strconv.Itoa(len(args)+j+1))
+				} else {
+					sb.WriteByte('?')
+				}
+			}
+			sb.WriteByte(')')
 			args = append(args, row(i)...)
 		}
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		// Straight to the driver: GORM's logger would format every
+		// statement, 30,000 arguments and all.
+		if _, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sb.String(), args...); err != nil {
 			return err
 		}
 	}
