@@ -11,7 +11,7 @@ import (
 	"testing/fstest"
 )
 
-var embeddedNames = []string{"app.css", "app.js", "htmx.min.js"}
+var embeddedNames = []string{"app.css", "app.js", "htmx.min.js", "tables.js"}
 
 func TestURLIncludesContentHash(t *testing.T) {
 	for _, name := range embeddedNames {
