@@ -87,7 +87,13 @@ func LoadConsole(ctx context.Context, s *models.Store, c Console) error {
 			return err
 		}
 		types := []string{models.EventSecretCreated, models.EventSecretRenewed, models.EventApplicationUpdated, models.EventLogin}
-		return insertRows(tx, "audit_events",
+		// A million rows go in several times faster without the secondary
+		// indexes, built afterwards from sorted data.
+		indexes, err := dropIndexes(tx, "audit_events")
+		if err != nil {
+			return err
+		}
+		err = insertRows(tx, "audit_events",
 			"id, created_at, type, actor_id, actor_email, client_ip, domain_id, application_id, target_id, target_name, outcome, detail",
 			c.AuditEvents, func(i int) []any {
 				app := ""
@@ -97,7 +103,36 @@ func LoadConsole(ctx context.Context, s *models.Store, c Console) error {
 				return []any{AuditEventID(i), now.Add(-time.Duration(i/2) * 15 * time.Second), types[i%len(types)], c.OwnerID,
 					"fixture@example.com", "192.0.2.1", c.DomainID, app, app, "fixture", models.OutcomeSuccess, ""}
 			})
+		for _, def := range indexes {
+			if err == nil {
+				err = tx.Exec(def).Error
+			}
+		}
+		return err
 	})
+}
+
+// dropIndexes drops table's secondary indexes and returns the statements
+// that create them again.
+func dropIndexes(tx *gorm.DB, table string) ([]string, error) {
+	var rows []struct{ Name, Def string }
+	query := "SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+	if tx.Dialector.Name() == "postgres" {
+		query = `SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+WHERE i.tablename = ? AND i.schemaname = current_schema() AND i.indexname NOT IN
+  (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))`
+	}
+	if err := tx.Raw(query, table).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	defs := make([]string, len(rows))
+	for i, r := range rows {
+		if err := tx.Exec(`DROP INDEX "` + r.Name + `"`).Error; err != nil {
+			return nil, err
+		}
+		defs[i] = r.Def
+	}
+	return defs, nil
 }
 
 // insertRows inserts n rows of columns into table, row(i) giving the i-th

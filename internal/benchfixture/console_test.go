@@ -23,8 +23,24 @@ func TestLoadConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	indexes := func() (n int64) {
+		t.Helper()
+		q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events'"
+		if testdb.Postgres() {
+			q = "SELECT count(*) FROM pg_indexes WHERE tablename = 'audit_events' AND schemaname = current_schema()"
+		}
+		if err := s.DB().Raw(q).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := indexes()
 	if err := benchfixture.LoadConsole(ctx, s, benchfixture.Console{DomainID: d.ID, Apps: 30, AuditEvents: 101}); err != nil {
 		t.Fatal(err)
+	}
+	// The load drops the audit log's indexes and builds them again.
+	if after := indexes(); after != before || before < 6 {
+		t.Errorf("audit_events has %d indexes after the load, %d before", after, before)
 	}
 	if n, err := s.ApplicationCount(ctx, d.ID); err != nil || n != 30 {
 		t.Fatalf("applications = %d, %v", n, err)
