@@ -94,7 +94,7 @@
         var button = document.createElement("button");
         button.type = "button";
         // Classes the templates use already, so the built CSS has them.
-        button.className = "link font-semibold";
+        button.className = "link font-semibold uppercase";
         while (th.firstChild) {
           button.appendChild(th.firstChild);
         }
