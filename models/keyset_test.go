@@ -16,8 +16,8 @@ func appNames(p *Paged[Application]) []string {
 }
 
 // A domain's applications come by name whatever the case, a page at a
-// time; the cursors lead forward and back, a search keeps the names and
-// client ids that contain it (case ignored), another domain's applications
+// time; the cursors lead forward and back, a search keeps the names that
+// contain it (case ignored) and the client id it is, another domain's applications
 // never show, and a cursor of a row that is gone starts over.
 func TestApplicationsPage(t *testing.T) {
 	s, _, _ := openTestStore(t)
@@ -70,7 +70,8 @@ func TestApplicationsPage(t *testing.T) {
 
 	want(page("O", PageRequest{}), []string{"Bravo", "Echo", "foxtrot"}, "", id("foxtrot"))
 	want(page("O", PageRequest{After: id("foxtrot")}), []string{"Golf"}, id("Golf"), "")
-	want(page(byName["Echo"].ClientID[4:12], PageRequest{}), []string{"Echo"}, "", "")
+	want(page(" "+byName["Echo"].ClientID+" ", PageRequest{}), []string{"Echo"}, "", "")
+	want(page(byName["Echo"].ClientID[4:12], PageRequest{}), []string{}, "", "")
 	want(page("100%_", PageRequest{}), []string{}, "", "")
 
 	if _, err := s.DeleteApplication(ctx, Actor{}, d.ID, id("Charlie")); err != nil {

@@ -237,7 +237,6 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 		}
 		for _, p := range pages {
 			b.Run(cb.name+"/"+p.name, func(b *testing.B) {
-				b.ReportMetric(cb.built.Seconds(), "fixture-s")
 				times := make([]time.Duration, 0, b.N)
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -257,6 +256,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				b.StopTimer()
 				slices.Sort(times)
 				b.ReportMetric(float64(times[len(times)*95/100])/float64(time.Millisecond), "p95-ms")
+				b.ReportMetric(cb.built.Seconds(), "fixture-s")
 			})
 		}
 	}
