@@ -383,4 +383,3 @@ type ExpiringSecret struct {
 	ApplicationID, ApplicationName string
 	ExpiresAt                      time.Time
 }
-
