@@ -3,8 +3,10 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -144,5 +146,37 @@ func TestAuditPagesByKeyset(t *testing.T) {
 	newer := c.get(second.attr(`#audit-events a[rel=prev]`, "href")).wantStatus(http.StatusOK)
 	if newer.text("#audit-range") != "The 50 newest events" {
 		t.Fatalf("newer = %q", newer.text("#audit-range"))
+	}
+}
+
+// The secrets table carries what static/tables.js sorts and filters by,
+// and its toolbar is hidden until the script shows it: without JavaScript
+// the table is complete and nothing on the page does nothing.
+func TestSecretsTableSortKeys(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.viewer()
+	d := e.createDomain("Acme", "")
+	a := e.createApp(d.ID, "Billing")
+	past := e.store.Now().Add(-time.Hour)
+	gone, err := e.store.CreateSecret(e.ctx, models.Actor{}, a.ID, "Gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetSecretExpiry(e.ctx, gone.ID, &past); err != nil {
+		t.Fatal(err)
+	}
+	r := c.get("/domains/" + d.ID + "/applications/" + a.ID + "/secrets").wantStatus(http.StatusOK)
+	if !r.has("#secrets-tools[hidden] #f-secret-q") || !r.has(`script[src^="/static/tables."]`) {
+		t.Fatal("no hidden toolbar or no script")
+	}
+	row := r.Doc.Find(`#secrets-table tr[data-secret-id="` + gone.ID + `"]`)
+	if row.AttrOr("data-status", "") != "expired" || row.AttrOr("data-expires", "") != strconv.FormatInt(past.UnixMilli(), 10) ||
+		row.AttrOr("data-search", "") != "gone" || row.AttrOr("data-last-used", "x") != "" {
+		t.Errorf("row keys: %v", row.Nodes[0].Attr)
+	}
+	var sortable []string
+	r.Doc.Find("#secrets-table th[data-sort]").Each(func(_ int, s *goquery.Selection) { sortable = append(sortable, s.Text()) })
+	if strings.Join(sortable, ",") != "Description,Status,Expires,Last used" {
+		t.Errorf("sortable columns = %v", sortable)
 	}
 }
