@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -187,15 +186,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// processCPU is the CPU time (user and system) the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // login signs the administrator in through the real login form and keeps
@@ -250,7 +240,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 			b.Run(cb.name+"/"+p.name, func(b *testing.B) {
 				times := make([]time.Duration, 0, b.N)
 				b.ReportAllocs()
-				cpu0 := processCPU()
+				cpu0 := testdb.CPUTime()
 				b.ResetTimer()
 				for range b.N {
 					req := httptest.NewRequest(http.MethodGet, p.path, nil)
@@ -269,7 +259,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				// On a machine shared with other work the wall-clock figures
 				// include waiting for a core; the process's CPU time per
 				// request does not.
-				b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/float64(time.Millisecond), "cpu-ms/op")
+				b.ReportMetric(float64(testdb.CPUTime()-cpu0)/float64(b.N)/float64(time.Millisecond), "cpu-ms/op")
 				slices.Sort(times)
 				b.ReportMetric(float64(times[len(times)*95/100])/float64(time.Millisecond), "p95-ms")
 				b.ReportMetric(cb.built.Seconds(), "fixture-s")
