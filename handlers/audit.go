@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,7 +12,8 @@ import (
 )
 
 // AuditLog lists recorded events, newest first, filtered by domain,
-// application, event type, actor and date range, 50 to a page.
+// application, event type, actor and date range, 50 to a page, paged by
+// keyset (?after= for older events, ?before= for newer ones).
 func (h *Handler) AuditLog(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.AuditFilterForm{
@@ -47,12 +47,12 @@ func (h *Handler) AuditLog(c echo.Context) error {
 		errs["to"] = "The end date must not be before the start date."
 		f.To = time.Time{}
 	}
-	f.Page, _ = strconv.Atoi(c.QueryParam("page"))
-	result, err := h.Store.AuditEvents(ctx, f)
+	_, req := listRequest(c)
+	result, err := h.Store.AuditEventsPage(ctx, f, req)
 	if err != nil {
 		return err
 	}
-	domainNames, appNames, err := h.Store.AuditNames(ctx, append(result.Events, models.AuditEvent{ApplicationID: f.ApplicationID}))
+	domainNames, appNames, err := h.Store.AuditNames(ctx, append(result.Items, models.AuditEvent{ApplicationID: f.ApplicationID}))
 	if err != nil {
 		return err
 	}
@@ -60,12 +60,17 @@ func (h *Handler) AuditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	pager := listPager("/audit", map[string]string{
+		"domain": form.Domain, "application": form.Application, "type": form.Type,
+		"actor": form.Actor, "from": form.From, "to": form.To,
+	}, result.Prev, result.Next, views.AuditListID)
+	pager.PrevLabel, pager.NextLabel, pager.Label = "← Newer", "Older →", "Older and newer events"
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
 	}
 	return render(c, status, views.Audit(views.AuditPage{
-		Page: h.page(c, "Audit log", "audit"), Filter: form, Errors: errs, Result: result,
+		Page: h.page(c, "Audit log", "audit"), Filter: form, Errors: errs, Events: result.Items, Pager: pager,
 		Domains: domains, DomainNames: domainNames, AppNames: appNames, EventTypes: models.AuditEventTypes,
 	}))
 }

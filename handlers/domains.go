@@ -79,28 +79,32 @@ const (
 	expiringShown  = 50
 )
 
-// ShowDomain shows a domain and its applications.
+// ShowDomain shows a domain and one page of its applications, searched by
+// ?q= and paged by ?after= and ?before=.
 func (h *Handler) ShowDomain(c echo.Context) error {
 	ctx := c.Request().Context()
 	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
 	if err != nil {
 		return err
 	}
-	apps, err := h.Store.Applications(ctx, d.ID)
+	q, req := listRequest(c)
+	apps, err := h.Store.ApplicationsPage(ctx, d.ID, q, req)
 	if err != nil {
 		return err
 	}
-	counts, err := h.Store.SecretExpiryCounts(ctx, d.ID, "")
+	appTotal, err := h.Store.ApplicationCount(ctx, d.ID)
 	if err != nil {
 		return err
 	}
-	expiring, total, err := h.Store.DomainSecretsExpiring(ctx, d.ID, expiringWithin, expiringShown)
+	exp, err := h.Store.DomainExpiryOverview(ctx, d.ID, expiringWithin, expiringShown)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
-		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Apps: apps, Counts: counts,
-		Expiring: expiring, ExpiringTotal: total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
+		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: exp.Counts,
+		Apps: apps.Items, AppQuery: q, AppTotal: appTotal,
+		AppPager: listPager("/domains/"+d.ID, map[string]string{"q": q}, apps.Prev, apps.Next, views.AppListID),
+		Expiring: exp.Expiring, ExpiringTotal: exp.Total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))
 }
 

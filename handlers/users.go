@@ -15,9 +15,11 @@ import (
 
 func usersCrumb() views.Crumb { return views.Crumb{Label: "Users", Href: "/users"} }
 
-// ListUsers shows every console user (administrators only).
+// ListUsers shows the console's users (administrators only), one page at
+// a time, searched by ?q= and paged by ?after= and ?before=.
 func (h *Handler) ListUsers(c echo.Context) error {
-	us, err := h.Store.Users(c.Request().Context())
+	q, req := listRequest(c)
+	us, err := h.Store.UsersPage(c.Request().Context(), q, req)
 	if err != nil {
 		return err
 	}
@@ -25,7 +27,10 @@ func (h *Handler) ListUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Users(views.UsersPage{Page: h.page(c, "Users", "users", usersCrumb()), Users: us, Sessions: sessions}))
+	return render(c, http.StatusOK, views.Users(views.UsersPage{
+		Page: h.page(c, "Users", "users", usersCrumb()), Users: us.Items, Sessions: sessions, Query: q,
+		Pager: listPager("/users", map[string]string{"q": q}, us.Prev, us.Next, views.UserListID),
+	}))
 }
 
 // NewUser shows the add-user form.

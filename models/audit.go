@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"gorm.io/gorm"
 )
 
 // Audit event types. Secret events keep Gravitee's names so existing log
@@ -90,9 +92,12 @@ type AuditPage struct {
 	PerPage int
 }
 
-// AuditEvents lists matching events newest first, one page at a time.
-func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, error) {
-	db := s.db.WithContext(ctx).Model(&AuditEvent{})
+// auditOrder is the audit log's order: newest first, ties by id (indexes
+// of migration 00096 begin with the filter's column and end with these).
+var auditOrder = keyset{table: "audit_events", key: "audit_events.created_at", desc: true}
+
+// where applies the filter to a query of audit events.
+func (f AuditFilter) where(db *gorm.DB) *gorm.DB {
 	if f.DomainID != "" {
 		db = db.Where("domain_id = ?", f.DomainID)
 	}
@@ -111,6 +116,15 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, err
 	if !f.To.IsZero() {
 		db = db.Where("created_at < ?", f.To.UTC())
 	}
+	return db
+}
+
+// AuditEvents lists matching events newest first, one numbered page at a
+// time with the total (the Management API's Gravitee-style page and size).
+// A deep page costs its offset; the console pages by keyset instead
+// (AuditEventsPage).
+func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, error) {
+	db := f.where(s.db.WithContext(ctx).Model(&AuditEvent{}))
 	if f.PerPage <= 0 || f.PerPage > 500 {
 		f.PerPage = 50
 	}
@@ -121,8 +135,16 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, err
 	if err := db.Count(&p.Total).Error; err != nil {
 		return nil, err
 	}
-	err := db.Order("created_at DESC, id").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&p.Events).Error
+	err := db.Order("created_at DESC, id DESC").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&p.Events).Error
 	return p, err
+}
+
+// AuditEventsPage lists matching events newest first, one keyset page at
+// a time (Page and PerPage of the filter are ignored): each page is one
+// index range scan however far back it is, and it counts nothing.
+func (s *Store) AuditEventsPage(ctx context.Context, f AuditFilter, req PageRequest) (*Paged[AuditEvent], error) {
+	return keysetPage[AuditEvent, time.Time](s.db.WithContext(ctx), f.where, auditOrder, req,
+		func(e *AuditEvent) string { return e.ID })
 }
 
 // AuditNames returns the current names of the domains and applications the

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Notification events: a secret will expire (a threshold was crossed), or
@@ -387,23 +385,4 @@ type ExpiringSecret struct {
 	SecretID, Description          string
 	ApplicationID, ApplicationName string
 	ExpiresAt                      time.Time
-}
-
-// DomainSecretsExpiring lists a domain's secrets that have expired or expire
-// within the given time, soonest first, at most limit of them, with how many
-// there are in all.
-func (s *Store) DomainSecretsExpiring(ctx context.Context, domainID string, within time.Duration, limit int) ([]ExpiringSecret, int64, error) {
-	q := func() *gorm.DB {
-		return s.db.WithContext(ctx).Table("client_secrets AS s").
-			Joins("JOIN applications a ON a.id = s.application_id").
-			Where("a.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ?", domainID, s.now().Add(within))
-	}
-	var total int64
-	if err := q().Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
-	var out []ExpiringSecret
-	err := q().Select("s.id AS secret_id, s.description, a.id AS application_id, a.name AS application_name, s.expires_at").
-		Order("s.expires_at, lower(a.name), s.description").Limit(limit).Scan(&out).Error
-	return out, total, err
 }

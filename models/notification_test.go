@@ -154,14 +154,21 @@ func TestDomainSecretsExpiring(t *testing.T) {
 	if err := s.SetSecretExpiry(ctx, never.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	list, total, err := s.DomainSecretsExpiring(ctx, a.DomainID, 30*24*time.Hour, 10)
+	expiring := func(limit int) ([]ExpiringSecret, int64, error) {
+		o, err := s.DomainExpiryOverview(ctx, a.DomainID, 30*24*time.Hour, limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		return o.Expiring, o.Total, nil
+	}
+	list, total, err := expiring(10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != 2 || len(list) != 2 || list[0].Description != "gone" || list[1].Description != "soon" || list[1].ApplicationName != "App" {
 		t.Errorf("expiring = %+v (total %d), want gone then soon", list, total)
 	}
-	if list, total, _ := s.DomainSecretsExpiring(ctx, a.DomainID, 30*24*time.Hour, 1); len(list) != 1 || total != 2 {
+	if list, total, _ := expiring(1); len(list) != 1 || total != 2 {
 		t.Errorf("limited list = %d of %d, want 1 of 2", len(list), total)
 	}
 }

@@ -64,21 +64,24 @@ type ExpiryCounts struct {
 }
 
 // SecretExpiryCounts counts the expiring and expired secrets of one
-// application (appID set) or of every application of a domain.
+// application (appID set) or of every application of a domain. It is one
+// query that reads only the index on (application_id, expires_at)
+// (migration 00097) of the application's or domain's secrets that expire
+// by the end of the window, never the secrets' rows.
 func (s *Store) SecretExpiryCounts(ctx context.Context, domainID, appID string) (ExpiryCounts, error) {
 	now := s.now()
-	q := func() *gorm.DB {
-		db := s.db.WithContext(ctx).Model(&ClientSecret{})
-		if appID != "" {
-			return db.Where("application_id = ?", appID)
-		}
-		return db.Where("application_id IN (?)", s.db.Model(&Application{}).Select("id").Where("domain_id = ?", domainID))
+	soon := now.Add(s.ExpiringSoon)
+	db := s.db.WithContext(ctx).Table("client_secrets AS s").
+		Select("COALESCE(SUM(CASE WHEN s.expires_at > ? THEN 1 ELSE 0 END), 0) AS expiring, "+
+			"COALESCE(SUM(CASE WHEN s.expires_at <= ? THEN 1 ELSE 0 END), 0) AS expired", now, now).
+		Where("s.expires_at IS NOT NULL AND s.expires_at <= ?", soon)
+	if appID != "" {
+		db = db.Where("s.application_id = ?", appID)
+	} else {
+		db = db.Joins("JOIN applications a ON a.id = s.application_id").Where("a.domain_id = ?", domainID)
 	}
 	var c ExpiryCounts
-	if err := q().Where("expires_at IS NOT NULL AND expires_at <= ?", now).Count(&c.Expired).Error; err != nil {
-		return c, err
-	}
-	err := q().Where("expires_at > ? AND expires_at <= ?", now, now.Add(s.ExpiringSoon)).Count(&c.Expiring).Error
+	err := db.Scan(&c).Error
 	return c, err
 }
 

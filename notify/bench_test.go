@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -221,9 +220,9 @@ type runStats struct {
 func (st *runStats) measure(b *testing.B, n *Notifier) *models.NotificationRun {
 	b.Helper()
 	p := startPeak()
-	cpu0 := cpuTime()
+	cpu0 := testdb.CPUTime()
 	run, err := n.Run(context.Background())
-	st.cpu += cpuTime() - cpu0
+	st.cpu += testdb.CPUTime() - cpu0
 	h, r := p.end()
 	st.heapMB, st.rssMB = max(st.heapMB, h), max(st.rssMB, r)
 	if err != nil {
@@ -278,16 +277,6 @@ func BenchmarkScan1MSteady(b *testing.B) {
 		}
 	}
 	st.report(b)
-}
-
-// cpuTime is the CPU time (user and system) the process has used: on a
-// busy machine it says more about the work done than the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkScan1MNextDay is the daily run: the previous day's run announced

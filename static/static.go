@@ -1,5 +1,5 @@
-// Package static embeds the console's built assets (Tailwind CSS, htmx and
-// app.js) and serves them under content-hashed URLs.
+// Package static embeds the console's built assets (Tailwind CSS, htmx,
+// app.js and tables.js) and serves them under content-hashed URLs.
 //
 // Putting a hash of each file's contents in its URL lets browsers and proxies
 // cache the files forever: a new build changes the hash, so the pages ask for
@@ -31,7 +31,7 @@ const prefix = "/static/"
 // is plenty to tell builds apart and keeps URLs short.
 const hashLen = 10
 
-//go:embed app.css app.js htmx.min.js favicon.svg
+//go:embed app.css app.js htmx.min.js favicon.svg tables.js
 var files embed.FS
 
 // asset is one embedded file with everything needed to serve it, computed

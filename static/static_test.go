@@ -11,7 +11,7 @@ import (
 	"testing/fstest"
 )
 
-var embeddedNames = []string{"app.css", "app.js", "htmx.min.js"}
+var embeddedNames = []string{"app.css", "app.js", "htmx.min.js", "tables.js"}
 
 func TestURLIncludesContentHash(t *testing.T) {
 	for _, name := range embeddedNames {
@@ -98,6 +98,7 @@ func TestHandlerServesAssets(t *testing.T) {
 		"app.css":     "text/css; charset=utf-8",
 		"app.js":      "text/javascript; charset=utf-8",
 		"htmx.min.js": "text/javascript; charset=utf-8",
+		"tables.js":   "text/javascript; charset=utf-8",
 	}
 	h := Handler()
 	for _, name := range embeddedNames {

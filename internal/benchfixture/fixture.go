@@ -37,7 +37,7 @@ const fixtureBatch = 500
 // minute.
 func Load(ctx context.Context, s *models.Store, f Spec) error {
 	now := s.Now().UTC().Truncate(time.Microsecond)
-	id := func(kind byte, i int) string { return fmt.Sprintf("%08x-0000-4000-8%03x-%012x", i, kind, i) }
+	id := fixtureID
 	return s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		users := make([]models.User, f.Users)
 		for i := range users {

@@ -1,0 +1,55 @@
+package models
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// appOrder is the applications list's order: by name regardless of case,
+// then id (index idx_applications_domain_lname, migration 00095).
+var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner"}
+
+// ApplicationsPage returns one page of a domain's applications by name,
+// with their owners. A query keeps those whose name contains it, ignoring
+// case (a substring, as the domains search: people remember part of a
+// name), and the one whose client id it is exactly (a client id is pasted
+// whole; matching it by index keeps a search of 10,000 applications to one
+// pass over their names).
+func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, req PageRequest) (*Paged[Application], error) {
+	query = strings.TrimSpace(query)
+	filter := func(q *gorm.DB) *gorm.DB {
+		q = q.Where("applications.domain_id = ?", domainID)
+		if query == "" {
+			return q
+		}
+		return q.Where(`(lower(applications.name) LIKE ? ESCAPE '\' OR applications.client_id = ?)`,
+			"%"+escapeLike(strings.ToLower(query))+"%", query)
+	}
+	return keysetPage[Application, string](s.db.WithContext(ctx), filter, appOrder, req, func(a *Application) string { return a.ID })
+}
+
+// ApplicationCount counts a domain's applications.
+func (s *Store) ApplicationCount(ctx context.Context, domainID string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Application{}).Where("domain_id = ?", domainID).Count(&n).Error
+	return n, err
+}
+
+// containsAny keeps the rows where one of the lower-case expressions
+// contains query, ignoring case; an empty query keeps every row.
+func containsAny(q *gorm.DB, query string, exprs ...string) *gorm.DB {
+	query = strings.ToLower(strings.TrimSpace(query))
+	if query == "" {
+		return q
+	}
+	like := "%" + escapeLike(query) + "%"
+	conds := make([]string, len(exprs))
+	args := make([]any, len(exprs))
+	for i, e := range exprs {
+		conds[i] = e + ` LIKE ? ESCAPE '\'`
+		args[i] = like
+	}
+	return q.Where("("+strings.Join(conds, " OR ")+")", args...)
+}

@@ -1,0 +1,51 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// DomainExpiry is what the domain page shows of its secrets' expiry.
+type DomainExpiry struct {
+	// Counts are by the store's "expiring soon" window.
+	Counts ExpiryCounts
+	// Expiring lists the soonest secrets that have expired or expire
+	// within the page's window; Total counts them all.
+	Expiring []ExpiringSecret
+	Total    int64
+}
+
+// DomainExpiryOverview returns the domain page's expiry figures in two
+// queries however many applications the domain has: one pass over the
+// index on (application_id, expires_at) of the domain's applications that
+// counts all three figures, and the list, read in expiry order from the
+// index on expires_at and stopped at limit (CROSS JOIN keeps SQLite's
+// planner on that order; PostgreSQL plans it as any join).
+func (s *Store) DomainExpiryOverview(ctx context.Context, domainID string, within time.Duration, limit int) (*DomainExpiry, error) {
+	now := s.now()
+	soon, end := now.Add(s.ExpiringSoon), now.Add(within)
+	last := end
+	if soon.After(end) {
+		last = soon
+	}
+	var row struct{ Expiring, Expired, Total int64 }
+	err := s.db.WithContext(ctx).Table("client_secrets AS s").
+		Joins("JOIN applications a ON a.id = s.application_id").
+		Select(`COALESCE(SUM(CASE WHEN s.expires_at > ? AND s.expires_at <= ? THEN 1 ELSE 0 END), 0) AS expiring,
+  COALESCE(SUM(CASE WHEN s.expires_at <= ? THEN 1 ELSE 0 END), 0) AS expired,
+  COALESCE(SUM(CASE WHEN s.expires_at <= ? THEN 1 ELSE 0 END), 0) AS total`, now, soon, now, end).
+		Where("a.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ?", domainID, last).
+		Scan(&row).Error
+	if err != nil {
+		return nil, err
+	}
+	out := &DomainExpiry{Counts: ExpiryCounts{Expiring: row.Expiring, Expired: row.Expired}, Total: row.Total}
+	if row.Total == 0 {
+		return out, nil
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT s.id AS secret_id, s.description, a.id AS application_id, a.name AS application_name, s.expires_at
+FROM client_secrets AS s CROSS JOIN applications AS a
+WHERE a.id = s.application_id AND a.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ?
+ORDER BY s.expires_at, lower(a.name), s.description LIMIT ?`, domainID, end, limit).Scan(&out.Expiring).Error
+	return out, err
+}

@@ -1,0 +1,169 @@
+package models
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+func appNames(p *Paged[Application]) []string {
+	out := []string{}
+	for _, a := range p.Items {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// A domain's applications come by name whatever the case, a page at a
+// time; the cursors lead forward and back, a search keeps the names that
+// contain it (case ignored) and the client id it is, another domain's applications
+// never show, and a cursor of a row that is gone starts over.
+func TestApplicationsPage(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Paged", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := newTestUser(t, s, "owner@example.com")
+	byName := map[string]*Application{}
+	for _, n := range []string{"Charlie", "alpha", "Bravo", "delta", "Echo", "foxtrot", "Golf"} {
+		a, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: n, Type: AppTypeService, OwnerID: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName[n] = a
+	}
+	other, _ := newTestApp(t, s, "alpha in another domain")
+
+	want := func(p *Paged[Application], names []string, prev, next string) {
+		t.Helper()
+		if got := appNames(p); !slices.Equal(got, names) {
+			t.Fatalf("page = %v, want %v", got, names)
+		}
+		if p.Prev != prev || p.Next != next {
+			t.Fatalf("cursors = %q, %q; want %q, %q", p.Prev, p.Next, prev, next)
+		}
+	}
+	id := func(n string) string { return byName[n].ID }
+	page := func(q string, req PageRequest) *Paged[Application] {
+		t.Helper()
+		req.Limit = 3
+		p, err := s.ApplicationsPage(ctx, d.ID, q, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p1 := page("", PageRequest{})
+	want(p1, []string{"alpha", "Bravo", "Charlie"}, "", id("Charlie"))
+	if p1.Items[0].DomainID != d.ID || p1.Items[0].Owner == nil || p1.Items[0].Owner.ID != owner.ID {
+		t.Errorf("first = %+v", p1.Items[0])
+	}
+	p2 := page("", PageRequest{After: p1.Next})
+	want(p2, []string{"delta", "Echo", "foxtrot"}, id("delta"), id("foxtrot"))
+	p3 := page("", PageRequest{After: p2.Next})
+	want(p3, []string{"Golf"}, id("Golf"), "")
+	want(page("", PageRequest{Before: p3.Prev}), []string{"delta", "Echo", "foxtrot"}, id("delta"), id("foxtrot"))
+	want(page("", PageRequest{Before: p2.Prev}), []string{"alpha", "Bravo", "Charlie"}, "", id("Charlie"))
+
+	want(page("O", PageRequest{}), []string{"Bravo", "Echo", "foxtrot"}, "", id("foxtrot"))
+	want(page("O", PageRequest{After: id("foxtrot")}), []string{"Golf"}, id("Golf"), "")
+	want(page(" "+byName["Echo"].ClientID+" ", PageRequest{}), []string{"Echo"}, "", "")
+	want(page(byName["Echo"].ClientID[4:12], PageRequest{}), []string{}, "", "")
+	want(page("100%_", PageRequest{}), []string{}, "", "")
+
+	if _, err := s.DeleteApplication(ctx, Actor{}, d.ID, id("Charlie")); err != nil {
+		t.Fatal(err)
+	}
+	want(page("", PageRequest{After: id("Charlie")}), []string{"alpha", "Bravo", "delta"}, "", id("delta"))
+	want(page("", PageRequest{After: other.ID}), []string{"alpha", "Bravo", "delta"}, "", id("delta"))
+	if n, err := s.ApplicationCount(ctx, d.ID); err != nil || n != 6 {
+		t.Errorf("count = %d, %v; want 6", n, err)
+	}
+}
+
+// Users come by name, searched by name or e-mail.
+func TestUsersPage(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	for _, e := range []string{"carol@example.com", "Alice@example.com", "bob@corp.example"} {
+		newTestUser(t, s, e)
+	}
+	p, err := s.UsersPage(ctx, "", PageRequest{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range p.Items {
+		got = append(got, u.Email)
+	}
+	if !slices.Equal(got, []string{"alice@example.com", "bob@corp.example"}) || p.Next == "" || p.Prev != "" {
+		t.Fatalf("first page = %v (%q, %q)", got, p.Prev, p.Next)
+	}
+	if p, err = s.UsersPage(ctx, "", PageRequest{After: p.Next, Limit: 2}); err != nil || len(p.Items) != 1 || p.Items[0].Email != "carol@example.com" || p.Next != "" {
+		t.Fatalf("second page = %+v, %v", p, err)
+	}
+	if p, err = s.UsersPage(ctx, "CORP", PageRequest{}); err != nil || len(p.Items) != 1 || p.Items[0].Email != "bob@corp.example" {
+		t.Fatalf("search = %+v, %v", p, err)
+	}
+}
+
+// Keyset pages of the audit log hold the same events in the same order as
+// the numbered pages, ties of one instant included, forward and back, with
+// the filter applied.
+func TestAuditEventsPage(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, at := range []int{0, 1, 1, 1, 2, 3, 3, 4} {
+		s.Now = func() time.Time { return base.Add(time.Duration(at) * time.Minute) }
+		typ := EventLogin
+		if i == 5 {
+			typ = EventLoginFailed
+		}
+		if err := s.Record(ctx, AuditEvent{Type: typ, DomainID: "d"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.AuditEvents(ctx, AuditFilter{PerPage: 100})
+	if err != nil || len(all.Events) != 8 {
+		t.Fatalf("all = %+v, %v", all, err)
+	}
+	var ids []string
+	for i, e := range all.Events {
+		ids = append(ids, e.ID)
+		if i > 0 && e.CreatedAt.After(all.Events[i-1].CreatedAt) {
+			t.Fatalf("not newest first: %+v", all.Events)
+		}
+	}
+	var walked []string
+	var pages []*Paged[AuditEvent]
+	req := PageRequest{Limit: 3}
+	for {
+		p, err := s.AuditEventsPage(ctx, AuditFilter{DomainID: "d"}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, p)
+		for _, e := range p.Items {
+			walked = append(walked, e.ID)
+		}
+		if p.Next == "" {
+			break
+		}
+		req.After = p.Next
+	}
+	if !slices.Equal(walked, ids) || len(pages) != 3 {
+		t.Fatalf("walked %v in %d pages, want %v", walked, len(pages), ids)
+	}
+	back, err := s.AuditEventsPage(ctx, AuditFilter{}, PageRequest{Before: pages[2].Prev, Limit: 3})
+	if err != nil || back.Prev == "" || back.Next == "" || len(back.Items) != 3 || back.Items[0].ID != ids[3] {
+		t.Fatalf("back = %+v, %v", back, err)
+	}
+	failed, err := s.AuditEventsPage(ctx, AuditFilter{Type: EventLoginFailed}, PageRequest{})
+	if err != nil || len(failed.Items) != 1 || failed.Items[0].Type != EventLoginFailed || failed.Next != "" || failed.Prev != "" {
+		t.Fatalf("filtered = %+v, %v", failed, err)
+	}
+}
