@@ -61,14 +61,14 @@ func (h *Handler) UploadClientCertificate(c echo.Context) error {
 		return err
 	}
 	dlg := &views.ClientCertDialog{Kind: views.ClientCertDialogUpload,
-		Description: c.FormValue("description"), Pasted: c.FormValue(pki.FieldCertificate)}
+		Description: c.FormValue("description"), Pasted: c.FormValue(views.FieldClientCert)}
 	if len(data) == 0 {
 		data = []byte(dlg.Pasted)
 	}
 	cc, err := h.Store.AddClientCertificate(c.Request().Context(), actor(c), a.ID,
 		models.ClientCertificateInput{Description: dlg.Description, Data: data})
 	if fe, ok := models.AsFieldErrors(err); ok {
-		dlg.Errors = fe
+		dlg.Errors = models.FieldErrors{"description": fe["description"], views.FieldClientCert: fe[pki.FieldCertificate]}
 		return h.clientCertificateDialog(c, formStatus, d, a, dlg)
 	}
 	if msg, ok := ruleMessage(err); ok {
