@@ -31,7 +31,9 @@ func clientCertAction(a *models.Application, id, action string) string {
 	return clientCertsBase(a) + "/" + id + "/" + action
 }
 
-func clientCertRow(id string) string { return `#client-certs-table tr[data-client-cert-id="` + id + `"]` }
+func clientCertRow(id string) string {
+	return `#client-certs-table tr[data-client-cert-id="` + id + `"]`
+}
 
 // clientCerts returns an application's stored client certificates.
 func (e *env) clientCerts(appID string) []models.ClientCertificate {
