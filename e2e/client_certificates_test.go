@@ -4,18 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/go-jose/go-jose/v4"
@@ -44,7 +39,7 @@ func TestClientCertificatesSection(t *testing.T) {
 
 	for _, w := range widths {
 		certDesc, jwkDesc := fmt.Sprintf("partner-acme-%d", w), fmt.Sprintf("partner-jwk-%d", w)
-		certPEM, keyPEM := newClientCertificate(t)
+		certPEM, keyPEM := e2eCertificate(t)
 		certFile := filepath.Join(dir, certDesc+".pem")
 		if err := os.WriteFile(certFile, []byte(certPEM), 0o600); err != nil {
 			t.Fatal(err)
@@ -184,28 +179,6 @@ func storedClientCerts(t *testing.T, f *consoleFixture) []models.ClientCertifica
 		t.Fatal(err)
 	}
 	return list
-}
-
-// newClientCertificate makes a self-signed P-256 certificate valid for a
-// year and its PKCS#8 private key, both PEM.
-func newClientCertificate(t *testing.T) (certPEM, keyPEM string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "partner"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p8, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
 }
 
 // newPublicJWK is a new P-256 public key as a JWK.

@@ -349,14 +349,7 @@ func TestClientCertificatesViewerIsReadOnly(t *testing.T) {
 	}
 
 	before := fmt.Sprintf("%+v %v", f.clientCerts(f.a.ID), f.a.AuthMethods())
-	writes := []struct {
-		name, path string
-		form       url.Values
-	}{
-		{"upload", clientCertsBase(f.a), url.Values{"description": {"viewer"}, "clientCertificate": {publicJWK(t, "v")}}},
-		{"delete", clientCertAction(f.a, cc.ID, "delete"), url.Values{"confirm": {"partner-acme"}}},
-		{"auth methods", appBase(f.a) + "/auth-methods", url.Values{"authMethods": {models.AuthPrivateKeyJWT}}},
-	}
+	writes := clientCertWrites(t, f, cc)
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
 			r := v.submit(f.tab(), w.path, w.form)
@@ -387,14 +380,7 @@ func TestClientCertificatesCSRF(t *testing.T) {
 	f.c.get(f.tab()).wantStatus(http.StatusOK) // the CSRF cookie exists
 	before := fmt.Sprintf("%+v %v", f.clientCerts(f.a.ID), f.a.AuthMethods())
 
-	posts := []struct {
-		name, path string
-		form       url.Values
-	}{
-		{"upload", clientCertsBase(f.a), url.Values{"description": {"forged"}, "clientCertificate": {publicJWK(t, "f")}}},
-		{"delete", clientCertAction(f.a, cc.ID, "delete"), url.Values{"confirm": {"partner-acme"}}},
-		{"auth methods", appBase(f.a) + "/auth-methods", url.Values{"authMethods": {models.AuthPrivateKeyJWT}}},
-	}
+	posts := clientCertWrites(t, f, cc)
 	for _, p := range posts {
 		t.Run(p.name+" without a token", func(t *testing.T) {
 			r := f.c.postRaw(p.path, p.form)
@@ -413,5 +399,21 @@ func TestClientCertificatesCSRF(t *testing.T) {
 	}
 	if after := fmt.Sprintf("%+v %v", f.clientCerts(f.a.ID), a.AuthMethods()); after != before {
 		t.Fatalf("forged requests changed something:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// clientCertWrite is one state-changing request of the section.
+type clientCertWrite struct {
+	name, path string
+	form       url.Values
+}
+
+// clientCertWrites are the section's writes, each one that would change
+// something if it were allowed: upload, delete cc, change the methods.
+func clientCertWrites(t *testing.T, f *secretsFixture, cc *models.ClientCertificate) []clientCertWrite {
+	return []clientCertWrite{
+		{"upload", clientCertsBase(f.a), url.Values{"description": {"forged"}, "clientCertificate": {publicJWK(t, "f")}}},
+		{"delete", clientCertAction(f.a, cc.ID, "delete"), url.Values{"confirm": {cc.Description}}},
+		{"auth methods", appBase(f.a) + "/auth-methods", url.Values{"authMethods": {models.AuthPrivateKeyJWT}}},
 	}
 }
