@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -78,7 +79,11 @@ func (h *Handler) UploadClientCertificate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, appPath(a)+"/secrets", "Client certificate “"+cc.Description+"” added. Enable private_key_jwt below for the client to authenticate with it.")
+	flash := "Client certificate “" + cc.Description + "” added."
+	if !slices.Contains(a.AuthMethods(), models.AuthPrivateKeyJWT) {
+		flash += " Accept client certificates under Token endpoint authentication for the client to sign in with it."
+	}
+	return h.redirect(c, appPath(a)+"/secrets", flash)
 }
 
 // loadClientCertificate finds the domain, application and client
