@@ -273,6 +273,14 @@ func TestClientCertificatesDelete(t *testing.T) {
 	}
 	f.c.get(del).wantNotFoundPage()
 
+	// A long description is cut short in the table, in full on hover.
+	long := strings.Repeat("x", 64)
+	lc := f.addClientCert(f.a.ID, long)
+	page := f.c.get(f.tab()).wantStatus(http.StatusOK)
+	if got := page.attr(clientCertRow(lc.ID)+" .client-cert-description.truncate", "title"); got != long {
+		t.Errorf("the long description's title = %q, want it in full", got)
+	}
+
 	// One of another application is not found through this one.
 	other := f.createApp(f.d.ID, "Other")
 	theirs := f.addClientCert(other.ID, "theirs")
