@@ -341,9 +341,9 @@ func clientCertificatesTable(v SecretsPage, cs *ClientCertificates) templ.Compon
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(formatLabel(cc.Format))
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(clientKeyFormat(cc.Format))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/client_certificates.templ`, Line: 168, Col: 69}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/client_certificates.templ`, Line: 168, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
@@ -599,8 +599,8 @@ func clientCertificatesTable(v SecretsPage, cs *ClientCertificates) templ.Compon
 	})
 }
 
-// formatLabel names how a client certificate was uploaded.
-func formatLabel(format string) string {
+// clientKeyFormat names how a client certificate was uploaded.
+func clientKeyFormat(format string) string {
 	if format == pki.FormatJWK {
 		return "JWK"
 	}
