@@ -25,14 +25,19 @@ func (h *Handler) secretsPage(c echo.Context, d *models.Domain, a *models.Applic
 	if err != nil {
 		return views.SecretsPage{}, err
 	}
+	clientCerts, err := h.clientCertificates(c, a)
+	if err != nil {
+		return views.SecretsPage{}, err
+	}
 	return views.SecretsPage{
-		Certificate:     cert,
-		ApplicationPage: ap,
-		Secrets:         secrets,
-		Max:             h.Store.SecretsMax,
-		Now:             h.Store.Now(),
-		Soon:            h.Store.ExpiringSoon,
-		Dialog:          dlg,
+		Certificate:        cert,
+		ClientCertificates: clientCerts,
+		ApplicationPage:    ap,
+		Secrets:            secrets,
+		Max:                h.Store.SecretsMax,
+		Now:                h.Store.Now(),
+		Soon:               h.Store.ExpiringSoon,
+		Dialog:             dlg,
 	}, nil
 }
 

@@ -76,6 +76,13 @@ func consoleRoutes(e *echo.Echo, h *handlers.Handler, metricsHandler echo.Handle
 	w.POST("/domains/:domain/applications/:app/secrets/:secret/renew", h.RenewSecret)
 	w.GET("/domains/:domain/applications/:app/secrets/:secret/delete", h.ConfirmDeleteSecret)
 	w.POST("/domains/:domain/applications/:app/secrets/:secret/delete", h.DeleteSecret)
+	// Client certificates (issue 16) live on the same tab; viewers read
+	// them there.
+	w.GET("/domains/:domain/applications/:app/client-certificates/new", h.NewClientCertificate)
+	w.POST("/domains/:domain/applications/:app/client-certificates", h.UploadClientCertificate)
+	w.GET("/domains/:domain/applications/:app/client-certificates/:clientCertificate/delete", h.ConfirmDeleteClientCertificate)
+	w.POST("/domains/:domain/applications/:app/client-certificates/:clientCertificate/delete", h.DeleteClientCertificate)
+	w.POST("/domains/:domain/applications/:app/auth-methods", h.SaveAuthMethods)
 	w.GET("/domains/:domain/applications/:app/edit", h.EditApplication)
 	w.POST("/domains/:domain/applications/:app", h.UpdateApplication)
 	w.GET("/domains/:domain/applications/:app/delete", h.ConfirmDeleteApplication)
