@@ -37,6 +37,10 @@
 //                                         closes it
 //   <el hx-target="#dialog-slot">         the opener: focus returns to it
 //                                         when its dialog closes in place
+//   <input data-selects="ID">             typing in it ticks the radio #ID
+//                                         (a date beside "A date")
+//   <input type=file data-fills="ID">     a chosen file's text fills the
+//                                         textarea #ID
 (function () {
   "use strict";
 
@@ -498,6 +502,9 @@
     if (el instanceof HTMLInputElement && el.hasAttribute("data-confirm-match")) {
       syncConfirmMatch(el);
     }
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-selects")) {
+      syncSelects(el);
+    }
   });
 
   document.addEventListener("change", function (event) {
@@ -511,7 +518,36 @@
     if (el instanceof HTMLSelectElement && el.hasAttribute("data-none-hides")) {
       syncNoneHides(el);
     }
+    if (el instanceof HTMLInputElement && el.type === "file" && el.hasAttribute("data-fills")) {
+      fillFromFile(el);
+    }
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-selects")) {
+      syncSelects(el);
+    }
   });
+
+  // syncSelects ticks the radio an input belongs to once it holds a value
+  // (a date picked from the calendar fires change, a typed one input).
+  function syncSelects(input) {
+    var radio = byId(input.getAttribute("data-selects"));
+    if (radio instanceof HTMLInputElement && input.value) {
+      radio.checked = true;
+    }
+  }
+
+  // fillFromFile reads the chosen file as text into the textarea it names,
+  // so a PEM file need not be opened and pasted by hand.
+  function fillFromFile(input) {
+    var target = byId(input.getAttribute("data-fills"));
+    var file = input.files && input.files[0];
+    if (!target || !file) {
+      return;
+    }
+    file.text().then(function (text) {
+      target.value = text;
+      target.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
 
   document.addEventListener(COPIED_EVENT, onCopied);
 
