@@ -100,10 +100,16 @@ func (h *Handler) ShowApplication(c echo.Context) error {
 }
 
 func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Application, tab string) (views.ApplicationPage, error) {
-	counts, err := h.Store.SecretExpiryCounts(c.Request().Context(), d.ID, a.ID)
+	ctx := c.Request().Context()
+	counts, err := h.Store.SecretExpiryCounts(ctx, d.ID, a.ID)
+	if err != nil {
+		return views.ApplicationPage{}, err
+	}
+	alerts, err := h.Store.ExpiryAlerts(ctx, a.ID)
 	return views.ApplicationPage{
 		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
 		Domain: d, App: a, Tab: tab, Counts: counts,
+		Banner: views.ExpiryBanner{Alerts: alerts, Now: h.Store.Now()},
 	}, err
 }
 
