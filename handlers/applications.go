@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -134,7 +135,8 @@ func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Applicatio
 	return views.ApplicationPage{
 		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
 		Domain: d, App: a, Tab: tab, Counts: counts,
-		Banner: views.ExpiryBanner{Alerts: alerts, Now: h.Store.Now()},
+		Banner:        views.ExpiryBanner{Alerts: alerts, Now: h.Store.Now()},
+		TokenEndpoint: strings.TrimSuffix(h.GatewayURL, "/") + "/" + d.HRID + "/oauth/token",
 	}, err
 }
 
