@@ -48,7 +48,7 @@ func (h *Handler) CreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/users", "User "+u.Email+" added.")
+	return h.redirect(c, "/users", "User “"+u.Email+"” added.")
 }
 
 // EditUser shows the edit form.
@@ -81,7 +81,7 @@ func (h *Handler) UpdateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/users", "User "+u.Email+" saved.")
+	return h.redirect(c, "/users", "User “"+u.Email+"” saved.")
 }
 
 // Account shows the signed-in person's account page: password, console

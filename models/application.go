@@ -213,7 +213,7 @@ func clientIDTaken(tx *gorm.DB, clientID, domainID string) error {
 	}
 	msg := "A client [" + clientID + "] already exists for domain [" + domainID + "]"
 	if other.DomainID != domainID {
-		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey"
+		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey."
 	}
 	return &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"clientId": msg}}
 }
