@@ -329,7 +329,7 @@ func duplicateDescription(description, stored string) error {
 		console = "A secret described “" + stored + "” already exists in this application; descriptions are compared ignoring case."
 	}
 	return &Error{Code: CodeConflict, Message: msg, Console: console,
-		Fields: map[string]string{"description": console}, APIFields: map[string]string{"name": msg}}
+		Fields: map[string]string{"description": msg}, APIFields: map[string]string{"name": msg}}
 }
 
 // Version names the secret's current value without revealing anything
