@@ -41,6 +41,7 @@
 //                                         (a date beside "A date")
 //   <input type=file data-fills="ID">     a chosen file's text fills the
 //                                         textarea #ID
+//   <el data-js-only hidden>              shown once this script runs
 (function () {
   "use strict";
 
@@ -415,6 +416,10 @@
     within(root, "input[data-shows], input[data-hides]").forEach(syncToggle);
     within(root, "select[data-none-hides]").forEach(syncNoneHides);
     within(root, "dialog[data-auto-open]").forEach(autoOpen);
+    // Controls that only work with this script stay hidden without it.
+    within(root, "[data-js-only]").forEach(function (el) {
+      el.hidden = false;
+    });
     if (root === document) {
       applyTheme(storedTheme());
     }
