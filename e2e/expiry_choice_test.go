@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -64,10 +65,7 @@ func TestExpiryChosenPerSecret(t *testing.T) {
 		before := len(secretsOf(t, f))
 		tooLate := time.Now().UTC().AddDate(0, 0, 430).Format("2006-01-02")
 		do(t, ctx, "type the description", chromedp.SendKeys(chromedp.CSS("#f-description"), desc))
-		do(t, ctx, "type a date beyond the policy", chromedp.Evaluate[chromedp.Void](`(el => {
-			el.value = `+jsString(tooLate)+`;
-			el.dispatchEvent(new Event("input", {bubbles: true}));
-		})(document.querySelector("#f-expires-on"))`))
+		typeExpiryDate(t, ctx, "type a date beyond the policy", tooLate)
 		if !run(t, ctx, "read the date radio", chromedp.Evaluate[bool](`document.querySelector("#expiry-date").checked`)) {
 			t.Fatalf("%s: typing a date did not choose \"A date\"", step)
 		}
@@ -106,10 +104,7 @@ func TestExpiryChosenPerSecret(t *testing.T) {
 			t.Errorf("%s: the renew dialog offers 730 days beyond the policy", step)
 		}
 		onDate := time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")
-		do(t, ctx, "type a date within the policy", chromedp.Evaluate[chromedp.Void](`(el => {
-			el.value = `+jsString(onDate)+`;
-			el.dispatchEvent(new Event("input", {bubbles: true}));
-		})(document.querySelector("#f-expires-on"))`))
+		typeExpiryDate(t, ctx, "type a date within the policy", onDate)
 		do(t, ctx, "confirm the renewal", chromedp.Click(chromedp.CSS("#confirm-renew")))
 		do(t, ctx, "wait for the new value", chromedp.WaitVisible(chromedp.CSS("dialog#dialog #secret-value")))
 		renewed := storedSecret(t, f.srv, f.app.ID, desc)
@@ -176,4 +171,14 @@ func requireExpiresAround(t *testing.T, what string, at *time.Time, want time.Ti
 	if d := at.Sub(want); d < -time.Minute || d > time.Minute {
 		t.Errorf("%s: expires %v, want about %v", what, at.UTC(), want.UTC())
 	}
+}
+
+// typeExpiryDate enters a date (YYYY-MM-DD) in the dialog's date input as
+// typing does: the value changes and an input event follows.
+func typeExpiryDate(t *testing.T, ctx context.Context, step, date string) {
+	t.Helper()
+	do(t, ctx, step, chromedp.Evaluate[chromedp.Void](`(el => {
+		el.value = `+jsString(date)+`;
+		el.dispatchEvent(new Event("input", {bubbles: true}));
+	})(document.querySelector("#f-expires-on"))`))
 }
