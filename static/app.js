@@ -130,8 +130,10 @@
   function setButtonLabel(button, label) {
     // Remember the original label once, so repeated clicks never "restore"
     // to "Copied".
+    // innerHTML, not textContent: a label such as "Copy<span class=sr-only>
+    // the id of …</span>" must come back with its hidden part still hidden.
     if (button.dataset.copyLabel === undefined) {
-      button.dataset.copyLabel = button.textContent;
+      button.dataset.copyLabel = button.innerHTML;
     }
     // Announce the change: a focused button's new text is not read otherwise.
     button.setAttribute("aria-live", "polite");
@@ -140,7 +142,7 @@
 
   function restoreButtonLabel(button) {
     if (button.dataset.copyLabel !== undefined) {
-      button.textContent = button.dataset.copyLabel;
+      button.innerHTML = button.dataset.copyLabel;
     }
   }
 
