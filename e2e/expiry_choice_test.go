@@ -32,13 +32,8 @@ func TestExpiryChosenPerSecret(t *testing.T) {
 	tabPattern := regexp.QuoteMeta(f.tab)
 
 	for _, w := range widths {
-		setWidth(t, ctx, w)
-		f.openTab(t)
-		step := fmt.Sprintf("at %d px", w)
-
 		// --- New: the offer under a 400-day policy. ----------------------
-		do(t, ctx, `click "+ New client secret"`, chromedp.Click(chromedp.CSS("#new-secret")))
-		requireModalDialog(t, ctx, "the new-secret dialog", "New client secret")
+		step := openNewSecretAt(t, f, w, "")
 		requireContains(t, ctx, step+": the default", `label[for="expiry-policy"]`, "Policy: 400 days")
 		if !run(t, ctx, "read the default", chromedp.Evaluate[bool](`document.querySelector("#expiry-policy").checked`)) {
 			t.Errorf("%s: the policy's expiry is not the default", step)
@@ -122,11 +117,7 @@ func TestExpiryChosenPerSecret(t *testing.T) {
 	// --- Without a policy: "Never" is offered and is the default. --------
 	setPolicy(models.ExpiryInput{Enabled: false})
 	for _, w := range widths {
-		setWidth(t, ctx, w)
-		f.openTab(t)
-		step := fmt.Sprintf("no policy, at %d px", w)
-		do(t, ctx, `click "+ New client secret"`, chromedp.Click(chromedp.CSS("#new-secret")))
-		requireModalDialog(t, ctx, "the new-secret dialog", "New client secret")
+		step := openNewSecretAt(t, f, w, "no policy, ")
 		requireAbsent(t, ctx, step+": a policy choice", "#expiry-policy")
 		if !run(t, ctx, "read Never", chromedp.Evaluate[bool](`document.querySelector("#expiry-never").checked`)) {
 			t.Errorf("%s: Never is not the default", step)
@@ -181,4 +172,15 @@ func typeExpiryDate(t *testing.T, ctx context.Context, step, date string) {
 		el.value = `+jsString(date)+`;
 		el.dispatchEvent(new Event("input", {bubbles: true}));
 	})(document.querySelector("#f-expires-on"))`))
+}
+
+// openNewSecretAt opens the tab at width w and its New dialog; it returns
+// the step's name for messages.
+func openNewSecretAt(t *testing.T, f *consoleFixture, w int64, prefix string) string {
+	t.Helper()
+	setWidth(t, f.ctx, w)
+	f.openTab(t)
+	do(t, f.ctx, `click "+ New client secret"`, chromedp.Click(chromedp.CSS("#new-secret")))
+	requireModalDialog(t, f.ctx, "the new-secret dialog", "New client secret")
+	return fmt.Sprintf("%sat %d px", prefix, w)
 }
