@@ -227,12 +227,18 @@ func TestCertificatesFlow(t *testing.T) {
 // PKCS#8 key, both PEM.
 func e2eCertificate(t *testing.T) (certPEM, keyPEM string) {
 	t.Helper()
+	return e2eCertificateFor(t, 90*24*time.Hour)
+}
+
+// e2eCertificateFor is e2eCertificate valid for the given time from now.
+func e2eCertificateFor(t *testing.T, valid time.Duration) (certPEM, keyPEM string) {
+	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "partner"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour)}
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(valid)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
 	if err != nil {
 		t.Fatal(err)

@@ -308,6 +308,7 @@ func TestLongNamesNeverWidenThePage(t *testing.T) {
 		"/domains", "/domains/new", domain, domain + "/edit", domain + "/delete", domain + "/settings/client-secrets",
 		domain + "/applications/new", app, app + "/edit", app + "/delete", app + "/secrets", app + "/secrets/new",
 		app + "/secrets/settings", "/audit", "/users", "/users/new", "/account", "/notifications",
+		domain + "/settings/certificates",
 	}
 	for _, w := range widths {
 		setWidth(t, ctx, w)

@@ -23,21 +23,31 @@ type APINotification struct {
 	CreatedAt int64 `json:"createdAt"`
 	// Status is UNREAD until acknowledged.
 	Status string `json:"status"`
-	// Type is CLIENT_SECRET_WILL_EXPIRE or CLIENT_SECRET_EXPIRED.
-	Type        string `json:"type"`
-	Link        string `json:"link"`
-	Domain      string `json:"domain"`
-	Application string `json:"application"`
-	Secret      string `json:"secret"`
+	// Type is the event: CLIENT_SECRET_WILL_EXPIRE, CLIENT_SECRET_EXPIRED,
+	// CERTIFICATE_WILL_EXPIRE, CERTIFICATE_EXPIRED or CERTIFICATE_ROTATED.
+	Type   string `json:"type"`
+	Link   string `json:"link"`
+	Domain string `json:"domain"`
+	// Application and Secret are set for a client secret's notice,
+	// Certificate for a certificate's: each id in the field named for it.
+	Application string `json:"application,omitempty"`
+	Secret      string `json:"secret,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
 	ExpiresAt   int64  `json:"expiresAt"`
 }
 
 func apiNotification(n models.Notice) APINotification {
-	return APINotification{
+	out := APINotification{
 		ID: n.ID, Title: n.Title, Message: n.Message, CreatedAt: epochMillis(n.CreatedAt), Status: "UNREAD",
-		Type: n.Event, Link: views.NoticePath(n.Kind, n.DomainID, n.ApplicationID), Domain: n.DomainID, Application: n.ApplicationID, Secret: n.SubjectID,
+		Type: n.Event, Link: views.NoticePath(n.Kind, n.DomainID, n.ApplicationID), Domain: n.DomainID, Application: n.ApplicationID,
 		ExpiresAt: epochMillis(n.ExpiresAt),
 	}
+	if n.Kind == models.KindCertificate.Name {
+		out.Certificate = n.SubjectID
+	} else {
+		out.Secret = n.SubjectID
+	}
+	return out
 }
 
 // APIListNotifications is GET /management/user/notifications: the

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +33,15 @@ func (h *Handler) loadApp(c echo.Context) (*models.Domain, *models.Application, 
 	return d, a, nil
 }
 
+// formTokenField is the create form's one-time token.
+const formTokenField = "formToken"
+
+// RepeatedCreateFlash answers a create form sent again after it succeeded
+// (a reload): nothing new was created.
+func RepeatedCreateFlash(name string) string {
+	return "Application “" + name + "” was already created by this form. Its first secret was shown once; renew it if you did not store it."
+}
+
 // NewApplication shows the creation form.
 func (h *Handler) NewApplication(c echo.Context) error {
 	d, err := h.Store.DomainByID(c.Request().Context(), c.Param("domain"))
@@ -41,6 +51,9 @@ func (h *Handler) NewApplication(c echo.Context) error {
 	return h.appForm(c, d, nil, models.ApplicationInput{Type: models.AppTypeService, OwnerID: CurrentUser(c).ID}, nil, http.StatusOK)
 }
 
+// appForm renders the create (a nil) or edit form. The create form carries
+// a one-time token (kept while the form is shown again after a refusal):
+// a reload after success sends it again and is recognised.
 func (h *Handler) appForm(c echo.Context, d *models.Domain, a *models.Application, in models.ApplicationInput, errs models.FieldErrors, status int) error {
 	users, err := h.Store.Users(c.Request().Context())
 	if err != nil {
@@ -50,8 +63,14 @@ func (h *Handler) appForm(c echo.Context, d *models.Domain, a *models.Applicatio
 	if a != nil {
 		title, crumbs = "Edit "+a.Name, []views.Crumb{domainsCrumb(), domainCrumb(d), appCrumb(a), {Label: "Edit"}}
 	}
+	token := ""
+	if a == nil {
+		if token = c.FormValue(formTokenField); token == "" {
+			token = models.NewFormToken()
+		}
+	}
 	return render(c, status, views.ApplicationForm(views.ApplicationFormPage{
-		Page: h.page(c, title, "domains", crumbs...), Domain: d, App: a, Input: in, Errors: errs, Users: users,
+		Page: h.page(c, title, "domains", crumbs...), Domain: d, App: a, Input: in, Errors: errs, Users: users, FormToken: token,
 	}))
 }
 
@@ -74,12 +93,19 @@ func (h *Handler) CreateApplication(c echo.Context) error {
 		return err
 	}
 	in := appInput(c)
-	a, first, err := h.Store.CreateApplication(ctx, actor(c), d.ID, in)
+	once := models.FormOnce{Token: c.FormValue(formTokenField)}
+	if sess := CurrentSession(c); sess != nil {
+		once.SessionID = sess.ID
+	}
+	a, first, repeated, err := h.Store.CreateApplicationOnce(ctx, actor(c), d.ID, in, once)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.appForm(c, d, nil, in, fe, formStatus)
 	}
 	if err != nil {
 		return err
+	}
+	if repeated {
+		return h.redirect(c, appPath(a)+"/secrets", RepeatedCreateFlash(a.Name))
 	}
 	// The first secret's value can only be shown now, so this POST answers
 	// with the page instead of redirecting.
@@ -100,10 +126,17 @@ func (h *Handler) ShowApplication(c echo.Context) error {
 }
 
 func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Application, tab string) (views.ApplicationPage, error) {
-	counts, err := h.Store.SecretExpiryCounts(c.Request().Context(), d.ID, a.ID)
+	ctx := c.Request().Context()
+	counts, err := h.Store.SecretExpiryCounts(ctx, d.ID, a.ID)
+	if err != nil {
+		return views.ApplicationPage{}, err
+	}
+	alerts, err := h.Store.ExpiryAlerts(ctx, a.ID)
 	return views.ApplicationPage{
 		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
 		Domain: d, App: a, Tab: tab, Counts: counts,
+		Banner:        views.ExpiryBanner{Alerts: alerts, Now: h.Store.Now()},
+		TokenEndpoint: strings.TrimSuffix(h.GatewayURL, "/") + "/" + d.HRID + "/oauth/token",
 	}, err
 }
 

@@ -66,6 +66,9 @@ type Handler struct {
 	Sessions Sessions
 	Logins   Limiter
 	Log      *slog.Logger
+	// GatewayURL is the gateway's base URL as clients reach it
+	// (server.gatewayURL), for the token endpoint the pages show.
+	GatewayURL string
 }
 
 // CurrentUser returns the signed-in user, or nil.

@@ -119,7 +119,7 @@ func (h *Handler) NewSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogNew})
+	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogNew, Expiry: h.expiryForm(d, a)})
 }
 
 // CreateSecret creates a secret and shows its value once (step 2), or
@@ -130,9 +130,16 @@ func (h *Handler) CreateSecret(c echo.Context) error {
 		return err
 	}
 	input := c.FormValue("description")
-	ns, err := h.Store.CreateSecret(c.Request().Context(), actor(c), a.ID, input)
+	form, choice, err := postedExpiry(c, h.expiryForm(d, a))
+	var ns *models.NewSecret
+	if err == nil {
+		ns, err = h.Store.CreateSecretWith(c.Request().Context(), actor(c), a.ID, models.SecretInput{Description: input, Expiry: choice})
+	}
+	if expiryRefusal(&form, err) {
+		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogNew, Input: input, Expiry: form})
+	}
 	if msg, ok := ruleMessage(err); ok {
-		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogNew, Input: input, Error: msg})
+		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogNew, Input: input, Error: msg, Expiry: form})
 	}
 	if err != nil {
 		return err
@@ -171,7 +178,7 @@ func (h *Handler) ConfirmRenewSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs})
+	return h.renderSecrets(c, http.StatusOK, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs, Expiry: h.expiryForm(d, a)})
 }
 
 // RenewSecret replaces the value and shows the new one once. The confirm
@@ -187,12 +194,19 @@ func (h *Handler) RenewSecret(c echo.Context) error {
 	if seen == "" {
 		seen = cs.Version() // a form without one: the version read on arrival
 	}
-	ns, err := h.Store.RenewSecretFrom(c.Request().Context(), actor(c), a.ID, cs.ID, seen)
+	form, choice, err := postedExpiry(c, h.expiryForm(d, a))
+	var ns *models.NewSecret
+	if err == nil {
+		ns, err = h.Store.RenewSecretExpiring(c.Request().Context(), actor(c), a.ID, cs.ID, seen, choice)
+	}
+	if expiryRefusal(&form, err) {
+		return h.renderSecrets(c, formStatus, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs, Expiry: form})
+	}
 	if errors.Is(err, models.ErrSecretChanged) {
 		if cs, err = h.Store.SecretByID(c.Request().Context(), a.ID, cs.ID); err != nil {
 			return err
 		}
-		return h.renderSecrets(c, http.StatusConflict, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs, Error: models.ConsoleText(models.ErrSecretChanged)})
+		return h.renderSecrets(c, http.StatusConflict, d, a, &views.SecretDialog{Kind: views.DialogRenew, Secret: cs, Error: models.ConsoleText(models.ErrSecretChanged), Expiry: form})
 	}
 	if err != nil {
 		return err

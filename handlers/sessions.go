@@ -50,7 +50,7 @@ func (h *Handler) EndUserSessions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/users", "Signed out "+u.Email+" ("+sessionCount(n)+" ended).")
+	return h.redirect(c, "/users", "Signed out “"+u.Email+"” ("+sessionCount(n)+" ended).")
 }
 
 func sessionCount(n int64) string {

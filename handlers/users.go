@@ -53,7 +53,7 @@ func (h *Handler) CreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/users", "User "+u.Email+" added.")
+	return h.redirect(c, "/users", "User “"+u.Email+"” added.")
 }
 
 // EditUser shows the edit form.
@@ -86,7 +86,7 @@ func (h *Handler) UpdateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/users", "User "+u.Email+" saved.")
+	return h.redirect(c, "/users", "User “"+u.Email+"” saved.")
 }
 
 // Account shows the signed-in person's account page: password, console

@@ -223,7 +223,7 @@ func clientIDTaken(tx *gorm.DB, clientID, domainID string) error {
 	}
 	msg := "A client [" + clientID + "] already exists for domain [" + domainID + "]"
 	if other.DomainID != domainID {
-		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey"
+		msg = "A client [" + clientID + "] already exists in another domain: client ids are unique across Latchkey."
 	}
 	return &Error{Code: CodeInvalid, Message: msg, Fields: map[string]string{"clientId": msg}}
 }
@@ -328,6 +328,41 @@ func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Appl
 // (see ApplicationInput); an imported secret is stored as a digest like any
 // other, and its value is not returned (the caller has it).
 func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID string, in ApplicationInput) (*Application, *NewSecret, error) {
+	a, first, _, err := s.CreateApplicationOnce(ctx, actor, domainID, in, FormOnce{})
+	return a, first, err
+}
+
+// CreateApplicationOnce is CreateApplication for a form that may be sent
+// again (a reload after success): once names the form's one-time token and
+// the session that sent it. The first submission creates the application
+// and remembers the token with it, in the same transaction; a repeated one
+// creates nothing and returns the application it created, with repeated
+// true and no secret (its value was shown once). A zero once always
+// creates.
+func (s *Store) CreateApplicationOnce(ctx context.Context, actor Actor, domainID string, in ApplicationInput, once FormOnce) (a *Application, first *NewSecret, repeated bool, err error) {
+	a, first, repeatID, err := s.createApplication(ctx, actor, domainID, in, once)
+	if errors.Is(err, gorm.ErrDuplicatedKey) && once.valid() {
+		// A repeat sent at the same moment won the token's row: its
+		// application stands, this one was rolled back.
+		repeatID, err = submittedApplication(s.db.WithContext(ctx), once)
+		if err == nil && repeatID == "" {
+			err = ErrNotFound
+		}
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if repeatID != "" {
+		a, err = s.ApplicationByID(ctx, domainID, repeatID)
+		return a, nil, true, err
+	}
+	return a, first, false, nil
+}
+
+// createApplication creates the application unless once was submitted
+// before, in which case it returns the id of the application that
+// submission created.
+func (s *Store) createApplication(ctx context.Context, actor Actor, domainID string, in ApplicationInput, once FormOnce) (*Application, *NewSecret, string, error) {
 	a := &Application{ID: newID(), DomainID: domainID, ClientID: randomHex(16), AccessTokenLifetime: DefaultAccessTokenLifetime}
 	if in.GrantTypes == nil {
 		in.GrantTypes = DefaultGrantTypes(in.Type)
@@ -337,17 +372,24 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 	}
 	if in.ClientID != "" {
 		if msg := ValidateClientID(in.ClientID); msg != "" {
-			return nil, nil, FieldErrors{"clientId": msg}
+			return nil, nil, "", FieldErrors{"clientId": msg}
 		}
 		a.ClientID = in.ClientID
 	}
 	if in.ClientSecret != "" {
 		if msg := CheckImportedSecret(in.ClientSecret, a.ClientID); msg != "" {
-			return nil, nil, FieldErrors{"clientSecret": msg}
+			return nil, nil, "", FieldErrors{"clientSecret": msg}
 		}
 	}
 	var first *NewSecret
-	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) error {
+	var repeatID string
+	err := s.saveApplication(ctx, a, in, func(tx *gorm.DB) (done bool, err error) {
+		// Before the name check: a repeat would clash with its own name.
+		if once.valid() {
+			repeatID, err = submittedApplication(tx, once)
+		}
+		return repeatID != "", err
+	}, func(tx *gorm.DB) error {
 		if in.ClientID != "" {
 			if err := clientIDTaken(tx, a.ClientID, a.DomainID); err != nil {
 				return err
@@ -366,12 +408,18 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 		if err := s.audit(tx, actor, appEvent(EventApplicationCreated, a)); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, newSecretEvent(a, first))
+		if err := s.audit(tx, actor, newSecretEvent(a, first)); err != nil {
+			return err
+		}
+		if once.valid() {
+			return s.rememberSubmission(tx, once, a.ID)
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, nil, err
+	if err != nil || repeatID != "" {
+		return nil, nil, repeatID, err
 	}
-	return a, first, nil
+	return a, first, "", nil
 }
 
 // UpdateApplication validates and applies changes to an application.
@@ -431,13 +479,19 @@ func (s *Store) PatchApplication(ctx context.Context, actor Actor, domainID, id 
 	return a, nil
 }
 
-// saveApplication validates in, applies it to a and calls write inside the
-// same transaction.
-func (s *Store) saveApplication(ctx context.Context, a *Application, in ApplicationInput, write func(tx *gorm.DB) error) error {
+// saveApplication validates in, and inside one transaction calls before,
+// then applies in to a and calls write unless before found the change
+// already made (done: a repeated form).
+func (s *Store) saveApplication(ctx context.Context, a *Application, in ApplicationInput, before func(tx *gorm.DB) (done bool, err error), write func(tx *gorm.DB) error) error {
 	if errs := in.validate(); len(errs) > 0 {
 		return errs
 	}
-	return s.write(ctx, func(tx *gorm.DB) error { return s.applyApplication(tx, a, in, write) })
+	return s.write(ctx, func(tx *gorm.DB) error {
+		if done, err := before(tx); err != nil || done {
+			return err
+		}
+		return s.applyApplication(tx, a, in, write)
+	})
 }
 
 // applyApplication checks in against the stored data (a name in use, an

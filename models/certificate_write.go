@@ -380,24 +380,28 @@ func (s *Store) DeleteCertificate(ctx context.Context, actor Actor, domainID, id
 			return err
 		}
 		if len(apps) > 0 {
-			names := strings.Join(apps[:min(len(apps), 3)], ", ")
+			quoted := make([]string, 0, 3)
+			for _, a := range apps[:min(len(apps), 3)] {
+				quoted = append(quoted, "“"+a+"”")
+			}
+			names := strings.Join(quoted, ", ")
 			if len(apps) > 3 {
 				names += ", …"
 			}
-			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " is used by the application(s) " + names + "; choose another certificate for them first."}
+			return &Error{Code: CodeInvalid, Message: "The certificate “" + c.Name + "” is used by the application(s) " + names + "; choose another certificate for them first."}
 		}
 		var n int64
 		if err := tx.Model(&Domain{}).Where("id = ? AND fallback_certificate_id = ?", domainID, c.ID).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
-			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " is the domain's fallback certificate; choose another fallback first."}
+			return &Error{Code: CodeInvalid, Message: "The certificate “" + c.Name + "” is the domain's fallback certificate; choose another fallback first."}
 		}
 		if c.Current() {
-			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " is the domain's current system certificate; rotate the system key first."}
+			return &Error{Code: CodeInvalid, Message: "The certificate “" + c.Name + "” is the domain's current system certificate; rotate the system key first."}
 		}
 		if c.Type == CertTypeSystem && c.SupersededAt.After(s.now()) {
-			return &Error{Code: CodeInvalid, Message: "The certificate " + c.Name + " still signs for the domain's applications until " +
+			return &Error{Code: CodeInvalid, Message: "The certificate “" + c.Name + "” still signs for the domain's applications until " +
 				c.SupersededAt.Format("2006-01-02 15:04:05 MST") + ", when the rotation takes effect."}
 		}
 		if err := tx.Delete(&c).Error; err != nil {

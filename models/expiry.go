@@ -53,11 +53,29 @@ func (p ExpiryPolicy) String() string {
 	case p.Unit == UnitNone:
 		return "never expires"
 	}
+	return "expires after " + p.Length()
+}
+
+// Length is the policy's duration in words, such as "90 days" or
+// "1 month"; for a policy without a duration it says so.
+func (p ExpiryPolicy) Length() string {
+	if !p.Enabled || p.Unit == UnitNone {
+		return "no expiry"
+	}
 	unit := strings.ToLower(p.Unit)
 	if p.Duration == 1 {
 		unit = strings.TrimSuffix(unit, "s")
 	}
-	return fmt.Sprintf("expires after %d %s", p.Duration, unit)
+	return fmt.Sprintf("%d %s", p.Duration, unit)
+}
+
+// EffectivePolicy is the policy that applies to an application's secrets:
+// its override when enabled, the domain's otherwise.
+func EffectivePolicy(domain, app ExpiryPolicy) ExpiryPolicy {
+	if app.Enabled {
+		return app
+	}
+	return domain
 }
 
 // AddExpiry returns t plus duration units; ok is false for an unknown unit.
@@ -110,10 +128,7 @@ func maxDuration(unit string) int {
 // has a policy); otherwise the domain policy applies when enabled; otherwise
 // the secret never expires. nil means never.
 func ComputeExpiry(now time.Time, domain, app ExpiryPolicy) *time.Time {
-	p := domain
-	if app.Enabled {
-		p = app
-	}
+	p := EffectivePolicy(domain, app)
 	if !p.Enabled || p.Unit == UnitNone || p.Duration < 1 {
 		return nil
 	}

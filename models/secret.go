@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -255,13 +256,10 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 	}
 	// The duplicate is checked before the limit, as Gravitee does: a full
 	// application asked for an existing name answers with the duplicate.
-	var n int64
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
+	if err := descriptionFree(tx, app.ID, description); err != nil {
 		return nil, err
 	}
-	if n > 0 {
-		return nil, duplicateDescription(description)
-	}
+	var n int64
 	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", app.ID).Count(&n).Error; err != nil {
 		return nil, err
 	}
@@ -297,18 +295,43 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 	}
 	if err := tx.Omit("Application").Create(&ns.ClientSecret).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, duplicateDescription(description)
+			return nil, duplicateDescription(description, description)
 		}
 		return nil, err
 	}
 	return ns, nil
 }
 
-// duplicateDescription is Gravitee's message, word for word, in the
-// console and the API alike.
-func duplicateDescription(d string) error {
-	msg := "Secret with description " + d + " already exists"
-	return &Error{Code: CodeConflict, Message: msg,
+// descriptionFree refuses a description already used by another secret of
+// the application, ignoring case: "default" next to "Default" would be two
+// secrets nobody can tell apart in a list or a notice. (Gravitee compares
+// exactly, after trimming.) The caller has locked the application, so no
+// other secret change of it runs meanwhile; comparing in Go with Unicode
+// case folding gives the same answer on SQLite and PostgreSQL, whose
+// lower() differ beyond ASCII. An application holds a handful of secrets.
+func descriptionFree(tx *gorm.DB, appID, description string) error {
+	var taken []string
+	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", appID).Pluck("description", &taken).Error; err != nil {
+		return err
+	}
+	for _, d := range taken {
+		if strings.EqualFold(d, description) {
+			return duplicateDescription(description, d)
+		}
+	}
+	return nil
+}
+
+// duplicateDescription refuses description, which clashes with the stored
+// one: the API's message is Gravitee's, word for word (clients match it);
+// the console names both, quoted.
+func duplicateDescription(description, stored string) error {
+	msg := "Secret with description " + description + " already exists"
+	console := "A secret described “" + stored + "” already exists in this application."
+	if stored != description {
+		console = "A secret described “" + stored + "” already exists in this application; descriptions are compared ignoring case."
+	}
+	return &Error{Code: CodeConflict, Message: msg, Console: console,
 		Fields: map[string]string{"description": msg}, APIFields: map[string]string{"name": msg}}
 }
 

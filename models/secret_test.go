@@ -85,7 +85,8 @@ func TestCreateSecretRules(t *testing.T) {
 		{name: "duplicate", existing: []string{"prod"}, max: 10, description: "prod", wantErr: "Secret with description prod already exists"},
 		{name: "duplicate after trim", existing: []string{"prod"}, max: 10, description: " prod ", wantErr: "Secret with description prod already exists"},
 		{name: "duplicate of Default", max: 10, description: "Default", wantErr: "already exists"},
-		{name: "case differs is another secret", existing: []string{"prod"}, max: 10, description: "Prod", wantStored: "Prod"},
+		// Issue 18, item 11: descriptions are unique ignoring case.
+		{name: "case differs is the same description", existing: []string{"prod"}, max: 10, description: "Prod", wantErr: "Secret with description Prod already exists"},
 		{name: "at limit", existing: []string{"a", "b"}, max: 3, description: "c", wantErr: "Too many Client Secrets. Cannot create more than 3 secrets"},
 		{name: "limit lowered below count", existing: []string{"a", "b", "c", "d"}, max: 2, description: "e", wantErr: "Cannot create more than 2 secrets"},
 		{name: "one below limit", existing: []string{"a"}, max: 3, description: "b", wantStored: "b"},

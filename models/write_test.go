@@ -29,7 +29,7 @@ func TestErrorCode(t *testing.T) {
 		{"field errors", fmt.Errorf("save: %w", FieldErrors{"name": "Name is required."}), CodeInvalid},
 		{"limit", &LimitError{Max: 3}, CodeLimit},
 		{"last secret", ErrLastSecret, CodeLimit},
-		{"duplicate", duplicateDescription("x"), CodeConflict},
+		{"duplicate", duplicateDescription("x", "x"), CodeConflict},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), CodeUnavailable},
 		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, CodeUnavailable},
 		{"statement timeout", &pgconn.PgError{Code: "57014"}, CodeUnavailable},

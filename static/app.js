@@ -37,6 +37,11 @@
 //                                         closes it
 //   <el hx-target="#dialog-slot">         the opener: focus returns to it
 //                                         when its dialog closes in place
+//   <input data-selects="ID">             typing in it ticks the radio #ID
+//                                         (a date beside "A date")
+//   <input type=file data-fills="ID">     a chosen file's text fills the
+//                                         textarea #ID
+//   <el data-js-only hidden>              shown once this script runs
 (function () {
   "use strict";
 
@@ -125,8 +130,10 @@
   function setButtonLabel(button, label) {
     // Remember the original label once, so repeated clicks never "restore"
     // to "Copied".
+    // innerHTML, not textContent: a label such as "Copy<span class=sr-only>
+    // the id of …</span>" must come back with its hidden part still hidden.
     if (button.dataset.copyLabel === undefined) {
-      button.dataset.copyLabel = button.textContent;
+      button.dataset.copyLabel = button.innerHTML;
     }
     // Announce the change: a focused button's new text is not read otherwise.
     button.setAttribute("aria-live", "polite");
@@ -135,7 +142,7 @@
 
   function restoreButtonLabel(button) {
     if (button.dataset.copyLabel !== undefined) {
-      button.textContent = button.dataset.copyLabel;
+      button.innerHTML = button.dataset.copyLabel;
     }
   }
 
@@ -411,6 +418,10 @@
     within(root, "input[data-shows], input[data-hides]").forEach(syncToggle);
     within(root, "select[data-none-hides]").forEach(syncNoneHides);
     within(root, "dialog[data-auto-open]").forEach(autoOpen);
+    // Controls that only work with this script stay hidden without it.
+    within(root, "[data-js-only]").forEach(function (el) {
+      el.hidden = false;
+    });
     if (root === document) {
       applyTheme(storedTheme());
     }
@@ -498,6 +509,9 @@
     if (el instanceof HTMLInputElement && el.hasAttribute("data-confirm-match")) {
       syncConfirmMatch(el);
     }
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-selects")) {
+      syncSelects(el);
+    }
   });
 
   document.addEventListener("change", function (event) {
@@ -511,7 +525,36 @@
     if (el instanceof HTMLSelectElement && el.hasAttribute("data-none-hides")) {
       syncNoneHides(el);
     }
+    if (el instanceof HTMLInputElement && el.type === "file" && el.hasAttribute("data-fills")) {
+      fillFromFile(el);
+    }
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-selects")) {
+      syncSelects(el);
+    }
   });
+
+  // syncSelects ticks the radio an input belongs to once it holds a value
+  // (a date picked from the calendar fires change, a typed one input).
+  function syncSelects(input) {
+    var radio = byId(input.getAttribute("data-selects"));
+    if (radio instanceof HTMLInputElement && input.value) {
+      radio.checked = true;
+    }
+  }
+
+  // fillFromFile reads the chosen file as text into the textarea it names,
+  // so a PEM file need not be opened and pasted by hand.
+  function fillFromFile(input) {
+    var target = byId(input.getAttribute("data-fills"));
+    var file = input.files && input.files[0];
+    if (!target || !file) {
+      return;
+    }
+    file.text().then(function (text) {
+      target.value = text;
+      target.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
 
   document.addEventListener(COPIED_EVENT, onCopied);
 

@@ -291,7 +291,7 @@ func TestAPICertificatesLifecycle(t *testing.T) {
 	if c := certByID(api.certs(d.ID), p12Cert.ID); c.UsedBy != 1 {
 		t.Errorf("usedBy = %d, want 1", c.UsedBy)
 	}
-	api.do(http.MethodDelete, certsPath(d.ID)+"/"+p12Cert.ID, nil).wantError(http.StatusBadRequest, "used by the application(s) Billing")
+	api.do(http.MethodDelete, certsPath(d.ID)+"/"+p12Cert.ID, nil).wantError(http.StatusBadRequest, "used by the application(s) “Billing”")
 	api.do(http.MethodPatch, appURL, map[string]any{"certificate": nil}).want(http.StatusOK).decode(&a)
 	if a.Certificate != nil {
 		t.Errorf("PATCH certificate null: %+v", a)

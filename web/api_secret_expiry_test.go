@@ -42,7 +42,7 @@ func TestAPISecretChosenExpiry(t *testing.T) {
 
 	// A one-year policy: the default and the maximum.
 	api.patch(domainPath(d.ID), map[string]any{"secretSettings": map[string]any{"enabled": true, "expiryTimeUnit": "YEARS", "expiryTimeDuration": 1}}).want(http.StatusOK)
-	api.post(secretsURL, map[string]any{"name": "default"}).want(http.StatusCreated).decode(&s)
+	api.post(secretsURL, map[string]any{"name": "by policy"}).want(http.StatusCreated).decode(&s)
 	year := time.Now().AddDate(1, 0, 0).UnixMilli()
 	if !near(s.ExpiresAt, year) {
 		t.Errorf("policy default: expiresAt = %v, want about %d", s.ExpiresAt, year)

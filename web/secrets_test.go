@@ -441,8 +441,9 @@ func TestNewSecretBadInput(t *testing.T) {
 		{"65 characters", strings.Repeat("a", 65), "at most 64 characters"},
 		{"65 characters after trimming", " " + strings.Repeat("é", 65) + " ", "at most 64 characters"},
 		{"control character", "prod\x07uction", "control characters"},
-		{"duplicate", "production", "Secret with description production already exists"},
-		{"duplicate but for surrounding spaces", "  production ", "Secret with description production already exists"},
+		{"duplicate", "production", "A secret described “production” already exists in this application."},
+		{"duplicate but for surrounding spaces", "  production ", "A secret described “production” already exists in this application."},
+		{"duplicate but for case", "PRODUCTION", "A secret described “production” already exists in this application; descriptions are compared ignoring case."},
 		{"Default again", "Default", "already exists"},
 	}
 	for _, tc := range cases {
@@ -486,7 +487,7 @@ func TestNewSecretDoubleSubmit(t *testing.T) {
 	first := f.c.postRaw(f.tab(), form)
 	value := first.wantReveal(http.StatusOK, f.tab())
 	second := f.c.postRaw(f.tab(), form)
-	second.wantDialogFieldError("description", "Secret with description production already exists")
+	second.wantDialogFieldError("description", "A secret described “production” already exists in this application.")
 
 	ss := f.secrets(f.a.ID)
 	if len(ss) != 2 || ss[1].Description != "production" {

@@ -105,6 +105,8 @@ func New(ctx context.Context, cfg *config.Config, store *models.Store, log *slog
 		Sessions: sess,
 		Logins:   throttle.New(cfg.Security.Login.MaxAttempts, cfg.Security.Login.Window.Duration),
 		Log:      log,
+
+		GatewayURL: cfg.Server.GatewayURL,
 	}
 	sqlDB, err := store.SQLDB()
 	if err != nil {

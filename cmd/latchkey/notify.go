@@ -69,11 +69,13 @@ func printPlan(w io.Writer, plan []notify.Planned, channels []string) {
 		fmt.Fprintln(w, "No notification channel is enabled (notifiers.*.enabled): nothing would be sent.")
 	}
 	if len(plan) == 0 {
-		fmt.Fprintln(w, "Nothing to send: no client secret has crossed a threshold or expired since it was last announced.")
+		fmt.Fprintln(w, "Nothing to send: no client secret or certificate has crossed a threshold or expired since it was last announced.")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tEVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tSECRET\tEXPIRES")
+	// CREDENTIAL: the sources list client secrets and certificates alike
+	// (a certificate's row has no application).
+	fmt.Fprintln(tw, "SOURCE\tEVENT\tCHANNEL\tRECIPIENT\tDOMAIN\tAPPLICATION\tCREDENTIAL\tEXPIRES")
 	retries := 0
 	for _, p := range plan {
 		event := "expired"

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"latchkey/internal/testdb"
 	"latchkey/models"
+	"latchkey/notify"
 )
 
 // seedExpiring creates, in ./data/latchkey.db, a domain owned by Alice with
@@ -172,5 +174,28 @@ func TestServeWithTheNotifierSwitchedOff(t *testing.T) {
 				t.Errorf("log:\n%s", logs)
 			}
 		})
+	}
+}
+
+// The dry run's table names its column for what it lists: secrets and
+// certificates (issue 18), each row under CREDENTIAL.
+func TestDryRunTableNamesCredentials(t *testing.T) {
+	var out bytes.Buffer
+	exp := time.Date(2027, 1, 2, 3, 4, 0, 0, time.UTC)
+	printPlan(&out, []notify.Planned{
+		{Source: "client-secret", Event: "CLIENT_SECRET_WILL_EXPIRE", Threshold: 5, Channel: "ui", Recipient: "Alice <alice@example.com>",
+			Domain: "Payments", Application: "Billing API", Secret: "Default", ExpiresAt: exp},
+		{Source: "certificate", Event: "CERTIFICATE_EXPIRED", Channel: "log", Recipient: "log", Domain: "Payments", Secret: "partner", ExpiresAt: exp},
+	}, []string{"ui", "log"})
+	lines := strings.Split(out.String(), "\n")
+	header := strings.Fields(lines[0])
+	if !slices.Contains(header, "CREDENTIAL") || slices.Contains(header, "SECRET") {
+		t.Fatalf("header = %q, want CREDENTIAL and no SECRET", lines[0])
+	}
+	col := strings.Index(lines[0], "CREDENTIAL")
+	for i, want := range []string{"Default", "partner"} {
+		if got := strings.Fields(lines[1+i][col:])[0]; got != want {
+			t.Errorf("row %d under CREDENTIAL reads %q, want %q", i+1, got, want)
+		}
 	}
 }

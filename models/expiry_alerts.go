@@ -1,0 +1,99 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Kinds of credential an ExpiryAlert is about.
+const (
+	AlertSecret      = "secret"
+	AlertCertificate = "certificate"
+)
+
+// ExpiryAlert is one of an application's credentials that is expiring or
+// has expired: a client secret, or the certificate it chose or that signs
+// its tokens. "Expiring" is the status the tables show (within
+// ExpiringSoon, the first notification threshold), so the banner and the
+// tables never disagree.
+type ExpiryAlert struct {
+	// Kind is AlertSecret or AlertCertificate.
+	Kind      string
+	ID, Name  string
+	ExpiresAt time.Time
+	Expired   bool
+	// System is a certificate Latchkey generated: rotation replaces it;
+	// an own one is replaced by uploading another.
+	System bool
+	// Signs says the certificate signs the application's tokens now;
+	// Chosen that the application chose it.
+	Signs, Chosen bool
+}
+
+// ExpiryAlerts lists what is expiring or expired among an application's
+// secrets and its certificates (the chosen one and the one that actually
+// signs), expired first, then soonest first.
+func (s *Store) ExpiryAlerts(ctx context.Context, appID string) ([]ExpiryAlert, error) {
+	now := s.now()
+	secrets, err := s.Secrets(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ExpiryAlert
+	for _, cs := range secrets {
+		st := cs.Status(now, s.ExpiringSoon)
+		if st == SecretActive {
+			continue
+		}
+		out = append(out, ExpiryAlert{Kind: AlertSecret, ID: cs.ID, Name: cs.Description,
+			ExpiresAt: *cs.ExpiresAt, Expired: st == SecretExpired})
+	}
+	choice, err := s.SigningCertificate(ctx, appID, now)
+	if err != nil {
+		return nil, err
+	}
+	certs := map[string]*ExpiryAlert{}
+	add := func(c *Certificate) *ExpiryAlert {
+		if a, ok := certs[c.ID]; ok {
+			return a
+		}
+		st := c.Status(now, s.ExpiringSoon)
+		if st != CertExpired && st != CertWillExpire {
+			return &ExpiryAlert{}
+		}
+		a := &ExpiryAlert{Kind: AlertCertificate, ID: c.ID, Name: c.Name, ExpiresAt: c.ExpiresAt,
+			Expired: st == CertExpired, System: c.Type == CertTypeSystem}
+		certs[c.ID] = a
+		return a
+	}
+	if choice.Chosen != nil {
+		var c Certificate
+		err := s.db.WithContext(ctx).Omit("private_key").First(&c, "id = ?", *choice.Chosen).Error
+		switch {
+		case err == nil:
+			add(&c).Chosen = true
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return nil, err
+		}
+	}
+	if choice.Certificate != nil {
+		add(choice.Certificate).Signs = true
+	}
+	for _, a := range certs {
+		out = append(out, *a)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Expired != out[j].Expired {
+			return out[i].Expired
+		}
+		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
+			return out[i].ExpiresAt.Before(out[j].ExpiresAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
