@@ -13,7 +13,8 @@ import (
 )
 
 // TestExpiryBanner (issue 18, item 15): an application's pages open with a
-// banner while one of its secrets or its signing certificate is expiring
+// banner while one of its secrets, client certificates or its signing
+// certificate is expiring
 // (the tables' "Expiring soon") or expired, saying which and when in
 // reltime.go's words, expired first; "Renew now" opens the Renew dialog for
 // that secret (in place on the Secrets tab, as a page from the Overview),
@@ -54,11 +55,19 @@ func TestExpiryBanner(t *testing.T) {
 	if err := f.srv.Store.SetApplicationCertificate(t.Context(), models.Actor{}, f.app.ID, &cert.ID); err != nil {
 		t.Fatalf("SetApplicationCertificate: %v", err)
 	}
+	// A client certificate expiring in 8 days is listed too.
+	clientPEM, _ := e2eCertificateFor(t, 8*24*time.Hour)
+	clientCert, err := f.srv.Store.AddClientCertificate(t.Context(), models.Actor{}, f.app.ID, models.ClientCertificateInput{
+		Description: "partner key", Data: []byte(clientPEM)})
+	if err != nil {
+		t.Fatalf("AddClientCertificate: %v", err)
+	}
 	wantTexts := func() []string {
 		now := time.Now()
 		return []string{
 			"Client secret “legacy” expired " + models.RelativeTime(gone, now),
 			"Client secret “Default” expires " + models.RelativeTime(soon, now),
+			"Client certificate “partner key” expires " + models.RelativeTime(*clientCert.ExpiresAt, now),
 			"Certificate “partner”, which signs this application's tokens, expires " + models.RelativeTime(cert.ExpiresAt, now),
 		}
 	}
@@ -89,6 +98,11 @@ func TestExpiryBanner(t *testing.T) {
 				`document.querySelector('#expiry-banner [data-alert-kind=certificate] a').getAttribute("href")`))
 			if certLink != "/domains/"+f.domain.ID+"/settings/certificates/new" {
 				t.Errorf("%s: the uploaded certificate's action goes to %q, want the upload form", step, certLink)
+			}
+			clientLink := run(t, ctx, step+": the client certificate's action", chromedp.Evaluate[string](
+				`document.querySelector('#expiry-banner [data-alert-kind=client_certificate] a').getAttribute("href")`))
+			if clientLink != appPath+"/client-certificates/new" {
+				t.Errorf("%s: the client certificate's action goes to %q, want its upload form", step, clientLink)
 			}
 			requireFitsWidth(t, ctx, step)
 			requireNoPageErrors(t, ctx, step)
@@ -135,8 +149,8 @@ func TestExpiryBanner(t *testing.T) {
 		for _, path := range []string{appPath, f.tab} {
 			step := fmt.Sprintf("viewer, %s at %d px", path, w)
 			load(t, vctx, step, http.StatusOK, regexp.QuoteMeta(path), chromedp.Navigate(f.srv.URL(path)))
-			if n := run(t, vctx, step+": count alerts", chromedp.Evaluate[int](`document.querySelectorAll("#expiry-banner .expiry-alert").length`)); n != 2 {
-				t.Errorf("%s: the viewer's banner lists %d alerts, want 2", step, n)
+			if n := run(t, vctx, step+": count alerts", chromedp.Evaluate[int](`document.querySelectorAll("#expiry-banner .expiry-alert").length`)); n != 3 {
+				t.Errorf("%s: the viewer's banner lists %d alerts, want 3", step, n)
 			}
 			requireAbsent(t, vctx, step+": a button in the banner", "#expiry-banner a, #expiry-banner button")
 			requireFitsWidth(t, vctx, step)

@@ -11,17 +11,18 @@ import (
 
 // Kinds of credential an ExpiryAlert is about.
 const (
-	AlertSecret      = "secret"
-	AlertCertificate = "certificate"
+	AlertSecret            = "secret"
+	AlertCertificate       = "certificate"
+	AlertClientCertificate = "client_certificate"
 )
 
 // ExpiryAlert is one of an application's credentials that is expiring or
-// has expired: a client secret, or the certificate it chose or that signs
-// its tokens. "Expiring" is the status the tables show (within
+// has expired: a client secret, a client certificate, or the certificate
+// it chose or that signs its tokens. "Expiring" is the status the tables show (within
 // ExpiringSoon, the first notification threshold), so the banner and the
 // tables never disagree.
 type ExpiryAlert struct {
-	// Kind is AlertSecret or AlertCertificate.
+	// Kind is AlertSecret, AlertClientCertificate or AlertCertificate.
 	Kind      string
 	ID, Name  string
 	ExpiresAt time.Time
@@ -35,8 +36,8 @@ type ExpiryAlert struct {
 }
 
 // ExpiryAlerts lists what is expiring or expired among an application's
-// secrets and its certificates (the chosen one and the one that actually
-// signs), expired first, then soonest first.
+// secrets, its client certificates and its certificates (the chosen one
+// and the one that actually signs), expired first, then soonest first.
 func (s *Store) ExpiryAlerts(ctx context.Context, appID string) ([]ExpiryAlert, error) {
 	now := s.now()
 	secrets, err := s.Secrets(ctx, appID)
@@ -51,6 +52,18 @@ func (s *Store) ExpiryAlerts(ctx context.Context, appID string) ([]ExpiryAlert, 
 		}
 		out = append(out, ExpiryAlert{Kind: AlertSecret, ID: cs.ID, Name: cs.Description,
 			ExpiresAt: *cs.ExpiresAt, Expired: st == SecretExpired})
+	}
+	ccs, err := s.ClientCertificates(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	for _, cc := range ccs {
+		st := cc.Status(now, s.ExpiringSoon)
+		if st == SecretActive || cc.ExpiresAt == nil {
+			continue
+		}
+		out = append(out, ExpiryAlert{Kind: AlertClientCertificate, ID: cc.ID, Name: cc.Description,
+			ExpiresAt: *cc.ExpiresAt, Expired: st == SecretExpired})
 	}
 	choice, err := s.SigningCertificate(ctx, appID, now)
 	if err != nil {

@@ -46,6 +46,17 @@ func TestExpiryAlerts(t *testing.T) {
 	if err := e.s.SetApplicationCertificate(e.ctx, Actor{}, e.app.ID, &own.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A client certificate expiring in 7 days is listed; one far from
+	// expiry is not.
+	cc, err := e.s.AddClientCertificate(e.ctx, Actor{}, e.app.ID, ClientCertificateInput{Description: "partner key",
+		Data: certPEM(t, newECKey(t), now.Add(-time.Hour), now.Add(7*24*time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.AddClientCertificate(e.ctx, Actor{}, e.app.ID, ClientCertificateInput{Description: "far key",
+		Data: certPEM(t, newECKey(t), now.Add(-time.Hour), now.Add(300*24*time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
 
 	alerts, err := e.s.ExpiryAlerts(e.ctx, e.app.ID)
 	if err != nil {
@@ -54,6 +65,7 @@ func TestExpiryAlerts(t *testing.T) {
 	want := []ExpiryAlert{
 		{Kind: AlertSecret, ID: old.ID, Name: "old", Expired: true},
 		{Kind: AlertSecret, ID: secrets[0].ID, Name: DefaultSecretName},
+		{Kind: AlertClientCertificate, ID: cc.ID, Name: "partner key"},
 		{Kind: AlertCertificate, ID: own.ID, Name: own.Name, Signs: true, Chosen: true},
 	}
 	requireAlerts(t, "before the certificate expires", alerts, want)
@@ -68,6 +80,7 @@ func TestExpiryAlerts(t *testing.T) {
 	requireAlerts(t, "after", alerts, []ExpiryAlert{
 		{Kind: AlertSecret, ID: old.ID, Name: "old", Expired: true},
 		{Kind: AlertSecret, ID: secrets[0].ID, Name: DefaultSecretName, Expired: true},
+		{Kind: AlertClientCertificate, ID: cc.ID, Name: "partner key", Expired: true},
 		{Kind: AlertCertificate, ID: own.ID, Name: own.Name, Expired: true, Chosen: true},
 	})
 }
