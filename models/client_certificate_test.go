@@ -181,6 +181,7 @@ func TestAddClientCertificateRefusals(t *testing.T) {
 		{"empty description", "   ", "description", "Description is required.", good},
 		{"long description", strings.Repeat("d", 65), "description", "Description must be at most 64 characters.", good},
 		{"duplicate description", " taken ", "description", "Client certificate with description taken already exists", good},
+		{"duplicate description ignoring case", "TAKEN", "description", "Client certificate with description taken already exists", good},
 		{"same certificate twice", "other", "certificate", "This certificate or key is already registered on this application.", taken},
 	}
 	for _, c := range cases {

@@ -86,13 +86,13 @@ func (s *Store) addClientCertificate(tx *gorm.DB, app *Application, in ClientCer
 	if err != nil {
 		return nil, clientKeyFieldError(err)
 	}
-	var n int64
-	if err := tx.Model(&ClientCertificate{}).Where("application_id = ? AND description = ?", app.ID, description).Count(&n).Error; err != nil {
+	// Unique ignoring case, as secrets' descriptions are.
+	if stored, err := descriptionTaken(tx, &ClientCertificate{}, app.ID, description); err != nil {
 		return nil, err
+	} else if stored != "" {
+		return nil, duplicateClientCertificate(stored)
 	}
-	if n > 0 {
-		return nil, duplicateClientCertificate(description)
-	}
+	var n int64
 	if err := tx.Model(&ClientCertificate{}).Where("application_id = ? AND thumbprint = ?", app.ID, key.Thumbprint).Count(&n).Error; err != nil {
 		return nil, err
 	}

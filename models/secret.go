@@ -310,16 +310,28 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 // case folding gives the same answer on SQLite and PostgreSQL, whose
 // lower() differ beyond ASCII. An application holds a handful of secrets.
 func descriptionFree(tx *gorm.DB, appID, description string) error {
-	var taken []string
-	if err := tx.Model(&ClientSecret{}).Where("application_id = ?", appID).Pluck("description", &taken).Error; err != nil {
+	stored, err := descriptionTaken(tx, &ClientSecret{}, appID, description)
+	if err != nil || stored == "" {
 		return err
+	}
+	return duplicateDescription(description, stored)
+}
+
+// descriptionTaken returns the description of one of the application's
+// rows of model (client secrets, client certificates) that equals
+// description ignoring case, "" when none does; descriptionFree says why
+// the comparison is made in Go.
+func descriptionTaken(tx *gorm.DB, model any, appID, description string) (string, error) {
+	var taken []string
+	if err := tx.Model(model).Where("application_id = ?", appID).Pluck("description", &taken).Error; err != nil {
+		return "", err
 	}
 	for _, d := range taken {
 		if strings.EqualFold(d, description) {
-			return duplicateDescription(description, d)
+			return d, nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // duplicateDescription refuses description, which clashes with the stored
