@@ -341,11 +341,18 @@ func (s *Store) CreateApplication(ctx context.Context, actor Actor, domainID str
 // creates.
 func (s *Store) CreateApplicationOnce(ctx context.Context, actor Actor, domainID string, in ApplicationInput, once FormOnce) (a *Application, first *NewSecret, repeated bool, err error) {
 	a, first, repeatID, err := s.createApplication(ctx, actor, domainID, in, once)
-	if errors.Is(err, gorm.ErrDuplicatedKey) && once.valid() {
-		// A repeat sent at the same moment won the token's row: its
-		// application stands, this one was rolled back.
-		repeatID, err = submittedApplication(s.db.WithContext(ctx), once)
-		if err == nil && repeatID == "" {
+	if fe, nameTaken := AsFieldErrors(err); once.valid() && (errors.Is(err, gorm.ErrDuplicatedKey) || nameTaken && fe["name"] != "") {
+		// A repeat sent at the same moment won the token's row, or (on
+		// PostgreSQL, whose transactions did not see each other's row)
+		// the name it waited for: its application stands, this one was
+		// rolled back.
+		id, lookErr := submittedApplication(s.db.WithContext(ctx), once)
+		switch {
+		case lookErr != nil:
+			err = lookErr
+		case id != "":
+			repeatID, err = id, nil
+		case errors.Is(err, gorm.ErrDuplicatedKey):
 			err = ErrNotFound
 		}
 	}
