@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	htmltemplate "html/template"
-	"log/slog"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -35,15 +34,7 @@ var clientCertificateWording = &Wording{
 	Text:         texttemplate.Must(texttemplate.ParseFS(clientCertificateTemplates, "templates/client_certificate.txt")),
 	HTML:         htmltemplate.Must(htmltemplate.ParseFS(clientCertificateTemplates, "templates/client_certificate.html")),
 	Webhook:      func(n *notice) any { return newClientCertificateEvent(n) },
-	LogAttrs: func(attrs []slog.Attr, n *notice) []slog.Attr {
-		s := &n.Subject
-		return append(attrs,
-			slog.String("domain", s.DomainName), slog.String("application", s.ApplicationName),
-			slog.String("clientId", s.ClientID), slog.String("clientCertificate", s.Name),
-			slog.String("clientCertificateId", s.ID), slog.String("expiresAt", n.ExpiryDate()),
-			slog.String("link", n.Link),
-		)
-	},
+	LogAttrs:     appCredentialLogAttrs("clientCertificate", "clientCertificateId"),
 }
 
 // clientCertificatesSource pages through the client certificates due for a

@@ -33,15 +33,22 @@ var secretWording = &Wording{
 	Text:         texttemplate.Must(texttemplate.ParseFS(secretTemplates, "templates/client_secret.txt")),
 	HTML:         htmltemplate.Must(htmltemplate.ParseFS(secretTemplates, "templates/client_secret.html")),
 	Webhook:      func(n *notice) any { return newEvent(n) },
-	LogAttrs: func(attrs []slog.Attr, n *notice) []slog.Attr {
+	LogAttrs:     appCredentialLogAttrs("secret", "secretId"),
+}
+
+// appCredentialLogAttrs logs a notice about one of an application's
+// credentials (a secret, a client certificate): its names, with the
+// credential's name and id under nameKey and idKey.
+func appCredentialLogAttrs(nameKey, idKey string) func([]slog.Attr, *notice) []slog.Attr {
+	return func(attrs []slog.Attr, n *notice) []slog.Attr {
 		s := &n.Subject
 		return append(attrs,
 			slog.String("domain", s.DomainName), slog.String("application", s.ApplicationName),
-			slog.String("clientId", s.ClientID), slog.String("secret", s.Name),
-			slog.String("secretId", s.ID), slog.String("expiresAt", n.ExpiryDate()),
+			slog.String("clientId", s.ClientID), slog.String(nameKey, s.Name),
+			slog.String(idKey, s.ID), slog.String("expiresAt", n.ExpiryDate()),
 			slog.String("link", n.Link),
 		)
-	},
+	}
 }
 
 // secretsSource pages through the client secrets due for a notice.
