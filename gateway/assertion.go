@@ -7,8 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
 	"latchkey/models"
@@ -24,10 +23,6 @@ const DefaultAssertionMaxLifetime = 5 * time.Minute
 
 // assertionSkew is the clock skew allowed on exp, nbf and iat.
 const assertionSkew = 30 * time.Second
-
-// assertionAlgorithms are the only JWS algorithms a client assertion may
-// use: `none` and the HMAC ones are refused before anything is verified.
-var assertionAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
 
 // hasAssertion reports whether the request tries private_key_jwt.
 func hasAssertion(form map[string][]string) bool {
@@ -48,7 +43,7 @@ func (g *Gateway) authenticateAssertion(c echo.Context, hrid string, form map[st
 		return nil, false, invalidRequest("Use only one client authentication method."), nil
 	}
 	addr := c.RealIP()
-	tok, claims := parseAssertion(form)
+	tok := parseAssertion(form)
 	if tok == nil {
 		// No client to count against: the address alone.
 		if d := g.Failures.Attempt("", addr); !d.Allowed {
@@ -58,14 +53,14 @@ func (g *Gateway) authenticateAssertion(c echo.Context, hrid string, form map[st
 		g.Summary.Add(hrid, "(malformed credentials)", addr, false)
 		return nil, false, errInvalidClient, nil
 	}
-	clientID := claims.Subject
+	clientID := tok.claims.Subject
 	subject := "client:" + hrid + "/" + clientID
 	d := g.Failures.Attempt(subject, addr)
 	if !d.Allowed {
 		g.Summary.Add(hrid, clientID, addr, true)
 		return nil, false, throttled(c, d.RetryAfter.Seconds()), nil
 	}
-	client, certID, err := g.verifyAssertion(c, hrid, form, tok, claims)
+	client, certID, err := g.verifyAssertion(c, hrid, form, tok)
 	if err != nil {
 		g.Failures.Cancel(subject, addr)
 		return nil, false, nil, err
@@ -82,21 +77,17 @@ func (g *Gateway) authenticateAssertion(c echo.Context, hrid string, form map[st
 // parseAssertion reads the assertion's parameters and its claims, not yet
 // verified; nil when they cannot be what RFC 7523 describes: one
 // client_assertion_type of jwt-bearer, one compact JWS with one of
-// assertionAlgorithms, and a subject to count failures against.
-func parseAssertion(form map[string][]string) (*jwt.JSONWebToken, *jwt.Claims) {
+// assertionMethods, and a subject to count failures against.
+func parseAssertion(form map[string][]string) *assertionJWS {
 	typ, raw := form["client_assertion_type"], form["client_assertion"]
 	if len(typ) != 1 || typ[0] != clientAssertionType || len(raw) != 1 || len(raw[0]) > maxAssertionBytes {
-		return nil, nil
+		return nil
 	}
-	tok, err := jwt.ParseSigned(raw[0], assertionAlgorithms)
-	if err != nil || len(tok.Headers) != 1 {
-		return nil, nil
+	tok, ok := splitAssertion(raw[0])
+	if !ok || tok.claims.Subject == "" {
+		return nil
 	}
-	var claims jwt.Claims
-	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil || claims.Subject == "" {
-		return nil, nil
-	}
-	return tok, &claims
+	return tok
 }
 
 // maxAssertionBytes bounds an assertion: far above any real one (an RSA
@@ -107,8 +98,8 @@ const maxAssertionBytes = 16 << 10
 // certificates and the claim rules, records its jti, and returns the client
 // with the id of the client certificate that verified it; a nil client when
 // it fails. err is internal (the database).
-func (g *Gateway) verifyAssertion(c echo.Context, hrid string, form map[string][]string, tok *jwt.JSONWebToken, unverified *jwt.Claims) (*models.AuthenticatedClient, string, error) {
-	clientID := unverified.Subject
+func (g *Gateway) verifyAssertion(c echo.Context, hrid string, form map[string][]string, tok *assertionJWS) (*models.AuthenticatedClient, string, error) {
+	clientID := tok.claims.Subject
 	if ids, ok := form["client_id"]; ok && (len(ids) != 1 || ids[0] != clientID) {
 		return nil, "", nil
 	}
@@ -117,15 +108,13 @@ func (g *Gateway) verifyAssertion(c echo.Context, hrid string, form map[string][
 	if err != nil || client == nil {
 		return nil, "", err
 	}
-	h := tok.Headers[0]
-	var claims jwt.Claims
 	certID := ""
-	for _, k := range candidateKeys(keys, h) {
+	for _, k := range candidateKeys(keys, tok.header) {
 		pub, err := g.clientKeys.get(k)
-		if err != nil || !algorithmFits(k, pub, h.Algorithm) {
+		if err != nil || !algorithmFits(k, pub, tok.header.Alg) {
 			continue
 		}
-		if tok.Claims(pub, &claims) == nil {
+		if tok.verify(pub) {
 			certID = k.ID
 			break
 		}
@@ -134,7 +123,10 @@ func (g *Gateway) verifyAssertion(c echo.Context, hrid string, form map[string][
 		return nil, "", nil
 	}
 	now := g.Store.Now()
-	exp, ok := g.assertionValid(&claims, clientID, hrid, now)
+	// The claims were decoded before verification; the signature covers
+	// exactly those bytes, so they are now the verified claims.
+	claims := &tok.claims
+	exp, ok := g.assertionValid(claims, clientID, hrid, now)
 	if !ok {
 		return nil, "", nil
 	}
@@ -152,18 +144,18 @@ func (g *Gateway) verifyAssertion(c echo.Context, hrid string, form map[string][
 // endpoint or the issuer (a string, or an array that holds one); exp is
 // present, not past and at most the maximum lifetime ahead; nbf and iat,
 // when present, not in the future (each with assertionSkew); jti present.
-func (g *Gateway) assertionValid(claims *jwt.Claims, clientID, hrid string, now time.Time) (time.Time, bool) {
-	if claims.Issuer != clientID || claims.Subject != clientID || claims.ID == "" || claims.Expiry == nil {
+func (g *Gateway) assertionValid(claims *gojwt.RegisteredClaims, clientID, hrid string, now time.Time) (time.Time, bool) {
+	if claims.Issuer != clientID || claims.Subject != clientID || claims.ID == "" || claims.ExpiresAt == nil {
 		return time.Time{}, false
 	}
 	tokenURL := g.BaseURL + "/" + hrid + "/oauth/token"
 	if !slices.Contains(claims.Audience, tokenURL) && !slices.Contains(claims.Audience, g.issuer(hrid)) {
 		return time.Time{}, false
 	}
-	if claims.ValidateWithLeeway(jwt.Expected{Time: now}, assertionSkew) != nil {
+	exp := claims.ExpiresAt.Time
+	if now.Add(-assertionSkew).After(exp) || notYet(claims.NotBefore, now) || notYet(claims.IssuedAt, now) {
 		return time.Time{}, false
 	}
-	exp := claims.Expiry.Time()
 	maxLife := g.AssertionMaxLifetime
 	if maxLife <= 0 {
 		maxLife = DefaultAssertionMaxLifetime
@@ -174,17 +166,22 @@ func (g *Gateway) assertionValid(claims *jwt.Claims, clientID, hrid string, now 
 	return exp, true
 }
 
+// notYet reports whether the time t, when present, is still ahead of now
+// by more than assertionSkew (an nbf not reached, an iat in the future).
+func notYet(t *gojwt.NumericDate, now time.Time) bool {
+	return t != nil && now.Add(assertionSkew).Before(t.Time)
+}
+
 // candidateKeys are the client certificates to try: those the header's
 // kid or x5t#S256 names, else (no header names one of them) each active
 // one, at most ClientCertificatesMax.
-func candidateKeys(keys []models.ClientKeyRow, h jose.Header) []models.ClientKeyRow {
-	x5t, _ := h.ExtraHeaders["x5t#S256"].(string)
-	if h.KeyID == "" && x5t == "" {
+func candidateKeys(keys []models.ClientKeyRow, h assertionHeader) []models.ClientKeyRow {
+	if h.Kid == "" && h.X5t == "" {
 		return keys
 	}
 	var named []models.ClientKeyRow
 	for _, k := range keys {
-		if (h.KeyID != "" && h.KeyID == k.KeyID) || (x5t != "" && x5t == k.Thumbprint) {
+		if (h.Kid != "" && h.Kid == k.KeyID) || (h.X5t != "" && h.X5t == k.Thumbprint) {
 			named = append(named, k)
 		}
 	}

@@ -47,7 +47,7 @@ func (g *Gateway) JWKS(c echo.Context) error {
 //
 // private_key_jwt (RFC 7523) is offered on all three endpoints, which
 // authenticate clients the same way, with the algorithms of
-// assertionAlgorithms; client_secret_jwt is not.
+// assertionMethods; client_secret_jwt is not.
 type serverMetadata struct {
 	Issuer                            string   `json:"issuer"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
@@ -84,7 +84,7 @@ var grantTypes = []string{"client_credentials"}
 var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 
 // clientAuthSigningAlgs are the algorithms a private_key_jwt assertion
-// may be signed with (assertionAlgorithms).
+// may be signed with (assertionMethods).
 var clientAuthSigningAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 
 func (g *Gateway) serverMetadata(d *models.Domain) serverMetadata {

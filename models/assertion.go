@@ -51,18 +51,11 @@ func (s *Store) ClientForAssertion(ctx context.Context, hrid, clientID string) (
 	limit := max(s.ClientCertificatesMax, 1)
 	// Prepared once per Store, as the secrets' lookup is (authStatement):
 	// preparing it anew cost more than running it.
-	s.assertion.once.Do(func() {
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			s.assertion.err = err
-			return
-		}
-		s.assertion.stmt, s.assertion.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), clientByAssertionSQL))
-	})
-	if s.assertion.err != nil {
-		return nil, nil, s.assertion.err
+	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL)
+	if err != nil {
+		return nil, nil, err
 	}
-	rows, err := s.assertion.stmt.QueryContext(ctx, now, clientID, hrid, limit)
+	rows, err := stmt.QueryContext(ctx, now, clientID, hrid, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,6 +104,12 @@ func (s *Store) UseAssertionJTI(ctx context.Context, clientID, jti string, expir
 	// One statement, so no transaction around it: the insert is atomic by
 	// itself, and BEGIN/COMMIT would only add round trips to every token
 	// request. Detached from the request like every write (see write).
+	// Prepared once per Store like the lookup: compiling the upsert on
+	// every request cost as much as running it.
+	stmt, err := s.prepared(&s.jti, useJTISQL)
+	if err != nil {
+		return false, err
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	if s.dialect == migrations.SQLite {
@@ -120,11 +119,18 @@ func (s *Store) UseAssertionJTI(ctx context.Context, clientID, jti string, expir
 		s.jtiMu.Lock()
 		defer s.jtiMu.Unlock()
 	}
-	res := s.db.WithContext(wctx).Exec(`INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
-WHERE client_assertion_jtis.expires_at <= ?`, clientID, jti, expiresAt.UTC(), s.now())
-	return res.RowsAffected == 1, res.Error
+	res, err := stmt.ExecContext(wctx, clientID, jti, expiresAt.UTC(), s.now())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
+
+// useJTISQL inserts a jti or takes over its expired row, in one statement.
+const useJTISQL = `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+WHERE client_assertion_jtis.expires_at <= ?`
 
 // assertionPurgeBatch bounds how many expired jtis one purge deletes.
 const assertionPurgeBatch = 1000

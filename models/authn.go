@@ -91,6 +91,20 @@ type authStatement struct {
 	err  error
 }
 
+// prepared returns st's statement, preparing query (rebound for the
+// dialect) on first use.
+func (s *Store) prepared(st *authStatement, query string) (*sql.Stmt, error) {
+	st.once.Do(func() {
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			st.err = err
+			return
+		}
+		st.stmt, st.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), query))
+	})
+	return st.stmt, st.err
+}
+
 // rebind turns ? placeholders into PostgreSQL's $1, $2, ..., and numbered
 // ones (?1) into $1.
 func rebind(dialect, query string) string {
@@ -126,26 +140,18 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 		// noise.
 		return nil, nil
 	}
-	s.auth.once.Do(func() {
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			s.auth.err = err
-			return
-		}
-		s.auth.stmt, s.auth.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), clientBySecretSQL))
-	})
-	if s.auth.err != nil {
-		return nil, s.auth.err
+	stmt, err := s.prepared(&s.auth, clientBySecretSQL)
+	if err != nil {
+		return nil, err
 	}
 	var c AuthenticatedClient
 	var kid sql.NullString
 	digest, now := SecretDigest(secret), s.now()
-	var err error
 	// A read-only lookup is safe to repeat: retries ride over pooled
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.auth.stmt.QueryRowContext(ctx, now, digest, clientID, hrid).
+		err = stmt.QueryRowContext(ctx, now, digest, clientID, hrid).
 			Scan(&c.SecretID, &c.ApplicationID, &c.ApplicationType, &c.GrantTypes, &c.ClientID, &c.Scopes, &c.Resources, &c.AccessTokenLifetime, &c.DomainID, &kid)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break

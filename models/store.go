@@ -44,8 +44,9 @@ type Store struct {
 	// WithClientCertificatesMax).
 	ClientCertificatesMax int
 	auth                  authStatement
-	// assertion is the client assertion lookup's statement (assertion.go).
-	assertion authStatement
+	// assertion is the client assertion lookup's statement and jti the
+	// replay store's insert (assertion.go).
+	assertion, jti authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration
@@ -198,7 +199,7 @@ const migrateLockSuffix = ".migrate-lock"
 
 // Close closes the database connections.
 func (s *Store) Close() error {
-	for _, st := range []*authStatement{&s.auth, &s.assertion} {
+	for _, st := range []*authStatement{&s.auth, &s.assertion, &s.jti} {
 		if st.stmt != nil {
 			_ = st.stmt.Close()
 		}
