@@ -2,8 +2,11 @@ package models
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // The domain page's counts read the secrets' copy of their application's
@@ -88,4 +91,32 @@ func TestDomainExpiryFollowsSecrets(t *testing.T) {
 	}
 	check("application deleted", a.DomainID, 0, 0, 1)
 	check("other domain at the end", other.DomainID, 1, 0, 1)
+}
+
+// The counts read one range of the index on (domain_id, expires_at), never
+// a secret's row nor the applications.
+func TestDomainExpiryCountsUseIndex(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	if s.db.Dialector.Name() != "sqlite" {
+		t.Skip("reads SQLite's query plan")
+	}
+	var plan []struct {
+		ID, Parent, Notused int
+		Detail              string
+	}
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	query := s.db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		return domainExpiryCounts(tx, "d", at, at.Add(time.Hour), at.Add(2*time.Hour)).Scan(&domainExpiryRow{})
+	})
+	if err := s.db.Raw("EXPLAIN QUERY PLAN " + query).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, p := range plan {
+		details = append(details, p.Detail)
+	}
+	text := strings.Join(details, "\n")
+	if len(plan) != 1 || !strings.Contains(text, "COVERING INDEX idx_secret_domain_expiry (domain_id=? AND expires_at") {
+		t.Errorf("query plan is not one range of idx_secret_domain_expiry:\n%s", text)
+	}
 }
