@@ -25,6 +25,9 @@ type ClientSecret struct {
 	ID            string       `gorm:"primaryKey;size:36;uniqueIndex:idx_client_secrets_expiry,priority:2"`
 	ApplicationID string       `gorm:"size:36;not null;uniqueIndex:idx_secret_app_description,priority:1"`
 	Application   *Application `gorm:"constraint:OnDelete:CASCADE"`
+	// DomainID is the application's, copied so the domain page counts a
+	// domain's expiring secrets by one index range (migration 00110).
+	DomainID string `gorm:"size:36;not null"`
 	// Description is what Gravitee calls the secret's name.
 	Description string `gorm:"size:64;not null;uniqueIndex:idx_secret_app_description,priority:2"`
 	Digest      string `gorm:"size:64;not null;uniqueIndex"`
@@ -277,7 +280,7 @@ func (s *Store) createSecret(tx *gorm.DB, app *Application, description, importe
 		value = newSecretValue()
 	}
 	ns := &NewSecret{Value: value, Imported: imported != "", ClientSecret: ClientSecret{
-		ID: newID(), ApplicationID: app.ID, Description: description,
+		ID: newID(), ApplicationID: app.ID, DomainID: app.DomainID, Description: description,
 		Digest: SecretDigest(value), Hint: secretHint(value),
 		CreatedAt: now, ExpiresAt: expires,
 	}}

@@ -164,6 +164,10 @@ func TestUpgradeFromBcbf365(t *testing.T) {
 		if (s.ID == want.ExpiringSecret) != (s.ExpiresAt != nil) {
 			t.Errorf("secret %s expires at %v; only %s should expire", s.Description, s.ExpiresAt, want.ExpiringSecret)
 		}
+		// Migration 00110 copies the application's domain to its secrets.
+		if s.DomainID != d.ID {
+			t.Errorf("secret %s has domain %q after the upgrade, want its application's %s", s.Description, s.DomainID, d.ID)
+		}
 	}
 	admin, err := store.Authenticate(ctx, "ops@example.com", "legacy admin password")
 	if err != nil {

@@ -76,12 +76,12 @@ func LoadConsole(ctx context.Context, s *models.Store, c Console) error {
 				secrets = append(secrets, secret{i, n})
 			}
 		}
-		err = insertRows(tx, "client_secrets", "id, application_id, description, digest, hint, created_at, expires_at",
+		err = insertRows(tx, "client_secrets", "id, application_id, domain_id, description, digest, hint, created_at, expires_at",
 			len(secrets), func(k int) []any {
 				sc := secrets[k]
 				// Expiries spread over a year, a few already past.
 				exp := now.Add(time.Duration(k%400-30) * 24 * time.Hour)
-				return []any{fixtureID(7, k), AppID(sc.app), fmt.Sprintf("secret %d", sc.n), fmt.Sprintf("c%063x", k), "fixt", now, exp}
+				return []any{fixtureID(7, k), AppID(sc.app), c.DomainID, fmt.Sprintf("secret %d", sc.n), fmt.Sprintf("c%063x", k), "fixt", now, exp}
 			})
 		if err != nil {
 			return err

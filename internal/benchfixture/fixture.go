@@ -85,12 +85,12 @@ func Load(ctx context.Context, s *models.Store, f Spec) error {
 			}
 		}
 		total := f.Domains * f.AppsPerDomain * f.SecretsPerApp
-		row := "(" + strings.TrimSuffix(strings.Repeat("?,", 7), ",") + ")"
+		row := "(" + strings.TrimSuffix(strings.Repeat("?,", 8), ",") + ")"
 		for start := 0; start < total; start += fixtureBatch {
 			n := min(fixtureBatch, total-start)
 			var sb strings.Builder
-			sb.WriteString("INSERT INTO client_secrets (id, application_id, description, digest, hint, created_at, expires_at) VALUES ")
-			args := make([]any, 0, n*7)
+			sb.WriteString("INSERT INTO client_secrets (id, application_id, domain_id, description, digest, hint, created_at, expires_at) VALUES ")
+			args := make([]any, 0, n*8)
 			for i := start; i < start+n; i++ {
 				if i > start {
 					sb.WriteByte(',')
@@ -102,7 +102,8 @@ func Load(ctx context.Context, s *models.Store, f Spec) error {
 						exp = t.UTC()
 					}
 				}
-				args = append(args, id(4, i), id(3, i/f.SecretsPerApp), fmt.Sprintf("secret %d", i%f.SecretsPerApp),
+				app := i / f.SecretsPerApp
+				args = append(args, id(4, i), id(3, app), id(2, app/f.AppsPerDomain), fmt.Sprintf("secret %d", i%f.SecretsPerApp),
 					fmt.Sprintf("%064x", i), "fixt", now, exp)
 			}
 			if err := tx.Exec(sb.String(), args...).Error; err != nil {

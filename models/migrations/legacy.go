@@ -62,6 +62,7 @@ func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 		m(50, "compat_columns", addCompatColumns),
 		m(80, "application_resources", applicationResources),
 		m(90, "application_auth_methods", applicationAuthMethods),
+		m(110, "secret_domain", secretDomain),
 	}
 }
 
