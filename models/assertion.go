@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -36,7 +37,7 @@ WHERE a.client_id = CAST(?2 AS TEXT) AND d.hrid = CAST(?3 AS TEXT)
   AND d.enabled = TRUE AND a.disabled = FALSE AND a.private_key_jwt_enabled = TRUE
   AND (cc.expires_at IS NULL OR cc.expires_at > ?1) AND (cc.not_before IS NULL OR cc.not_before <= ?1)
 ORDER BY cc.created_at, cc.id
-LIMIT ?4`
+LIMIT `
 
 // ClientForAssertion returns the client clientID of the domain hrid when it
 // may authenticate with a client assertion (private_key_jwt), with its
@@ -50,12 +51,15 @@ func (s *Store) ClientForAssertion(ctx context.Context, hrid, clientID string) (
 	now := s.now()
 	limit := max(s.ClientCertificatesMax, 1)
 	// Prepared once per Store, as the secrets' lookup is (authStatement):
-	// preparing it anew cost more than running it.
-	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL)
+	// preparing it anew cost more than running it. The limit is the
+	// Store's, fixed, and written into the statement: bound as a
+	// parameter it cost 45 more allocations a request
+	// (BenchmarkTokenPrivateKeyJWT: 268 against 223).
+	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL+strconv.Itoa(limit))
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, now, clientID, hrid, limit)
+	rows, err := stmt.QueryContext(ctx, now, clientID, hrid)
 	if err != nil {
 		return nil, nil, err
 	}
