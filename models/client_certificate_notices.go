@@ -53,12 +53,7 @@ func (s *Store) ClientCertificateLedgerRows(ctx context.Context, id string) ([]N
 
 // ClientCertificateTitle is a client certificate notice's one-line summary
 // (console notices, log lines, webhooks).
-func ClientCertificateTitle(t NoticeText) string {
-	if t.Expired() {
-		return fmt.Sprintf("Client certificate “%s” of %s has expired", t.SubjectName, t.ApplicationName)
-	}
-	return fmt.Sprintf("Client certificate “%s” of %s expires %s", t.SubjectName, t.ApplicationName, t.Remaining())
-}
+func ClientCertificateTitle(t NoticeText) string { return appCredentialTitle("Client certificate", t) }
 
 // ClientCertificateMessage is a client certificate console notice's text.
 func ClientCertificateMessage(t NoticeText) string {

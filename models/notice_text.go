@@ -39,11 +39,15 @@ func (t NoticeText) Remaining() string {
 
 // ClientSecretTitle is a client-secret notice's one-line summary (console
 // notices, log lines, webhooks).
-func ClientSecretTitle(t NoticeText) string {
+func ClientSecretTitle(t NoticeText) string { return appCredentialTitle("Client secret", t) }
+
+// appCredentialTitle is the one-line summary of a notice about one of an
+// application's credentials, what naming its kind ("Client secret").
+func appCredentialTitle(what string, t NoticeText) string {
 	if t.Expired() {
-		return fmt.Sprintf("Client secret “%s” of %s has expired", t.SubjectName, t.ApplicationName)
+		return fmt.Sprintf("%s “%s” of %s has expired", what, t.SubjectName, t.ApplicationName)
 	}
-	return fmt.Sprintf("Client secret “%s” of %s expires %s", t.SubjectName, t.ApplicationName, t.Remaining())
+	return fmt.Sprintf("%s “%s” of %s expires %s", what, t.SubjectName, t.ApplicationName, t.Remaining())
 }
 
 // ClientSecretMessage is a client-secret console notice's text.
