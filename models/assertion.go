@@ -28,8 +28,7 @@ type ClientKeyRow struct {
 // comment says why values are compared as CAST(? AS TEXT) and why the
 // parameters are numbered).
 const clientByAssertionSQL = `SELECT cc.id, cc.key_id, cc.thumbprint, cc.algorithm, cc.format, cc.public_key,
-  a.id, a.type, a.grant_types, a.client_id, a.scopes, a.resources, a.access_token_lifetime, d.id,
-  ` + signingCertificateIDSQL + `
+  ` + clientColumnsSQL + `
 FROM client_certificates cc
 JOIN applications a ON a.id = cc.application_id
 JOIN domains d ON d.id = a.domain_id
@@ -70,12 +69,11 @@ func (s *Store) ClientForAssertion(ctx context.Context, hrid, clientID string) (
 		var k ClientKeyRow
 		var cl AuthenticatedClient
 		var kid sql.NullString
-		if err := rows.Scan(&k.ID, &k.KeyID, &k.Thumbprint, &k.Algorithm, &k.Format, &k.PublicKey,
-			&cl.ApplicationID, &cl.ApplicationType, &cl.GrantTypes, &cl.ClientID, &cl.Scopes, &cl.Resources, &cl.AccessTokenLifetime, &cl.DomainID, &kid); err != nil {
+		if err := rows.Scan(cl.scanTargets(&kid, &k.ID, &k.KeyID, &k.Thumbprint, &k.Algorithm, &k.Format, &k.PublicKey)...); err != nil {
 			return nil, nil, err
 		}
 		if c == nil {
-			cl.SigningKeyID = kid.String
+			cl.ClientID, cl.SigningKeyID = clientID, kid.String
 			c = &cl
 		}
 		keys = append(keys, k)

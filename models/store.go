@@ -44,6 +44,10 @@ type Store struct {
 	// WithClientCertificatesMax).
 	ClientCertificatesMax int
 	auth                  authStatement
+	// authBatch gathers PostgreSQL's concurrent secret lookups, run by
+	// authBatchStmt (authn_batch.go).
+	authBatch     authBatcher
+	authBatchStmt authStatement
 	// assertion is the client assertion lookup's statement and jti the
 	// replay store's insert (assertion.go).
 	assertion, jti authStatement

@@ -1,0 +1,116 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"latchkey/config"
+	"latchkey/models"
+)
+
+// Many clients at once, right and wrong secrets mixed: each request gets
+// its own answer. On PostgreSQL concurrent lookups share queries (models'
+// authn_batch.go), so a lookup answered with another's row would show here
+// as a token for the wrong client or a refusal of a right secret.
+func TestGatewayConcurrentClientsEachGetTheirOwnAnswer(t *testing.T) {
+	g := newGatewayEnv(t, func(c *config.Config) { c.Security.Token.MaxAttempts = 1000 })
+	type client struct{ id, secret string }
+	var clients []client
+	for i := range 8 {
+		a, first, err := g.store.CreateApplication(g.ctx, models.Actor{}, g.domain.ID, models.ApplicationInput{Name: fmt.Sprint("Concurrent ", i), Type: models.AppTypeService})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, client{a.ClientID, first.Value})
+	}
+	keys := g.jwks()
+	const rounds = 12
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range rounds {
+		for i, c := range clients {
+			// Each client in turn presents its own secret, a wrong one,
+			// and its neighbour's.
+			secret, ok := c.secret, true
+			switch (r + i) % 3 {
+			case 1:
+				secret, ok = c.secret[:len(c.secret)-1]+"x", false
+			case 2:
+				secret, ok = clients[(i+1)%len(clients)].secret, false
+			}
+			wg.Go(func() {
+				<-start
+				status, body, err := postToken(g.tokenURL(), c.id, secret)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !ok {
+					if status != http.StatusUnauthorized || strings.TrimSpace(body) != invalidClientBody {
+						t.Errorf("%s with a wrong secret: %d %s", c.id, status, body)
+					}
+					return
+				}
+				if status != http.StatusOK {
+					t.Errorf("%s with its secret: %d %s", c.id, status, body)
+					return
+				}
+				if sub, err := tokenSubject(keys, body); err != nil || sub != c.id {
+					t.Errorf("%s got a token for %q (%v)", c.id, sub, err)
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+}
+
+// postToken asks for a token with client_secret_post.
+func postToken(tokenURL, clientID, secret string) (int, string, error) {
+	resp, err := http.PostForm(tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}})
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// tokenSubject verifies the access token of a token response against keys
+// and returns its sub, which must equal its client_id.
+func tokenSubject(keys jose.JSONWebKeySet, body string) (string, error) {
+	var res struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		return "", err
+	}
+	tok, err := jwt.ParseSigned(res.AccessToken, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA})
+	if err != nil {
+		return "", err
+	}
+	key := keys.Key(tok.Headers[0].KeyID)
+	if len(key) != 1 {
+		return "", fmt.Errorf("kid %q not published", tok.Headers[0].KeyID)
+	}
+	var claims struct {
+		Subject  string `json:"sub"`
+		ClientID string `json:"client_id"`
+	}
+	if err := tok.Claims(key[0].Key, &claims); err != nil {
+		return "", err
+	}
+	if claims.Subject != claims.ClientID {
+		return "", fmt.Errorf("sub %q, client_id %q", claims.Subject, claims.ClientID)
+	}
+	return claims.Subject, nil
+}
