@@ -11,12 +11,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"latchkey/pki"
 )
 
 // tokenClaims are the claims of one access token (RFC 9068 §2.2).
 type tokenClaims struct {
 	issuer, subject string
-	audience        []string
+	// audience is the aud; clientID alone when empty.
+	audience []string
 	// issuedAt is also the token's nbf.
 	issuedAt, expiresAt time.Time
 	id                  uuid.UUID
@@ -27,7 +30,8 @@ type tokenClaims struct {
 // buffer: golang-jwt's header map and encoding/json's reflection cost more
 // than the rest of the request's own work together (the profile in issue
 // 19). The bytes are the ones encoding/json writes (accesstoken_test.go
-// holds the two side by side); only the signature is golang-jwt's.
+// holds the two side by side); the signature is the standard library's
+// (pki.AppendJWSSignature).
 
 // bufPool holds the buffers of token responses.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
@@ -78,17 +82,15 @@ func appendAccessToken(dst []byte, key *signingKey, claims *tokenClaims) ([]byte
 	dst = base64.RawURLEncoding.AppendEncode(dst, payload)
 	*sp = payload
 	bufPool.Put(sp)
-	sig, err := key.method.Sign(string(dst[start:]), key.private)
-	if err != nil {
-		return dst, err
-	}
-	dst = append(dst, '.')
-	return base64.RawURLEncoding.AppendEncode(dst, sig), nil
+	// dst[start:] is the signing input, read before the signature grows
+	// dst.
+	return pki.AppendJWSSignature(append(dst, '.'), string(key.alg), key.private, dst[start:])
 }
 
 // appendClaims appends the claims' JSON in golang-jwt's RegisteredClaims
 // order (iss, sub, aud, exp, nbf, iat, jti), then client_id and scope,
-// with its omissions: aud is always an array, times whole seconds.
+// with its omissions: aud is always an array (the client id when no
+// audience is given), times whole seconds.
 func appendClaims(b []byte, c *tokenClaims) []byte {
 	b = append(b, '{')
 	if c.issuer != "" {
@@ -99,17 +101,18 @@ func appendClaims(b []byte, c *tokenClaims) []byte {
 		b = sep(b, "sub")
 		b = appendJSONString(b, c.subject)
 	}
-	if len(c.audience) > 0 {
-		b = sep(b, "aud")
-		b = append(b, '[')
-		for i, a := range c.audience {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, a)
-		}
-		b = append(b, ']')
+	b = sep(b, "aud")
+	b = append(b, '[')
+	if len(c.audience) == 0 {
+		b = appendJSONString(b, c.clientID)
 	}
+	for i, a := range c.audience {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, a)
+	}
+	b = append(b, ']')
 	b = sep(b, "exp")
 	b = strconv.AppendInt(b, c.expiresAt.Unix(), 10)
 	b = sep(b, "nbf")

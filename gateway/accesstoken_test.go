@@ -27,6 +27,8 @@ type signedClaims struct {
 var claimCases = []tokenClaims{
 	{issuer: "https://gw.example/bench/oidc", subject: "cid-1", audience: []string{"cid-1"}, clientID: "cid-1", scope: "read write"},
 	{issuer: "https://gw.example/b/oidc", subject: "c", audience: []string{"https://api.example/a", "urn:x:y"}, clientID: "c"},
+	// No audience: the client id is the aud.
+	{issuer: "https://gw.example/b/oidc", subject: "c<", clientID: "c<"},
 	// Everything encoding/json escapes: quotes, backslashes, control and
 	// HTML characters, non-ASCII, U+2028, invalid UTF-8.
 	{issuer: `http://h/"q"\b/oidc`, subject: "a<b>&c", audience: []string{"\x01\t\n", "é ü", "\u2028"}, clientID: "\xff\xfe", scope: "s\x7f"},
@@ -38,9 +40,13 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 	now := time.Unix(1764633600, 0)
 	for _, c := range claimCases {
 		c.issuedAt, c.expiresAt, c.id = now, now.Add(2*time.Hour), uuid.New()
+		aud := c.audience
+		if len(aud) == 0 {
+			aud = []string{c.clientID}
+		}
 		want, err := json.Marshal(signedClaims{
 			RegisteredClaims: gojwt.RegisteredClaims{
-				Issuer: c.issuer, Subject: c.subject, Audience: c.audience,
+				Issuer: c.issuer, Subject: c.subject, Audience: aud,
 				IssuedAt: gojwt.NewNumericDate(c.issuedAt), NotBefore: gojwt.NewNumericDate(c.issuedAt),
 				ExpiresAt: gojwt.NewNumericDate(c.expiresAt), ID: c.id.String(),
 			},
@@ -123,5 +129,17 @@ func TestFormContentTypeAsParseMediaType(t *testing.T) {
 		if got, want := formContentType(v), mt == "application/x-www-form-urlencoded"; got != want {
 			t.Errorf("formContentType(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// A jti is a version 4 UUID of the RFC's variant, and never the same.
+func TestNewJTIIsRandomVersion4(t *testing.T) {
+	seen := map[uuid.UUID]bool{}
+	for range 1000 {
+		id := newJTI()
+		if id.Version() != 4 || id.Variant() != uuid.RFC4122 || seen[id] {
+			t.Fatalf("jti %s: version %d, variant %v, seen before %v", id, id.Version(), id.Variant(), seen[id])
+		}
+		seen[id] = true
 	}
 }

@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/go-jose/go-jose/v4"
-	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"latchkey/models"
 	"latchkey/pki"
@@ -24,8 +24,6 @@ type signingKey struct {
 	// alg is the JWS algorithm (the token header's alg).
 	alg     jose.SignatureAlgorithm
 	private crypto.Signer
-	// method signs with private in alg (golang-jwt).
-	method gojwt.SigningMethod
 	// header is the base64url JOSE header of the access tokens it signs:
 	// the same for every token, so encoded once.
 	header string
@@ -34,24 +32,15 @@ type signingKey struct {
 	public jose.JSONWebKey
 }
 
-// signingMethods maps each certificate algorithm to golang-jwt's signer
-// for it; the private key types it expects (*ecdsa.PrivateKey,
-// *rsa.PrivateKey, ed25519.PrivateKey) are the ones PKCS#8 parsing gives.
-var signingMethods = map[string]gojwt.SigningMethod{
-	pki.ES256: gojwt.SigningMethodES256,
-	pki.RS256: gojwt.SigningMethodRS256,
-	pki.PS256: gojwt.SigningMethodPS256,
-	pki.EdDSA: gojwt.SigningMethodEdDSA,
-}
-
 // verifyAlgorithms are the algorithms introspection accepts in a header;
 // each token must also carry the algorithm of the key its kid names.
 var verifyAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA}
 
 // newSigningKey parses a stored key once for the cache.
 func newSigningKey(stored *models.SigningKey) (*signingKey, error) {
-	method, ok := signingMethods[stored.Algorithm]
-	if !ok {
+	// pki.AppendJWSSignature signs in each of pki's algorithms, with the
+	// private key types PKCS#8 parsing gives.
+	if !slices.Contains(pki.Algorithms, stored.Algorithm) {
 		return nil, fmt.Errorf("certificate %s: unsupported algorithm %q", stored.ID, stored.Algorithm)
 	}
 	public, err := stored.Certificate.JWK()
@@ -61,12 +50,12 @@ func newSigningKey(stored *models.SigningKey) (*signingKey, error) {
 	// RFC 9068 §2.1: typ at+jwt, so a resource server can tell an access
 	// token from an ID token signed by the same key. encoding/json sorts
 	// a map's keys: {"alg","kid","typ"}, as golang-jwt wrote it.
-	header, err := json.Marshal(map[string]string{"alg": method.Alg(), "kid": stored.ID, "typ": "at+jwt"})
+	header, err := json.Marshal(map[string]string{"alg": stored.Algorithm, "kid": stored.ID, "typ": "at+jwt"})
 	if err != nil {
 		return nil, err
 	}
 	return &signingKey{id: stored.ID, domainID: stored.DomainID, alg: jose.SignatureAlgorithm(stored.Algorithm),
-		private: stored.Signer, method: method, header: base64.RawURLEncoding.EncodeToString(header), public: public}, nil
+		private: stored.Signer, header: base64.RawURLEncoding.EncodeToString(header), public: public}, nil
 }
 
 // maxCachedKeys bounds the cache; past it the cache starts again empty
