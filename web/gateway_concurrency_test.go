@@ -43,7 +43,7 @@ func TestGatewayConcurrentClientsEachGetTheirOwnAnswer(t *testing.T) {
 			secret, ok := c.secret, true
 			switch (r + i) % 3 {
 			case 1:
-				secret, ok = c.secret[:len(c.secret)-1]+"x", false
+				secret, ok = wrongSecret(c.secret), false
 			case 2:
 				secret, ok = clients[(i+1)%len(clients)].secret, false
 			}
@@ -113,4 +113,13 @@ func tokenSubject(keys jose.JSONWebKeySet, body string) (string, error) {
 		return "", fmt.Errorf("sub %q, client_id %q", claims.Subject, claims.ClientID)
 	}
 	return claims.Subject, nil
+}
+
+// wrongSecret is secret with its last character changed.
+func wrongSecret(secret string) string {
+	last := "x"
+	if strings.HasSuffix(secret, last) {
+		last = "y"
+	}
+	return secret[:len(secret)-1] + last
 }
