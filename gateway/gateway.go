@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -108,8 +107,8 @@ const maxFormBytes = 64 << 10
 // encoding RFC 6749 allows on these endpoints) into the request's PostForm
 // (the access log reads the client id there). A body of known length on a
 // URL without a query, the token request's shape, is read into a pooled
-// buffer and parsed once, where Request.ParseForm would grow a buffer,
-// parse it and copy it all into Form; every other request takes
+// buffer and parsed once (parseForm), where Request.ParseForm would grow
+// a buffer, parse it and copy it all into Form; every other request takes
 // ParseForm. The two give the same values.
 func readForm(c echo.Context) (map[string][]string, *oauthError) {
 	r := c.Request()
@@ -129,7 +128,7 @@ func readForm(c echo.Context) (map[string][]string, *oauthError) {
 	if _, err := io.ReadFull(r.Body, b); err != nil {
 		return nil, invalidRequest("Malformed request body.")
 	}
-	form, err := url.ParseQuery(string(b))
+	form, err := parseForm(string(b))
 	if err != nil {
 		return nil, invalidRequest("Malformed request body.")
 	}
