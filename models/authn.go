@@ -151,8 +151,8 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 	}
 	if s.dialect == migrations.Postgres {
 		// Lookups that arrive while others are in flight share one round
-		// trip (authn_batch.go).
-		return s.authBatch.lookup(ctx, s, SecretDigest(secret), clientID, hrid)
+		// trip (batcher.go).
+		return s.authenticateBatched(ctx, SecretDigest(secret), clientID, hrid)
 	}
 	return s.authenticateOne(ctx, SecretDigest(secret), clientID, hrid)
 }
