@@ -47,14 +47,26 @@ func (s *Store) ClientForAssertion(ctx context.Context, hrid, clientID string) (
 	if !storableText(hrid) || !storableText(clientID) || len(clientID) > 256 {
 		return nil, nil, nil
 	}
+	if s.dialect == migrations.Postgres {
+		// Lookups that arrive while others are in flight share one round
+		// trip (batcher.go).
+		return s.clientForAssertionBatched(ctx, hrid, clientID)
+	}
+	return s.clientForAssertionOne(ctx, hrid, clientID)
+}
+
+// assertionLimit is the most client certificates an assertion's lookup
+// reads: the Store's fixed limit, written into the statements (bound as a
+// parameter it cost 45 more allocations a request,
+// BenchmarkTokenPrivateKeyJWT: 268 against 223).
+func (s *Store) assertionLimit() string { return strconv.Itoa(max(s.ClientCertificatesMax, 1)) }
+
+// clientForAssertionOne runs clientByAssertionSQL for one client.
+func (s *Store) clientForAssertionOne(ctx context.Context, hrid, clientID string) (*AuthenticatedClient, []ClientKeyRow, error) {
 	now := s.now()
-	limit := max(s.ClientCertificatesMax, 1)
 	// Prepared once per Store, as the secrets' lookup is (authStatement):
-	// preparing it anew cost more than running it. The limit is the
-	// Store's, fixed, and written into the statement: bound as a
-	// parameter it cost 45 more allocations a request
-	// (BenchmarkTokenPrivateKeyJWT: 268 against 223).
-	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL+strconv.Itoa(limit))
+	// preparing it anew cost more than running it.
+	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL+s.assertionLimit())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,6 +115,16 @@ func (s *Store) UseAssertionJTI(ctx context.Context, clientID, jti string, expir
 	if jti == "" || len(jti) > MaxAssertionJTI || !storableText(jti) || !storableText(clientID) {
 		return false, nil
 	}
+	if s.dialect == migrations.Postgres {
+		// Inserts that arrive while others are in flight share one round
+		// trip (batcher.go).
+		return s.useJTIBatched(ctx, clientID, jti, expiresAt)
+	}
+	return s.useJTIOne(ctx, clientID, jti, expiresAt)
+}
+
+// useJTIOne runs useJTISQL for one jti.
+func (s *Store) useJTIOne(ctx context.Context, clientID, jti string, expiresAt time.Time) (bool, error) {
 	// One statement, so no transaction around it: the insert is atomic by
 	// itself, and BEGIN/COMMIT would only add round trips to every token
 	// request. Detached from the request like every write (see write).

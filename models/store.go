@@ -49,8 +49,12 @@ type Store struct {
 	authBatch     authBatcher
 	authBatchStmt authStatement
 	// assertion is the client assertion lookup's statement and jti the
-	// replay store's insert (assertion.go).
-	assertion, jti authStatement
+	// replay store's insert (assertion.go); on PostgreSQL their batchers
+	// and batch statements (assertion_batch.go).
+	assertion, jti                   authStatement
+	assertionBatch                   batcher[assertionLookup, *assertionLookup]
+	jtiBatch                         batcher[jtiUse, *jtiUse]
+	assertionBatchStmt, jtiBatchStmt authStatement
 	// ExpiringSoon is how long before expiry a secret counts as "expiring
 	// soon": the first notification threshold (WithExpiringSoon).
 	ExpiringSoon time.Duration

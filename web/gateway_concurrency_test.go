@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -122,4 +123,84 @@ func wrongSecret(secret string) string {
 		last = "y"
 	}
 	return secret[:len(secret)-1] + last
+}
+
+// Many clients at once with client assertions, each assertion sent twice
+// at the same moment: exactly one of the two gets a token, for its own
+// client. On PostgreSQL the lookups and the jtis share statements
+// (models' assertion_batch.go), so a batch that lost the replay rule or
+// mixed up its rows would show here.
+func TestGatewayConcurrentAssertionsEachUsedOnce(t *testing.T) {
+	g := newGatewayEnv(t, func(c *config.Config) { c.Security.Token.MaxAttempts = 1000 })
+	type client struct {
+		id  string
+		key *clientKey
+	}
+	var clients []client
+	for i := range 6 {
+		a, _, err := g.store.CreateApplication(g.ctx, models.Actor{}, g.domain.ID, models.ApplicationInput{Name: fmt.Sprint("Assertions ", i), Type: models.AppTypeService})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.store.SetAuthMethods(g.ctx, models.Actor{}, g.domain.ID, a.ID, []string{models.AuthPrivateKeyJWT}); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, client{a.ClientID, g.addClientKey(g.store, a.ID, jose.ES256, false, time.Now().Add(time.Hour))})
+	}
+	keys := g.jwks()
+	const rounds = 8
+	type answer struct {
+		clientID string
+		status   int
+		sub      string
+	}
+	answers := make(chan answer, 2*rounds*len(clients))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range rounds {
+		for _, c := range clients {
+			assertion := c.key.sign(t, g.validClaims(c.id), true)
+			for range 2 {
+				wg.Go(func() {
+					<-start
+					form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {jwtBearer}, "client_assertion": {assertion}}
+					resp, err := http.PostForm(g.tokenURL(), form)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					a := answer{clientID: c.id, status: resp.StatusCode}
+					if resp.StatusCode == http.StatusOK {
+						if a.sub, err = tokenSubject(keys, string(b)); err != nil {
+							t.Error(err)
+						}
+					} else if strings.TrimSpace(string(b)) != invalidClientBody {
+						t.Errorf("%s: %d %s", c.id, resp.StatusCode, b)
+					}
+					answers <- a
+				})
+			}
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(answers)
+	ok := map[string]int{}
+	for a := range answers {
+		switch {
+		case a.status == http.StatusOK && a.sub == a.clientID:
+			ok[a.clientID]++
+		case a.status == http.StatusOK:
+			t.Errorf("%s got a token for %q", a.clientID, a.sub)
+		case a.status != http.StatusUnauthorized:
+			t.Errorf("%s: status %d", a.clientID, a.status)
+		}
+	}
+	for _, c := range clients {
+		if ok[c.id] != rounds {
+			t.Errorf("%s: %d tokens for %d assertions each sent twice, want %d", c.id, ok[c.id], rounds, rounds)
+		}
+	}
 }
