@@ -163,14 +163,18 @@ func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid stri
 	if err != nil {
 		return nil, err
 	}
-	var c AuthenticatedClient
-	var kid sql.NullString
+	// The client and the signing certificate's id in one allocation.
+	row := new(struct {
+		c   AuthenticatedClient
+		kid sql.NullString
+	})
+	c, kid := &row.c, &row.kid
 	now := s.now()
 	// A read-only lookup is safe to repeat: retries ride over pooled
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
 	for attempt := 0; attempt < 3; attempt++ {
-		err = stmt.QueryRowContext(ctx, now, digest, clientID, hrid).Scan(c.scanTargets(&kid, &c.SecretID)...)
+		err = stmt.QueryRowContext(ctx, now, digest, clientID, hrid).Scan(c.scanTargets(kid, &c.SecretID)...)
 		if err == nil || errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
 			break
 		}
@@ -182,7 +186,7 @@ func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid stri
 		return nil, err
 	}
 	c.ClientID, c.SigningKeyID = clientID, kid.String
-	return &c, nil
+	return c, nil
 }
 
 // scanTargets are the destinations of a row's columns: first's, then

@@ -63,13 +63,25 @@ func secretChecksum(body string) string {
 // (base62's digits, in machine integers: the token endpoint checks one on
 // every request).
 func appendChecksum(dst []byte, body string) []byte {
-	n := crc32.ChecksumIEEE([]byte(body))
+	n := crc32String(body)
 	var out [secretCheckLen]byte
 	for i := secretCheckLen - 1; i >= 0; i-- {
 		out[i] = base62Alphabet[n%62]
 		n /= 62
 	}
 	return append(dst, out[:]...)
+}
+
+// crc32String is crc32.ChecksumIEEE([]byte(s)) by the package's own table,
+// a byte at a time: every crc32 function takes its bytes through a
+// function value, so the conversion would allocate, and a secret is a few
+// dozen bytes.
+func crc32String(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 // base62 renders n as exactly width digits, zero-padded on the left.

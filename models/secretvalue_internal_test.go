@@ -26,3 +26,15 @@ func TestSecretChecksumAsBase62(t *testing.T) {
 		t.Fatalf("LooksLikeSecret on %q", v)
 	}
 }
+
+// crc32String is the standard library's IEEE CRC-32 of the string's bytes.
+func FuzzCRC32String(f *testing.F) {
+	for _, s := range []string{"", "a", "lk_0123456789abcdefghijklmnopqrstuvwxyz", "\x00\xff\u00e9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := crc32String(s), crc32.ChecksumIEEE([]byte(s)); got != want {
+			t.Fatalf("%q: %08x, want %08x", s, got, want)
+		}
+	})
+}
