@@ -55,7 +55,7 @@ func (g *Gateway) authenticateAssertion(c echo.Context, hrid string, form map[st
 	}
 	clientID := tok.claims.Subject
 	subject := "client:" + hrid + "/" + clientID
-	d := g.Failures.Attempt(subject, addr)
+	d := g.Failures.AttemptWaiting(c.Request().Context(), subject, addr, attemptPatience)
 	if !d.Allowed {
 		g.Summary.Add(hrid, clientID, addr, true)
 		return nil, false, throttled(c, d.RetryAfter.Seconds()), nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -140,7 +141,7 @@ func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]st
 		return nil, creds.Basic, oe, nil
 	}
 	subject := "client:" + hrid + "/" + creds.ID
-	d := g.Failures.Attempt(subject, addr)
+	d := g.Failures.AttemptWaiting(c.Request().Context(), subject, addr, attemptPatience)
 	if !d.Allowed {
 		g.Summary.Add(hrid, creds.ID, addr, true)
 		return nil, creds.Basic, throttled(c, d.RetryAfter.Seconds()), nil
@@ -161,6 +162,13 @@ func (g *Gateway) authenticate(c echo.Context, hrid string, form map[string][]st
 	g.LastUsed.Touch(client.SecretID, g.Store.Now())
 	return client, creds.Basic, nil, nil
 }
+
+// attemptPatience is how long a client's attempt may wait behind its
+// others being checked (throttle.AttemptWaiting): a client that sends more
+// requests at once than security.token.maxAttempts from one address sees
+// the rest queue, not refused; guesses that failed max times are refused
+// after it.
+const attemptPatience = time.Second
 
 // throttled is the answer to an attempt the throttle refused.
 func throttled(c echo.Context, seconds float64) *oauthError {

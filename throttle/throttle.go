@@ -15,6 +15,7 @@
 package throttle
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -33,6 +34,9 @@ type Limiter struct {
 
 	mu      sync.Mutex
 	entries map[key]counter
+	// settled is closed when an attempt is taken back (Succeeded, Cancel),
+	// for the attempts waiting on it (AttemptWaiting); nil while none waits.
+	settled chan struct{}
 	// nextPrune spaces the scans for expired keys out: under attack from
 	// many addresses they would otherwise run on every attempt.
 	nextPrune time.Time
@@ -122,6 +126,53 @@ func keysOf(subject, addr string) ([3]key, int) {
 func (l *Limiter) Attempt(subject, addr string) Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.attempt(subject, addr)
+}
+
+// AttemptWaiting is Attempt for a caller that can wait: an attempt it
+// would refuse waits, up to patience or until ctx is done, for an attempt
+// of the same counts to be taken back (one that succeeded or was
+// cancelled), and is tried again. Attempts are counted when they start,
+// so a client that sends more requests at once than max, from one
+// address, would otherwise see the ones beyond max refused though none
+// failed; this way they queue behind the ones being checked. Parallel
+// guesses still cannot pass a check made before any failed: failures are
+// never taken back, so once max have failed nothing wakes the waiting
+// ones, and after patience they are refused as Attempt refuses.
+func (l *Limiter) AttemptWaiting(ctx context.Context, subject, addr string, patience time.Duration) Decision {
+	var timeout *time.Timer
+	defer func() {
+		if timeout != nil {
+			timeout.Stop()
+		}
+	}()
+	for {
+		l.mu.Lock()
+		d := l.attempt(subject, addr)
+		if d.Allowed {
+			l.mu.Unlock()
+			return d
+		}
+		if l.settled == nil {
+			l.settled = make(chan struct{})
+		}
+		settled := l.settled
+		l.mu.Unlock()
+		if timeout == nil {
+			timeout = time.NewTimer(patience)
+		}
+		select {
+		case <-settled:
+		case <-timeout.C:
+			return d
+		case <-ctx.Done():
+			return d
+		}
+	}
+}
+
+// attempt is Attempt, l.mu held.
+func (l *Limiter) attempt(subject, addr string) Decision {
 	now := l.now()
 	if len(l.entries) > pruneAbove && !now.Before(l.nextPrune) {
 		l.prune(now)
@@ -181,6 +232,10 @@ func (l *Limiter) Cancel(subject, addr string) {
 }
 
 func (l *Limiter) uncount(subject, addr string) {
+	if l.settled != nil {
+		close(l.settled)
+		l.settled = nil
+	}
 	now := l.now()
 	all, n := keysOf(subject, addr)
 	for _, k := range all[:n] {

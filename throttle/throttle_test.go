@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,5 +151,94 @@ func TestLimiterSuccessLeavesNothing(t *testing.T) {
 	}
 	if n := len(l.entries); n != 0 {
 		t.Fatalf("%d keys left after successes only", n)
+	}
+}
+
+// Parallel requests of one client that all succeed queue behind the
+// budget instead of being refused: each waits for one being checked to
+// succeed, and all get through.
+func TestAttemptWaitingQueuesBehindAttemptsBeingChecked(t *testing.T) {
+	l, _ := newTestLimiter(3)
+	var allowed, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 100 {
+		wg.Go(func() {
+			<-start
+			if d := l.AttemptWaiting(context.Background(), "client:a", "1", time.Minute); !d.Allowed {
+				refused.Add(1)
+				return
+			}
+			allowed.Add(1)
+			l.Succeeded("client:a", "1")
+		})
+	}
+	close(start)
+	wg.Wait()
+	if allowed.Load() != 100 || refused.Load() != 0 {
+		t.Fatalf("%d allowed, %d refused; want all 100 allowed", allowed.Load(), refused.Load())
+	}
+	if len(l.entries) != 0 {
+		t.Fatalf("successes left %v behind", l.entries)
+	}
+}
+
+// Parallel guesses that fail still stop at max: the waiting ones are not
+// woken by failures, and are refused once their patience is over; a
+// cancelled context ends the wait at once.
+func TestAttemptWaitingRefusesOnceMaxFailed(t *testing.T) {
+	l, _ := newTestLimiter(3)
+	var allowed, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 50 {
+		wg.Go(func() {
+			<-start
+			// A failure takes nothing back: the attempt stays counted.
+			if l.AttemptWaiting(context.Background(), "client:a", "1", 20*time.Millisecond).Allowed {
+				allowed.Add(1)
+			} else {
+				refused.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if allowed.Load() != 3 || refused.Load() != 47 {
+		t.Fatalf("%d allowed, %d refused; want 3 and 47", allowed.Load(), refused.Load())
+	}
+	if d := l.AttemptWaiting(context.Background(), "client:a", "1", 20*time.Millisecond); d.Allowed || d.RetryAfter <= 0 {
+		t.Fatalf("after max failures: %+v", d)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if d := l.AttemptWaiting(ctx, "client:a", "1", time.Hour); d.Allowed {
+		t.Fatalf("a cancelled wait was allowed: %+v", d)
+	}
+}
+
+// A waiting attempt goes ahead when one being checked is cancelled (the
+// database could not answer it) as well as when one succeeds.
+func TestAttemptWaitingWokenByCancel(t *testing.T) {
+	l, _ := newTestLimiter(1)
+	if !l.Attempt("client:a", "1").Allowed {
+		t.Fatal("first attempt refused")
+	}
+	done := make(chan Decision)
+	go func() { done <- l.AttemptWaiting(context.Background(), "client:a", "1", time.Minute) }()
+	// Wait until the second attempt waits.
+	for {
+		l.mu.Lock()
+		waiting := l.settled != nil
+		l.mu.Unlock()
+		if waiting {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.Cancel("client:a", "1")
+	if d := <-done; !d.Allowed {
+		t.Fatalf("after the cancel: %+v", d)
 	}
 }

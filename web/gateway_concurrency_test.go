@@ -204,3 +204,47 @@ func TestGatewayConcurrentAssertionsEachUsedOnce(t *testing.T) {
 		}
 	}
 }
+
+// A client that sends more requests at once than maxAttempts, from one
+// address, with its right secret, gets a token for every one: the
+// requests beyond the budget wait behind the ones being checked instead
+// of being refused (throttle.AttemptWaiting). Before, on PostgreSQL, 98
+// of the 100 were refused with 429 (on SQLite the lookups seldom overlap;
+// the throttle's own tests hold the rule there).
+func TestGatewayBurstOfOneClientIsNotThrottled(t *testing.T) {
+	g := newGatewayEnv(t, func(c *config.Config) { c.Security.Token.MaxAttempts = 2 })
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 100 {
+		wg.Go(func() {
+			<-start
+			status, body, err := postToken(g.tokenURL(), g.app.ClientID, g.secret)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+			if status != http.StatusOK {
+				t.Logf("%d %s", status, body)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if statuses[http.StatusOK] != 100 {
+		t.Fatalf("statuses %v, want 100 times 200", statuses)
+	}
+	// Guessing is still bounded: two wrong secrets, then the right one is
+	// refused too until the window passes.
+	for range 2 {
+		resp, body := g.token(g.app.ClientID, wrongSecret(g.secret))
+		g.wantInvalidClient(resp, body, false)
+	}
+	if resp, _ := g.token(g.app.ClientID, g.secret); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after max failures: %d, want 429", resp.StatusCode)
+	}
+}
