@@ -34,9 +34,9 @@ type Limiter struct {
 
 	mu      sync.Mutex
 	entries map[key]counter
-	// settled is closed when an attempt is taken back (Succeeded, Cancel),
-	// for the attempts waiting on it (AttemptWaiting); nil while none waits.
-	settled chan struct{}
+	// waiting are the attempts waiting for a count to go down
+	// (AttemptWaiting), first come first, by the count that refused them.
+	waiting map[key][]*waiter
 	// nextPrune spaces the scans for expired keys out: under attack from
 	// many addresses they would otherwise run on every attempt.
 	nextPrune time.Time
@@ -126,7 +126,8 @@ func keysOf(subject, addr string) ([3]key, int) {
 func (l *Limiter) Attempt(subject, addr string) Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.attempt(subject, addr)
+	d, _ := l.attempt(subject, addr)
+	return d
 }
 
 // AttemptWaiting is Attempt for a caller that can wait: an attempt it
@@ -148,31 +149,80 @@ func (l *Limiter) AttemptWaiting(ctx context.Context, subject, addr string, pati
 	}()
 	for {
 		l.mu.Lock()
-		d := l.attempt(subject, addr)
+		d, refusedBy := l.attempt(subject, addr)
 		if d.Allowed {
 			l.mu.Unlock()
 			return d
 		}
-		if l.settled == nil {
-			l.settled = make(chan struct{})
+		// Woken, one at a time, when that count goes down: a burst of a
+		// thousand costs one wake-up per attempt taken back, not a
+		// thousand.
+		w := &waiter{woken: make(chan struct{})}
+		if l.waiting == nil {
+			l.waiting = map[key][]*waiter{}
 		}
-		settled := l.settled
+		l.waiting[refusedBy] = append(l.waiting[refusedBy], w)
 		l.mu.Unlock()
 		if timeout == nil {
 			timeout = time.NewTimer(patience)
 		}
 		select {
-		case <-settled:
-		case <-timeout.C:
-			return d
+		case <-w.woken:
+			continue
 		case <-ctx.Done():
+			l.leave(refusedBy, w)
 			return d
+		case <-timeout.C:
 		}
+		l.leave(refusedBy, w)
+		// Once more: a window may have closed meanwhile, which wakes no
+		// one.
+		return l.Attempt(subject, addr)
 	}
 }
 
-// attempt is Attempt, l.mu held.
-func (l *Limiter) attempt(subject, addr string) Decision {
+// waiter is an attempt waiting in AttemptWaiting.
+type waiter struct{ woken chan struct{} }
+
+// wake wakes the first attempt waiting on k, l.mu held.
+func (l *Limiter) wake(k key) {
+	q := l.waiting[k]
+	if len(q) == 0 {
+		return
+	}
+	close(q[0].woken)
+	q[0] = nil
+	if q = q[1:]; len(q) == 0 {
+		delete(l.waiting, k)
+	} else {
+		l.waiting[k] = q
+	}
+}
+
+// leave takes a waiter that gave up off k's queue; one that was woken as
+// it gave up passes the wake-up on, so that no attempt waits for a count
+// that went down already.
+func (l *Limiter) leave(k key, w *waiter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.waiting[k]
+	for i, o := range q {
+		if o == w {
+			q = append(q[:i], q[i+1:]...)
+			if len(q) == 0 {
+				delete(l.waiting, k)
+			} else {
+				l.waiting[k] = q
+			}
+			return
+		}
+	}
+	l.wake(k)
+}
+
+// attempt is Attempt, l.mu held; a refused one also says which count
+// refused it.
+func (l *Limiter) attempt(subject, addr string) (Decision, key) {
 	now := l.now()
 	if len(l.entries) > pruneAbove && !now.Before(l.nextPrune) {
 		l.prune(now)
@@ -182,13 +232,16 @@ func (l *Limiter) attempt(subject, addr string) Decision {
 	// The subject's own count only delays; the others refuse.
 	refusing := all[:min(n, 2)]
 	var wait time.Duration
+	var refusedBy key
 	for _, k := range refusing {
 		if c, ok := l.live(k, now); ok && c.count >= l.max {
-			wait = max(wait, c.first.Add(l.window).Sub(now))
+			if w := c.first.Add(l.window).Sub(now); w > wait {
+				wait, refusedBy = w, k
+			}
 		}
 	}
 	if wait > 0 {
-		return Decision{RetryAfter: wait}
+		return Decision{RetryAfter: wait}, refusedBy
 	}
 	var d Decision
 	d.Allowed = true
@@ -209,7 +262,7 @@ func (l *Limiter) attempt(subject, addr string) Decision {
 		c.count++
 		l.entries[k] = c
 	}
-	return d
+	return d, key{}
 }
 
 // Succeeded records that an allowed attempt's credential was right: the
@@ -232,14 +285,11 @@ func (l *Limiter) Cancel(subject, addr string) {
 }
 
 func (l *Limiter) uncount(subject, addr string) {
-	if l.settled != nil {
-		close(l.settled)
-		l.settled = nil
-	}
 	now := l.now()
 	all, n := keysOf(subject, addr)
 	for _, k := range all[:n] {
 		if c, ok := l.live(k, now); ok && c.count > 0 {
+			l.wake(k)
 			// A key back at zero is forgotten: successful attempts leave
 			// nothing behind.
 			if c.count--; c.count == 0 {

@@ -230,7 +230,7 @@ func TestAttemptWaitingWokenByCancel(t *testing.T) {
 	// Wait until the second attempt waits.
 	for {
 		l.mu.Lock()
-		waiting := l.settled != nil
+		waiting := len(l.waiting) > 0
 		l.mu.Unlock()
 		if waiting {
 			break
