@@ -19,8 +19,13 @@ func (h *Handler) clientCertificates(c echo.Context, a *models.Application) (*vi
 	if err != nil {
 		return nil, err
 	}
-	return &views.ClientCertificates{List: list, Max: h.Store.ClientCertificatesMax,
-		Methods: views.AuthMethodsValue(a.AuthMethods())}, nil
+	return clientCertificatesOf(a, list, h.Store.ClientCertificatesMax), nil
+}
+
+// clientCertificatesOf is the section for an application's client
+// certificates already read.
+func clientCertificatesOf(a *models.Application, list []models.ClientCertificate, max int) *views.ClientCertificates {
+	return &views.ClientCertificates{List: list, Max: max, Methods: views.AuthMethodsValue(a.AuthMethods())}
 }
 
 // renderClientCertificates renders the tab after set has changed the
