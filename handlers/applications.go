@@ -22,7 +22,8 @@ func appPath(a *models.Application) string {
 // application of another domain is not found.
 func (h *Handler) loadApp(c echo.Context) (*models.Domain, *models.Application, error) {
 	ctx := c.Request().Context()
-	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
+	// No application page shows the domain's owners.
+	d, err := h.Store.DomainWithoutOwners(ctx, c.Param("domain"))
 	if err != nil {
 		return nil, nil, err
 	}

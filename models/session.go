@@ -128,22 +128,33 @@ var sessionLookupSQL struct {
 
 func (s *Store) sessionLookup() (string, error) {
 	sessionLookupSQL.once.Do(func() {
-		stmt := &gorm.Statement{DB: s.db}
-		if err := stmt.Parse(&User{}); err != nil {
+		cols, err := prefixedColumns(s.db, &User{}, "u", "u__")
+		if err != nil {
 			sessionLookupSQL.err = err
 			return
 		}
 		var sb strings.Builder
-		sb.WriteString("SELECT s.*")
-		for _, col := range stmt.Schema.DBNames {
-			sb.WriteString(", u." + col + " AS u__" + col)
-		}
+		sb.WriteString("SELECT s.*" + cols)
 		sb.WriteString(`, (SELECT count(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread
 FROM sessions s LEFT JOIN users u ON u.id = s.user_id
 WHERE s.digest = ? AND s.expires_at > ? LIMIT 1`)
 		sessionLookupSQL.sql = sb.String()
 	})
 	return sessionLookupSQL.sql, sessionLookupSQL.err
+}
+
+// prefixedColumns lists model's columns as ", alias.col AS prefixcol, ...",
+// for a statement that scans a joined row into an embedded struct.
+func prefixedColumns(db *gorm.DB, model any, alias, prefix string) (string, error) {
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for _, col := range stmt.Schema.DBNames {
+		sb.WriteString(", " + alias + "." + col + " AS " + prefix + col)
+	}
+	return sb.String(), nil
 }
 
 // SignedInByToken is SessionByToken with the user's unread count, all in
