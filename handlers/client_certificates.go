@@ -12,18 +12,9 @@ import (
 	"latchkey/views"
 )
 
-// clientCertificates loads the "Client certificates" section of the
-// Secrets & Certificates tab.
-func (h *Handler) clientCertificates(c echo.Context, a *models.Application) (*views.ClientCertificates, error) {
-	list, err := h.Store.ClientCertificates(c.Request().Context(), a.ID)
-	if err != nil {
-		return nil, err
-	}
-	return clientCertificatesOf(a, list, h.Store.ClientCertificatesMax), nil
-}
-
-// clientCertificatesOf is the section for an application's client
-// certificates already read.
+// clientCertificatesOf is the "Client certificates" section of the
+// Secrets & Certificates tab, for an application's client certificates
+// already read.
 func clientCertificatesOf(a *models.Application, list []models.ClientCertificate, max int) *views.ClientCertificates {
 	return &views.ClientCertificates{List: list, Max: max, Methods: views.AuthMethodsValue(a.AuthMethods())}
 }

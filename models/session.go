@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -277,13 +276,6 @@ func (s *Store) endSessions(tx *gorm.DB, actor Actor, userID, email, keepID, rea
 	}
 	return res.RowsAffected, s.audit(tx, actor, AuditEvent{Type: EventSessionsEnded, TargetID: userID, TargetName: email,
 		Detail: fmt.Sprintf("%s (%s)", reason, plural(res.RowsAffected, "session"))})
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(notFound(err), ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // endSessionsOnUpdate ends the sessions of a user who was just disabled or
