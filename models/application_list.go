@@ -9,7 +9,7 @@ import (
 
 // appOrder is the applications list's order: by name regardless of case,
 // then id (index idx_applications_domain_lname, migration 00095).
-var appOrder = keyset{table: "applications", key: "lower(applications.name)", assoc: "Owner"}
+var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner"}
 
 // ApplicationsPage returns one page of a domain's applications by name,
 // with their owners. A query keeps those whose name contains it, ignoring

@@ -42,11 +42,12 @@ type keyset struct {
 	table string // qualifies id, e.g. "applications"
 	key   string // e.g. "lower(applications.name)"
 	desc  bool
-	// assoc names a belongs-to association loaded with each page's rows:
-	// on PostgreSQL by a LEFT JOIN in the same statement (a round trip
-	// fewer), on SQLite by a second statement (no round trip to save, and
-	// GORM scans a joined row with more allocations).
-	assoc string
+	// preload names an association loaded with each page's rows, by a
+	// second statement. A LEFT JOIN in the page's statement saves that
+	// round trip on PostgreSQL but GORM scans joined rows with 15% more
+	// allocations: measured on the domain page (50 rows), the join was
+	// slower on both databases.
+	preload string
 }
 
 // keysetPage returns the page that req asks for of the rows of T that
@@ -72,8 +73,7 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 	}
 	found := false
 	var edge K
-	pg := db.Dialector.Name() == "postgres"
-	inline := cursor != "" && pg
+	inline := cursor != "" && db.Dialector.Name() == "postgres"
 	if cursor != "" && !inline {
 		var keys []K
 		if err := cursorRow().Pluck(ks.key, &keys).Error; err != nil {
@@ -92,11 +92,8 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 			op, dir = "<", "DESC"
 		}
 		q := filter(db.Model(new(T)))
-		switch {
-		case ks.assoc != "" && pg:
-			q = q.Joins(ks.assoc)
-		case ks.assoc != "":
-			q = q.Preload(ks.assoc)
+		if ks.preload != "" {
+			q = q.Preload(ks.preload)
 		}
 		switch {
 		case inline && found:

@@ -44,10 +44,10 @@ func countStatements(t *testing.T, s *models.Store) *atomic.Int64 {
 // however many applications, secrets or events there are: on PostgreSQL
 // each statement is a round trip, which is most of a page's time. The
 // session, its user and the bell's count are one statement; a domain's
-// owners one more, on the domain's page only; the applications list brings its owners along (in the
-// same statement on PostgreSQL, one more on SQLite) and, on PostgreSQL,
-// its cursor's row too; the domain page's counts are one statement; the
-// Secrets & Certificates tab reads each credential once.
+// owners one more, on the domain's page only; on PostgreSQL the
+// applications list reads its cursor's row in the page's statement; the
+// domain page's counts are one statement; the Secrets & Certificates tab
+// reads each credential once.
 func TestConsolePagesStatementCount(t *testing.T) {
 	e := newEnv(t)
 	c, _ := e.admin()
