@@ -11,12 +11,16 @@ import (
 // Certificates tab: the choices, the application's choice (input, when a
 // refused form is shown again) and which certificate actually signs.
 func (h *Handler) appCertificate(c echo.Context, d *models.Domain, a *models.Application, input *string, errMsg string) (*views.AppCertificate, error) {
-	ctx := c.Request().Context()
-	certs, err := h.Store.Certificates(ctx, d.ID)
+	choice, err := h.Store.SigningCertificate(c.Request().Context(), a.ID, h.Store.Now())
 	if err != nil {
 		return nil, err
 	}
-	choice, err := h.Store.SigningCertificate(ctx, a.ID, h.Store.Now())
+	return h.appCertificateOf(c, d, a, choice, input, errMsg)
+}
+
+// appCertificateOf is appCertificate with the signing choice already read.
+func (h *Handler) appCertificateOf(c echo.Context, d *models.Domain, a *models.Application, choice *models.SigningChoice, input *string, errMsg string) (*views.AppCertificate, error) {
+	certs, err := h.Store.CertificatesOf(c.Request().Context(), d)
 	if err != nil {
 		return nil, err
 	}

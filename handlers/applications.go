@@ -22,7 +22,8 @@ func appPath(a *models.Application) string {
 // application of another domain is not found.
 func (h *Handler) loadApp(c echo.Context) (*models.Domain, *models.Application, error) {
 	ctx := c.Request().Context()
-	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
+	// No application page shows the domain's owners.
+	d, err := h.Store.DomainWithoutOwners(ctx, c.Param("domain"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,12 +133,20 @@ func (h *Handler) appPage(c echo.Context, d *models.Domain, a *models.Applicatio
 		return views.ApplicationPage{}, err
 	}
 	alerts, err := h.Store.ExpiryAlerts(ctx, a.ID)
+	if err != nil {
+		return views.ApplicationPage{}, err
+	}
+	return h.appPageOf(c, d, a, tab, counts, alerts), nil
+}
+
+// appPageOf is appPage with the counts and alerts already read.
+func (h *Handler) appPageOf(c echo.Context, d *models.Domain, a *models.Application, tab string, counts models.ExpiryCounts, alerts []models.ExpiryAlert) views.ApplicationPage {
 	return views.ApplicationPage{
 		Page:   h.page(c, a.Name, "domains", domainsCrumb(), domainCrumb(d), appCrumb(a), views.Crumb{Label: tabLabel(tab)}),
 		Domain: d, App: a, Tab: tab, Counts: counts,
 		Banner:        views.ExpiryBanner{Alerts: alerts, Now: h.Store.Now()},
 		TokenEndpoint: strings.TrimSuffix(h.GatewayURL, "/") + "/" + d.HRID + "/oauth/token",
-	}, err
+	}
 }
 
 func tabLabel(tab string) string {

@@ -52,11 +52,7 @@ func (h *Handler) AuditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	domainNames, appNames, err := h.Store.AuditNames(ctx, append(result.Items, models.AuditEvent{ApplicationID: f.ApplicationID}))
-	if err != nil {
-		return err
-	}
-	domains, err := h.Store.Domains(ctx, "")
+	domains, domainNames, appNames, err := h.Store.AuditPageNames(ctx, append(result.Items, models.AuditEvent{ApplicationID: f.ApplicationID}))
 	if err != nil {
 		return err
 	}

@@ -12,15 +12,11 @@ import (
 	"latchkey/views"
 )
 
-// clientCertificates loads the "Client certificates" section of the
-// Secrets & Certificates tab.
-func (h *Handler) clientCertificates(c echo.Context, a *models.Application) (*views.ClientCertificates, error) {
-	list, err := h.Store.ClientCertificates(c.Request().Context(), a.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &views.ClientCertificates{List: list, Max: h.Store.ClientCertificatesMax,
-		Methods: views.AuthMethodsValue(a.AuthMethods())}, nil
+// clientCertificatesOf is the "Client certificates" section of the
+// Secrets & Certificates tab, for an application's client certificates
+// already read.
+func clientCertificatesOf(a *models.Application, list []models.ClientCertificate, max int) *views.ClientCertificates {
+	return &views.ClientCertificates{List: list, Max: max, Methods: views.AuthMethodsValue(a.AuthMethods())}
 }
 
 // renderClientCertificates renders the tab after set has changed the

@@ -92,17 +92,13 @@ func (h *Handler) ShowDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	appTotal, err := h.Store.ApplicationCount(ctx, d.ID)
-	if err != nil {
-		return err
-	}
 	exp, err := h.Store.DomainExpiryOverview(ctx, d.ID, expiringWithin, expiringShown)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
 		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: exp.Counts,
-		Apps: apps.Items, AppQuery: q, AppTotal: appTotal,
+		Apps: apps.Items, AppQuery: q, AppTotal: exp.Applications,
 		AppPager: listPager("/domains/"+d.ID, map[string]string{"q": q}, apps.Prev, apps.Next, views.AppListID),
 		Expiring: exp.Expiring, ExpiringTotal: exp.Total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))

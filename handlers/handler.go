@@ -27,6 +27,9 @@ const (
 	CSRFKey = "latchkey.csrf"
 	// SessionKey holds the request's *models.Session, when signed in.
 	SessionKey = "latchkey.session"
+	// UnreadKey holds the signed-in user's unread notices (int64), read
+	// with the session at the request's start.
+	UnreadKey = "latchkey.unread"
 )
 
 // CurrentSession returns the signed-in person's session record, or nil.

@@ -13,27 +13,22 @@ import (
 
 // secretsPage loads the Secrets & Certificates tab with an optional dialog.
 func (h *Handler) secretsPage(c echo.Context, d *models.Domain, a *models.Application, dlg *views.SecretDialog) (views.SecretsPage, error) {
-	secrets, err := h.Store.Secrets(c.Request().Context(), a.ID)
+	// Each credential is read once: the tab, its banner and its counts
+	// share them.
+	creds, err := h.Store.ApplicationCredentials(c.Request().Context(), d, a)
 	if err != nil {
 		return views.SecretsPage{}, err
 	}
-	ap, err := h.appPage(c, d, a, "secrets")
-	if err != nil {
-		return views.SecretsPage{}, err
-	}
-	cert, err := h.appCertificate(c, d, a, nil, "")
-	if err != nil {
-		return views.SecretsPage{}, err
-	}
-	clientCerts, err := h.clientCertificates(c, a)
+	ap := h.appPageOf(c, d, a, "secrets", creds.Counts, creds.Alerts)
+	cert, err := h.appCertificateOf(c, d, a, creds.Signing, nil, "")
 	if err != nil {
 		return views.SecretsPage{}, err
 	}
 	return views.SecretsPage{
 		Certificate:        cert,
-		ClientCertificates: clientCerts,
+		ClientCertificates: clientCertificatesOf(a, creds.ClientCertificates, h.Store.ClientCertificatesMax),
 		ApplicationPage:    ap,
-		Secrets:            secrets,
+		Secrets:            creds.Secrets,
 		Max:                h.Store.SecretsMax,
 		Now:                h.Store.Now(),
 		Soon:               h.Store.ExpiringSoon,

@@ -311,9 +311,10 @@ func (s *Store) Applications(ctx context.Context, domainID string) ([]Applicatio
 // when it does not exist or belongs to another domain.
 func (s *Store) ApplicationByID(ctx context.Context, domainID, id string) (*Application, error) {
 	var a Application
-	// The caller already holds the domain: no second query for it.
-	err := s.db.WithContext(ctx).Preload("Owner").
-		First(&a, "id = ? AND domain_id = ?", id, domainID).Error
+	// The caller already holds the domain: no second query for it; the
+	// owner comes in the same statement (a LEFT JOIN).
+	err := s.db.WithContext(ctx).Joins("Owner").
+		First(&a, "applications.id = ? AND applications.domain_id = ?", id, domainID).Error
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -16,7 +16,8 @@ var appOrder = keyset{table: "applications", key: "lower(applications.name)", pr
 // case (a substring, as the domains search: people remember part of a
 // name), and the one whose client id it is exactly (a client id is pasted
 // whole; matching it by index keeps a search of 10,000 applications to one
-// pass over their names).
+// pass over their names, or on PostgreSQL with pg_trgm to a trigram index
+// lookup: migration 00111).
 func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, req PageRequest) (*Paged[Application], error) {
 	query = strings.TrimSpace(query)
 	filter := func(q *gorm.DB) *gorm.DB {

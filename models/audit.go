@@ -147,39 +147,35 @@ func (s *Store) AuditEventsPage(ctx context.Context, f AuditFilter, req PageRequ
 		func(e *AuditEvent) string { return e.ID })
 }
 
-// AuditNames returns the current names of the domains and applications the
-// events refer to; deleted ones are absent (the event keeps TargetName).
-func (s *Store) AuditNames(ctx context.Context, evs []AuditEvent) (domains, apps map[string]string, err error) {
-	var dIDs, aIDs []string
+// AuditPageNames returns what the audit page names: every domain (id and
+// name only, by name) for its filter, and the names of the events'
+// domains (from that same list) and applications. Two statements: the
+// domain list already holds every domain an event can name.
+func (s *Store) AuditPageNames(ctx context.Context, evs []AuditEvent) (all []Domain, domains, apps map[string]string, err error) {
+	if err := s.db.WithContext(ctx).Select("id", "name").Order("lower(name)").Find(&all).Error; err != nil {
+		return nil, nil, nil, err
+	}
+	domains = make(map[string]string, len(all))
+	for _, d := range all {
+		domains[d.ID] = d.Name
+	}
+	var aIDs []string
 	for _, e := range evs {
-		if e.DomainID != "" {
-			dIDs = append(dIDs, e.DomainID)
-		}
 		if e.ApplicationID != "" {
 			aIDs = append(aIDs, e.ApplicationID)
 		}
 	}
-	domains, apps = map[string]string{}, map[string]string{}
-	type row struct{ ID, Name string }
-	var rows []row
-	if len(dIDs) > 0 {
-		if err := s.db.WithContext(ctx).Model(&Domain{}).Where("id IN ?", uniq(dIDs)).Find(&rows).Error; err != nil {
-			return nil, nil, err
-		}
-		for _, r := range rows {
-			domains[r.ID] = r.Name
-		}
-	}
-	rows = nil
+	apps = map[string]string{}
 	if len(aIDs) > 0 {
+		var rows []struct{ ID, Name string }
 		if err := s.db.WithContext(ctx).Model(&Application{}).Where("id IN ?", uniq(aIDs)).Find(&rows).Error; err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, r := range rows {
 			apps[r.ID] = r.Name
 		}
 	}
-	return domains, apps, nil
+	return all, domains, apps, nil
 }
 
 func truncateRunes(s string, n int) string {

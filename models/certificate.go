@@ -139,6 +139,13 @@ func (s *Store) Certificates(ctx context.Context, domainID string) ([]Certificat
 	if err := s.db.WithContext(ctx).Select("id", "fallback_certificate_id").First(&d, "id = ?", domainID).Error; err != nil {
 		return nil, notFound(err)
 	}
+	return s.CertificatesOf(ctx, &d)
+}
+
+// CertificatesOf is Certificates for a domain the caller has just read
+// (its fallback certificate as this request saw it).
+func (s *Store) CertificatesOf(ctx context.Context, d *Domain) ([]CertificateInfo, error) {
+	domainID := d.ID
 	var certs []Certificate
 	if err := s.db.WithContext(ctx).Omit("private_key").Where("domain_id = ?", domainID).Order("created_at DESC, id DESC").Find(&certs).Error; err != nil {
 		return nil, err

@@ -15,6 +15,9 @@ type DomainExpiry struct {
 	// within the page's window; Total counts them all.
 	Expiring []ExpiringSecret
 	Total    int64
+	// Applications counts the domain's applications (the page's total),
+	// read with the counts: one round trip fewer.
+	Applications int64
 }
 
 // DomainExpiryOverview returns the domain page's expiry figures in two
@@ -34,7 +37,7 @@ func (s *Store) DomainExpiryOverview(ctx context.Context, domainID string, withi
 	if err := domainExpiryCounts(s.db.WithContext(ctx), domainID, now, first, last).Scan(&r).Error; err != nil {
 		return nil, err
 	}
-	out := &DomainExpiry{Counts: ExpiryCounts{Expired: r.ByNow, Expiring: r.ToFirst}, Total: r.ByNow + r.ToFirst}
+	out := &DomainExpiry{Counts: ExpiryCounts{Expired: r.ByNow, Expiring: r.ToFirst}, Total: r.ByNow + r.ToFirst, Applications: r.Apps}
 	if soon.After(end) {
 		out.Counts.Expiring += r.ToLast
 	} else {
@@ -53,15 +56,16 @@ ORDER BY s.expires_at, lower(a.name), s.description LIMIT ?`, domainID, end, lim
 // expiryRanges counts a domain's secrets in three disjoint ranges of
 // expiry: by now, then to the sooner of "expiring soon" and the page's
 // window, then to the later of the two.
-type expiryRanges struct{ ByNow, ToFirst, ToLast int64 }
+type expiryRanges struct{ ByNow, ToFirst, ToLast, Apps int64 }
 
 // domainExpiryCounts counts expiryRanges, each a bare COUNT of one range of
 // the index on (domain_id, expires_at) that reads no secret's row: on
 // SQLite less than half of one SUM(CASE ...) pass over the whole window,
-// however many applications the domain has.
+// however many applications the domain has; and, in the same statement,
+// the domain's applications.
 func domainExpiryCounts(db *gorm.DB, domainID string, now, first, last time.Time) *gorm.DB {
 	const between = "(SELECT COUNT(*) FROM client_secrets WHERE domain_id = ? AND expires_at > ? AND expires_at <= ?)"
 	return db.Raw("SELECT (SELECT COUNT(*) FROM client_secrets WHERE domain_id = ? AND expires_at <= ?) AS by_now, "+
-		between+" AS to_first, "+between+" AS to_last",
-		domainID, now, domainID, now, first, domainID, first, last)
+		between+" AS to_first, "+between+" AS to_last, (SELECT COUNT(*) FROM applications WHERE domain_id = ?) AS apps",
+		domainID, now, domainID, now, first, domainID, first, last, domainID)
 }

@@ -42,15 +42,23 @@ type keyset struct {
 	table string // qualifies id, e.g. "applications"
 	key   string // e.g. "lower(applications.name)"
 	desc  bool
-	// preload names an association loaded with each page's rows.
+	// preload names an association loaded with each page's rows, by a
+	// second statement. A LEFT JOIN in the page's statement saves that
+	// round trip on PostgreSQL but GORM scans joined rows with 15% more
+	// allocations: measured on the domain page (50 rows), the join was
+	// slower on both databases.
 	preload string
 }
 
 // keysetPage returns the page that req asks for of the rows of T that
-// filter keeps. K is the key's Go type; id reads a row's id. The row the
-// cursor names is read first (by primary key, through the same filter: a
-// cursor from another list starts this one over) so the page's condition
-// is a plain row-value comparison the index answers.
+// filter keeps. K is the key's Go type; id reads a row's id. On SQLite the
+// row the cursor names is read first (by primary key, through the same
+// filter: a cursor from another list starts this one over) so the page's
+// condition is a plain row-value comparison the index answers. On
+// PostgreSQL, where each statement is a round trip, the cursor's row is a
+// subquery of the page's statement (an InitPlan, so still one index range
+// scan); only a page that comes back empty asks whether the cursor's row
+// exists.
 func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks keyset, req PageRequest, id func(*T) string) (*Paged[T], error) {
 	limit := req.Limit
 	if limit <= 0 || limit > MaxPageSize {
@@ -60,11 +68,15 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 	if cursor == "" && req.Before != "" {
 		cursor, forward = req.Before, false
 	}
+	cursorRow := func() *gorm.DB {
+		return filter(db.Model(new(T))).Where(ks.table+".id = ?", cursor).Limit(1)
+	}
 	found := false
 	var edge K
-	if cursor != "" {
+	inline := cursor != "" && db.Dialector.Name() == "postgres"
+	if cursor != "" && !inline {
 		var keys []K
-		if err := filter(db.Model(new(T))).Where(ks.table+".id = ?", cursor).Limit(1).Pluck(ks.key, &keys).Error; err != nil {
+		if err := cursorRow().Pluck(ks.key, &keys).Error; err != nil {
 			return nil, err
 		}
 		if found = len(keys) == 1; found {
@@ -73,22 +85,47 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 			forward = true
 		}
 	}
-	// Going back over a list is going forward over it in reverse order.
-	op, dir := ">", "ASC"
-	if forward == ks.desc {
-		op, dir = "<", "DESC"
+	page := func(found, forward bool) ([]T, error) {
+		// Going back over a list is going forward over it in reverse order.
+		op, dir := ">", "ASC"
+		if forward == ks.desc {
+			op, dir = "<", "DESC"
+		}
+		q := filter(db.Model(new(T)))
+		if ks.preload != "" {
+			q = q.Preload(ks.preload)
+		}
+		switch {
+		case inline && found:
+			q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?)", ks.key, ks.table, op),
+				cursorRow().Select(ks.key+", "+ks.table+".id"))
+		case found:
+			q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?, ?)", ks.key, ks.table, op), edge, cursor)
+		}
+		var items []T
+		err := q.Order(fmt.Sprintf("%s %s, %s.id %s", ks.key, dir, ks.table, dir)).Limit(limit + 1).Find(&items).Error
+		return items, err
 	}
-	q := filter(db.Model(new(T)))
-	if ks.preload != "" {
-		q = q.Preload(ks.preload)
-	}
-	if found {
-		q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?, ?)", ks.key, ks.table, op), edge, cursor)
-	}
-	var items []T
-	err := q.Order(fmt.Sprintf("%s %s, %s.id %s", ks.key, dir, ks.table, dir)).Limit(limit + 1).Find(&items).Error
+	items, err := page(found || inline, forward)
 	if err != nil {
 		return nil, err
+	}
+	if inline {
+		found = len(items) > 0
+		if !found {
+			// No row beyond the cursor, or no such row: only the latter
+			// starts the list over.
+			var n int64
+			if err := cursorRow().Count(&n).Error; err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				forward = true
+				if items, err = page(false, true); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	more := len(items) > limit
 	if more {

@@ -3,8 +3,13 @@ package models
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
+
+	"latchkey/internal/testdb"
 )
 
 func appNames(p *Paged[Application]) []string {
@@ -73,6 +78,11 @@ func TestApplicationsPage(t *testing.T) {
 	want(page(" "+byName["Echo"].ClientID+" ", PageRequest{}), []string{"Echo"}, "", "")
 	want(page(byName["Echo"].ClientID[4:12], PageRequest{}), []string{}, "", "")
 	want(page("100%_", PageRequest{}), []string{}, "", "")
+	// Nothing beyond the last row or before the first: an empty page (on
+	// PostgreSQL the cursor's row is a subquery, and an empty page asks
+	// whether the row exists).
+	want(page("", PageRequest{After: id("Golf")}), []string{}, "", "")
+	want(page("", PageRequest{Before: id("alpha")}), []string{}, "", "")
 
 	if _, err := s.DeleteApplication(ctx, Actor{}, d.ID, id("Charlie")); err != nil {
 		t.Fatal(err)
@@ -165,5 +175,44 @@ func TestAuditEventsPage(t *testing.T) {
 	failed, err := s.AuditEventsPage(ctx, AuditFilter{Type: EventLoginFailed}, PageRequest{})
 	if err != nil || len(failed.Items) != 1 || failed.Items[0].Type != EventLoginFailed || failed.Next != "" || failed.Prev != "" {
 		t.Fatalf("filtered = %+v, %v", failed, err)
+	}
+}
+
+// On PostgreSQL with pg_trgm at hand, migration 00111 gives the
+// applications search its trigram index, and the search uses it once the
+// table is big enough to make a scan dearer.
+func TestApplicationNameTrigramIndex(t *testing.T) {
+	if !testdb.Postgres() {
+		t.Skip("PostgreSQL only")
+	}
+	s, _, _ := openTestStore(t)
+	var n int64
+	err := s.db.Raw(`SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+AND tablename = 'applications' AND indexname = 'idx_applications_name_trgm'`).Scan(&n).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ext int64
+	if err := s.db.Raw("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&ext).Error; err != nil {
+		t.Fatal(err)
+	}
+	if ext == 0 {
+		t.Skip("pg_trgm cannot be had on this server: the search stays a scan")
+	}
+	if n != 1 {
+		t.Fatalf("idx_applications_name_trgm: %d indexes, want 1", n)
+	}
+	var plan []string
+	err = s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+			return err
+		}
+		return tx.Raw(`EXPLAIN SELECT id FROM applications WHERE lower(applications.name) LIKE '%app 07342%' ESCAPE '\'`).Scan(&plan).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "idx_applications_name_trgm") {
+		t.Errorf("the search's plan does not use the trigram index:\n%s", strings.Join(plan, "\n"))
 	}
 }

@@ -2,8 +2,9 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,27 +93,94 @@ func (s *Store) StartSession(ctx context.Context, u *User, maxAge time.Duration,
 // LastSeenAt and the address up to date at most once a minute, so a busy
 // page costs no write per request.
 func (s *Store) SessionByToken(ctx context.Context, token, clientIP string) (*Session, *User, error) {
-	if token == "" {
-		return nil, nil, nil
-	}
-	now := s.sessionNow()
-	var sess Session
-	err := s.db.WithContext(ctx).Where("digest = ? AND expires_at > ?", SecretDigest(token), now).Take(&sess).Error
-	if err != nil {
-		return nil, nil, ignoreNotFound(err)
-	}
-	u, err := s.UserByID(ctx, sess.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
+	in, err := s.SignedInByToken(ctx, token, clientIP)
+	if in == nil || err != nil {
 		return nil, nil, err
 	}
+	return in.Session, in.User, nil
+}
+
+// SignedIn is what a console request reads of its session at the start:
+// the session, its user and the user's unread notices (the bell's number,
+// as of that moment).
+type SignedIn struct {
+	Session *Session
+	User    *User
+	Unread  int64
+}
+
+// sessionUserRow is one row of the session lookup: the session, its user
+// (empty when gone: a LEFT JOIN) and the unread count.
+type sessionUserRow struct {
+	Session
+	User   User `gorm:"embedded;embeddedPrefix:u__"`
+	Unread int64
+}
+
+// sessionLookupSQL is the statement behind SignedInByToken, built once from
+// the User schema so that a new column of users is never left out.
+var sessionLookupSQL struct {
+	once sync.Once
+	sql  string
+	err  error
+}
+
+func (s *Store) sessionLookup() (string, error) {
+	sessionLookupSQL.once.Do(func() {
+		cols, err := prefixedColumns(s.db, &User{}, "u", "u__")
+		if err != nil {
+			sessionLookupSQL.err = err
+			return
+		}
+		var sb strings.Builder
+		sb.WriteString("SELECT s.*" + cols)
+		sb.WriteString(`, (SELECT count(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread
+FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+WHERE s.digest = ? AND s.expires_at > ? LIMIT 1`)
+		sessionLookupSQL.sql = sb.String()
+	})
+	return sessionLookupSQL.sql, sessionLookupSQL.err
+}
+
+// prefixedColumns lists model's columns as ", alias.col AS prefixcol, ...",
+// for a statement that scans a joined row into an embedded struct.
+func prefixedColumns(db *gorm.DB, model any, alias, prefix string) (string, error) {
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for _, col := range stmt.Schema.DBNames {
+		sb.WriteString(", " + alias + "." + col + " AS " + prefix + col)
+	}
+	return sb.String(), nil
+}
+
+// SignedInByToken is SessionByToken with the user's unread count, all in
+// one statement: every console page starts with it, and on PostgreSQL each
+// statement is a round trip. Nothing is kept between requests.
+func (s *Store) SignedInByToken(ctx context.Context, token, clientIP string) (*SignedIn, error) {
+	if token == "" {
+		return nil, nil
+	}
+	q, err := s.sessionLookup()
+	if err != nil {
+		return nil, err
+	}
+	now := s.sessionNow()
+	var rows []sessionUserRow
+	if err := s.db.WithContext(ctx).Raw(q, SecretDigest(token), now).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 || rows[0].User.ID == "" {
+		return nil, nil
+	}
+	sess, u := rows[0].Session, rows[0].User
 	if u.Disabled {
 		// Disabling ends sessions in the same transaction; this only
 		// catches a session started while it committed.
 		err := s.db.WithContext(context.WithoutCancel(ctx)).Where("user_id = ?", u.ID).Delete(&Session{}).Error
-		return nil, nil, err
+		return nil, err
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
 		sess.LastSeenAt, sess.ClientIP = now, truncateRunes(clientIP, 64)
@@ -120,10 +188,10 @@ func (s *Store) SessionByToken(ctx context.Context, token, clientIP string) (*Se
 		err := s.db.WithContext(context.WithoutCancel(ctx)).Model(&Session{}).Where("id = ?", sess.ID).
 			Updates(map[string]any{"last_seen_at": sess.LastSeenAt, "client_ip": sess.ClientIP}).Error
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return &sess, u, nil
+	return &SignedIn{Session: &sess, User: &u, Unread: rows[0].Unread}, nil
 }
 
 // Sessions lists a user's live sessions, the most recently seen first.
@@ -208,13 +276,6 @@ func (s *Store) endSessions(tx *gorm.DB, actor Actor, userID, email, keepID, rea
 	}
 	return res.RowsAffected, s.audit(tx, actor, AuditEvent{Type: EventSessionsEnded, TargetID: userID, TargetName: email,
 		Detail: fmt.Sprintf("%s (%s)", reason, plural(res.RowsAffected, "session"))})
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(notFound(err), ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // endSessionsOnUpdate ends the sessions of a user who was just disabled or

@@ -174,6 +174,12 @@ func (s *Store) SigningCertificate(ctx context.Context, appID string, t time.Tim
 	if err := s.db.WithContext(ctx).First(&d, "id = ?", a.DomainID).Error; err != nil {
 		return nil, notFound(err)
 	}
+	return s.signingCertificateOf(ctx, &a, &d, t)
+}
+
+// signingCertificateOf is SigningCertificate for an application and its
+// domain the caller has just read (in this request: nothing is kept).
+func (s *Store) signingCertificateOf(ctx context.Context, a *Application, d *Domain, t time.Time) (*SigningChoice, error) {
 	load := func(id string) (*Certificate, error) {
 		var c Certificate
 		err := s.db.WithContext(ctx).Omit("private_key").First(&c, "id = ? AND domain_id = ?", id, d.ID).Error

@@ -202,18 +202,19 @@ func (s *serverSessions) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			return next(c)
 		}
-		rec, u, err := s.store.SessionByToken(c.Request().Context(), token, c.RealIP())
+		in, err := s.store.SignedInByToken(c.Request().Context(), token, c.RealIP())
 		if err != nil {
 			return err
 		}
-		if rec == nil {
+		if in == nil {
 			if err := s.clear(c); err != nil {
 				return err
 			}
 			return next(c)
 		}
-		c.Set(handlers.UserKey, u)
-		c.Set(handlers.SessionKey, rec)
+		c.Set(handlers.UserKey, in.User)
+		c.Set(handlers.SessionKey, in.Session)
+		c.Set(handlers.UnreadKey, in.Unread)
 		return next(c)
 	}
 }
