@@ -46,26 +46,12 @@ func (s *Store) clientForAssertionBatched(ctx context.Context, hrid, clientID st
 	return client, keys, err
 }
 
-// answerAssertionLookups answers a batch: one lookup by
-// clientByAssertionSQL with its own request's context, several by
-// clientByAssertionBatchSQL, detached from the leading request's
-// cancellation; a read, so tried again as the secrets' lookup is.
+// answerAssertionLookups answers a batch of client assertion lookups
+// (answerReads).
 func (s *Store) answerAssertionLookups(ctx context.Context, batch []*assertionLookup) {
-	if len(batch) == 1 {
-		l := batch[0]
+	answerReads(ctx, batch, func(ctx context.Context, l *assertionLookup) {
 		l.client, l.keys, l.err = s.clientForAssertionOne(ctx, l.hrid, l.clientID)
-		return
-	}
-	ctx = context.WithoutCancel(ctx)
-	err := s.queryAssertionBatch(ctx, batch)
-	for attempt := 1; attempt < 3 && err != nil; attempt++ {
-		err = s.queryAssertionBatch(ctx, batch)
-	}
-	if err != nil {
-		for _, l := range batch {
-			l.client, l.keys, l.err = nil, nil, err
-		}
-	}
+	}, s.queryAssertionBatch, func(l *assertionLookup, err error) { l.client, l.keys, l.err = nil, nil, err })
 }
 
 // queryAssertionBatch runs clientByAssertionBatchSQL for batch.

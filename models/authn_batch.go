@@ -41,26 +41,11 @@ func (s *Store) authenticateBatched(ctx context.Context, digest, clientID, hrid 
 	return client, err
 }
 
-// answerLookups answers a batch: one lookup by clientBySecretSQL, with its
-// own request's context; several by clientBatchSQL, detached from the
-// leading request's cancellation (the others' requests are not its).
+// answerLookups answers a batch of secret lookups (answerReads).
 func (s *Store) answerLookups(ctx context.Context, batch []*secretLookup) {
-	if len(batch) == 1 {
-		l := batch[0]
+	answerReads(ctx, batch, func(ctx context.Context, l *secretLookup) {
 		l.client, l.err = s.authenticateOne(ctx, l.digest, l.clientID, l.hrid)
-		return
-	}
-	ctx = context.WithoutCancel(ctx)
-	err := s.queryBatch(ctx, batch)
-	for attempt := 1; attempt < 3 && err != nil; attempt++ {
-		// Read-only, so safe to repeat, as authenticateOne does.
-		err = s.queryBatch(ctx, batch)
-	}
-	if err != nil {
-		for _, l := range batch {
-			l.client, l.err = nil, err
-		}
-	}
+	}, s.queryBatch, func(l *secretLookup, err error) { l.client, l.err = nil, err })
 }
 
 // queryBatch runs clientBatchSQL for batch, setting each lookup's client

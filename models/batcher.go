@@ -142,3 +142,26 @@ func (b *batcher[T, P]) handOff(batch []*T) {
 		P(t).slot().done <- nil
 	}
 }
+
+// answerReads answers a batch of reads: one alone by one, with its own
+// request's context; several by query, detached from the leading
+// request's cancellation (the others' requests are not its) and tried up
+// to three times, as a read is safe to repeat (retries ride over pooled
+// connections that died under us); if it still fails, fail gives each
+// item the error.
+func answerReads[T any](ctx context.Context, batch []*T, one func(context.Context, *T), query func(context.Context, []*T) error, fail func(*T, error)) {
+	if len(batch) == 1 {
+		one(ctx, batch[0])
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := query(ctx, batch)
+	for attempt := 1; attempt < 3 && err != nil; attempt++ {
+		err = query(ctx, batch)
+	}
+	if err != nil {
+		for _, t := range batch {
+			fail(t, err)
+		}
+	}
+}
