@@ -66,7 +66,7 @@ func (s *Store) clientForAssertionOne(ctx context.Context, hrid, clientID string
 	now := s.now()
 	// Prepared once per Store, as the secrets' lookup is (authStatement):
 	// preparing it anew cost more than running it.
-	stmt, err := s.prepared(&s.assertion, clientByAssertionSQL+s.assertionLimit())
+	stmt, err := s.prepared(&s.assertion, func() string { return clientByAssertionSQL + s.assertionLimit() })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Store) useJTIOne(ctx context.Context, clientID, jti string, expiresAt t
 	// request. Detached from the request like every write (see write).
 	// Prepared once per Store like the lookup: compiling the upsert on
 	// every request cost as much as running it.
-	stmt, err := s.prepared(&s.jti, useJTISQL)
+	stmt, err := s.prepared(&s.jti, func() string { return useJTISQL })
 	if err != nil {
 		return false, err
 	}

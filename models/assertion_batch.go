@@ -56,7 +56,7 @@ func (s *Store) answerAssertionLookups(ctx context.Context, batch []*assertionLo
 
 // queryAssertionBatch runs clientByAssertionBatchSQL for batch.
 func (s *Store) queryAssertionBatch(ctx context.Context, batch []*assertionLookup) error {
-	stmt, err := s.prepared(&s.assertionBatchStmt, clientByAssertionBatchSQL(s.assertionLimit()))
+	stmt, err := s.prepared(&s.assertionBatchStmt, func() string { return clientByAssertionBatchSQL(s.assertionLimit()) })
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *Store) answerJTIUses(ctx context.Context, batch []*jtiUse) {
 
 // insertJTIBatch runs useJTIBatchSQL for batch, setting each use's first.
 func (s *Store) insertJTIBatch(ctx context.Context, batch []*jtiUse) error {
-	stmt, err := s.prepared(&s.jtiBatchStmt, useJTIBatchSQL)
+	stmt, err := s.prepared(&s.jtiBatchStmt, func() string { return useJTIBatchSQL })
 	if err != nil {
 		return err
 	}

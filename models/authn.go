@@ -100,16 +100,17 @@ type authStatement struct {
 	err  error
 }
 
-// prepared returns st's statement, preparing query (rebound for the
-// dialect) on first use.
-func (s *Store) prepared(st *authStatement, query string) (*sql.Stmt, error) {
+// prepared returns st's statement, preparing query's statement (rebound
+// for the dialect) on first use: query runs only then, so a statement
+// built from the Store's settings is not built again on every request.
+func (s *Store) prepared(st *authStatement, query func() string) (*sql.Stmt, error) {
 	st.once.Do(func() {
 		sqlDB, err := s.db.DB()
 		if err != nil {
 			st.err = err
 			return
 		}
-		st.stmt, st.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), query))
+		st.stmt, st.err = sqlDB.Prepare(rebind(s.db.Dialector.Name(), query()))
 	})
 	return st.stmt, st.err
 }
@@ -159,7 +160,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, hrid, clientID, secret s
 
 // authenticateOne runs clientBySecretSQL for one digest.
 func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid string) (*AuthenticatedClient, error) {
-	stmt, err := s.prepared(&s.auth, clientBySecretSQL)
+	stmt, err := s.prepared(&s.auth, func() string { return clientBySecretSQL })
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,6 @@ import (
 	"database/sql"
 )
 
-// maxAuthBatch bounds the lookups one query answers.
-const maxAuthBatch = maxBatch
-
 // clientBatchSQL is clientBySecretSQL for many lookups at once (see
 // batcher.go for why): ?2, ?3 and ?4 are arrays of digests, client ids and
 // hrids, one lookup per index, and each row says by q.n (from 1) which
@@ -51,7 +48,7 @@ func (s *Store) answerLookups(ctx context.Context, batch []*secretLookup) {
 // queryBatch runs clientBatchSQL for batch, setting each lookup's client
 // (nil when nothing matched).
 func (s *Store) queryBatch(ctx context.Context, batch []*secretLookup) error {
-	stmt, err := s.prepared(&s.authBatchStmt, clientBatchSQL)
+	stmt, err := s.prepared(&s.authBatchStmt, func() string { return clientBatchSQL })
 	if err != nil {
 		return err
 	}

@@ -101,14 +101,14 @@ func TestAuthBatcherGathersWaitingLookups(t *testing.T) {
 	}
 }
 
-// No batch holds more than maxAuthBatch lookups: the rest wait for the
+// No batch holds more than maxBatch lookups: the rest wait for the
 // next free slot.
 func TestAuthBatcherBoundsBatches(t *testing.T) {
 	g := &gatedRun{release: make(chan struct{})}
 	b := &authBatcher{slots: 1, run: g.run}
 	running := lookups(b, 0, 1)
 	waitFor(t, b, 0)
-	n := maxAuthBatch + 5
+	n := maxBatch + 5
 	waiting := lookups(b, 1, n)
 	waitFor(t, b, n)
 	close(g.release)
@@ -119,7 +119,7 @@ func TestAuthBatcherBoundsBatches(t *testing.T) {
 			t.Errorf("lookup %d: %+v, %v", i+1, c, errs[i])
 		}
 	}
-	if want := []int{1, maxAuthBatch, 5}; !reflect.DeepEqual(g.sizes, want) {
+	if want := []int{1, maxBatch, 5}; !reflect.DeepEqual(g.sizes, want) {
 		t.Errorf("batch sizes %v, want %v", g.sizes, want)
 	}
 }

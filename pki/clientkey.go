@@ -76,7 +76,9 @@ func ParseClientKey(data []byte, now time.Time) (*ClientKey, error) {
 	case bytes.Contains(trimmed, []byte("-----BEGIN")):
 		k, err = parseClientPEM(trimmed)
 	default:
-		k, err = parseClientDER(trimmed)
+		// DER is binary, not text: its last bytes may be what TrimSpace
+		// takes for blanks (about 1 certificate in 40 ends so).
+		k, err = parseClientDER(data)
 	}
 	if err != nil {
 		return nil, fieldErr(FieldCertificate, err)

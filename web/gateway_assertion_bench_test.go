@@ -6,12 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/pem"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,10 +19,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"latchkey/config"
-	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/pki"
-	"latchkey/web"
 )
 
 // BenchmarkTokenPrivateKeyJWT is BenchmarkTokenEndpoint for a client that
@@ -35,18 +30,7 @@ import (
 // assertions, each with its own jti, are signed before the timer starts.
 func BenchmarkTokenPrivateKeyJWT(b *testing.B) {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Database.DSN = filepath.Join(b.TempDir(), "bench.db")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithKeyEncryptionKey(testdb.KEK()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	srv, err := web.New(ctx, cfg, store, log)
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, srv := newBenchServer(b, models.DefaultSecretsMax)
 	d, _ := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
 	a, _, err := store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "App", Type: models.AppTypeService,
 		AuthMethods: []string{models.AuthPrivateKeyJWT}})
@@ -71,7 +55,7 @@ func BenchmarkTokenPrivateKeyJWT(b *testing.B) {
 	now := time.Now()
 	for i := range bodies {
 		raw, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: a.ClientID, Subject: a.ClientID,
-			Audience: jwt.Audience{cfg.Server.GatewayURL + "/bench/oauth/token"},
+			Audience: jwt.Audience{config.Default().Server.GatewayURL + "/bench/oauth/token"},
 			Expiry:   jwt.NewNumericDate(now.Add(4 * time.Minute)), ID: "bench-" + strconv.Itoa(i)}).Serialize()
 		if err != nil {
 			b.Fatal(err)

@@ -40,19 +40,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	}{{"secrets=1", 1, ""}, {"secrets=20", 20, ""}, {"EdDSA/secrets=1", 1, pki.EdDSA}} {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
-			cfg := config.Default()
-			cfg.Database.DSN = filepath.Join(b.TempDir(), "bench.db")
-			cfg.Applications.SecretsMax = 20
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithSecretsMax(cfg.Applications.SecretsMax), models.WithKeyEncryptionKey(testdb.KEK()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer store.Close()
-			srv, err := web.New(ctx, cfg, store, log)
-			if err != nil {
-				b.Fatal(err)
-			}
+			store, srv := newBenchServer(b, 20)
 			d, _ := store.CreateDomain(ctx, models.Actor{}, models.DomainInput{Name: "Bench", HRID: "bench", Enabled: true})
 			a, first, _ := store.CreateApplication(ctx, models.Actor{}, d.ID, models.ApplicationInput{Name: "App", Type: models.AppTypeService})
 			alg := pki.ES256
@@ -103,6 +91,27 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)-baseline, "own-allocs/op")
 		})
 	}
+}
+
+// newBenchServer is a Latchkey server on a fresh SQLite file of the
+// benchmark's, allowing secretsMax secrets an application.
+func newBenchServer(b *testing.B, secretsMax int) (*models.Store, *web.Server) {
+	b.Helper()
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Database.DSN = filepath.Join(b.TempDir(), "bench.db")
+	cfg.Applications.SecretsMax = secretsMax
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := models.Open(ctx, cfg.Database.DSN, log, models.WithSecretsMax(secretsMax), models.WithKeyEncryptionKey(testdb.KEK()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	srv, err := web.New(ctx, cfg, store, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return store, srv
 }
 
 // harnessAllocs is what a token request allocates outside Latchkey's own
