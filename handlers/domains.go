@@ -83,22 +83,15 @@ const (
 // ?q= and paged by ?after= and ?before=.
 func (h *Handler) ShowDomain(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := h.Store.DomainByID(ctx, c.Param("domain"))
-	if err != nil {
-		return err
-	}
 	q, req := listRequest(c)
-	apps, err := h.Store.ApplicationsPage(ctx, d.ID, q, req)
+	v, err := h.Store.DomainView(ctx, c.Param("domain"), q, req, expiringWithin, expiringShown)
 	if err != nil {
 		return err
 	}
-	exp, err := h.Store.DomainExpiryOverview(ctx, d.ID, expiringWithin, expiringShown)
-	if err != nil {
-		return err
-	}
+	d, apps, exp := v.Domain, v.Apps, v.Expiry
 	return render(c, http.StatusOK, views.DomainShow(views.DomainPage{
 		Page: h.page(c, d.Name, "domains", domainsCrumb(), domainCrumb(d)), Domain: d, Counts: exp.Counts,
-		Apps: apps.Items, AppQuery: q, AppTotal: exp.Applications,
+		Apps: apps.Items, AppQuery: q, AppTotal: d.AppCount,
 		AppPager: listPager("/domains/"+d.ID, map[string]string{"q": q}, apps.Prev, apps.Next, views.AppListID),
 		Expiring: exp.Expiring, ExpiringTotal: exp.Total, Now: h.Store.Now(), Soon: h.Store.ExpiringSoon,
 	}))

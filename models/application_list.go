@@ -11,10 +11,16 @@ import (
 
 // appOrder is the applications list's order: by name regardless of case,
 // then id (index idx_applications_domain_lname, migration 00095).
-var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner"}
+// A page reads only what the list shows of each application and of its
+// owner.
+var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner",
+	columns:        "applications.id, applications.domain_id, applications.name, applications.type, applications.client_id, applications.owner_id",
+	preloadColumns: "id, name, email"}
 
 // ApplicationsPage returns one page of a domain's applications by name,
-// with their owners. A query keeps those whose name contains it, ignoring
+// with their owners, for the list: of each application only its id,
+// domain, name, type, client id and owner are read, and of the owner its
+// name and e-mail address. A query keeps those whose name contains it, ignoring
 // case (a substring, as the domains search: people remember part of a
 // name), and the one whose client id it is exactly (a client id is pasted
 // whole; matching it by index keeps a search of 10,000 applications to one

@@ -37,7 +37,10 @@ type Domain struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 
-	// AppCount is filled by Domains for the list page; it is not a column.
+	// AppCount counts the domain's applications: kept by the database's
+	// triggers (migration 00112), never written by the models (nor altered
+	// by an AutoMigrate, which on SQLite rebuilds a table and so trips
+	// over the triggers that name it).
 	AppCount int64 `gorm:"->;-:migration"`
 }
 
@@ -117,8 +120,7 @@ func (in *DomainInput) validate() FieldErrors {
 // Domains lists domains whose name, hrid or description contains query
 // (case-insensitive), by name, with their application counts.
 func (s *Store) Domains(ctx context.Context, query string) ([]Domain, error) {
-	db := s.db.WithContext(ctx).Model(&Domain{}).
-		Select("domains.*, (SELECT count(*) FROM applications WHERE applications.domain_id = domains.id) AS app_count")
+	db := s.db.WithContext(ctx).Model(&Domain{})
 	if q := strings.ToLower(strings.TrimSpace(query)); q != "" {
 		like := "%" + escapeLike(q) + "%"
 		db = db.Where("lower(name) LIKE ? ESCAPE '\\' OR hrid LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\'", like, like, like)

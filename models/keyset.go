@@ -48,6 +48,11 @@ type keyset struct {
 	// allocations: measured on the domain page (50 rows), the join was
 	// slower on both databases.
 	preload string
+	// columns, when set, are the only columns a page reads (its list's
+	// own); preloadColumns likewise of the preloaded association.
+	// Reading 5 of an application's 22 columns saved a third of the
+	// domain page's allocations.
+	columns, preloadColumns string
 }
 
 // keysetPage returns the page that req asks for of the rows of T that
@@ -92,7 +97,13 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 			op, dir = "<", "DESC"
 		}
 		q := filter(db.Model(new(T)))
-		if ks.preload != "" {
+		if ks.columns != "" {
+			q = q.Select(ks.columns)
+		}
+		switch {
+		case ks.preloadColumns != "":
+			q = q.Preload(ks.preload, func(p *gorm.DB) *gorm.DB { return p.Select(ks.preloadColumns) })
+		case ks.preload != "":
 			q = q.Preload(ks.preload)
 		}
 		switch {
@@ -106,7 +117,9 @@ func keysetPage[T any, K any](db *gorm.DB, filter func(*gorm.DB) *gorm.DB, ks ke
 			// 10,000 read 5,000 index entries, 2 ms).
 			q = q.Where(fmt.Sprintf("%s %s= ? AND (%s, %s.id) %s (?, ?)", ks.key, op, ks.key, ks.table, op), edge, edge, cursor)
 		}
-		var items []T
+		// Room for the whole page up front: GORM fills a slice with
+		// capacity in place, where it grows one of 20 by reflection.
+		items := make([]T, 0, limit+1)
 		err := q.Order(fmt.Sprintf("%s %s, %s.id %s", ks.key, dir, ks.table, dir)).Limit(limit + 1).Find(&items).Error
 		return items, err
 	}

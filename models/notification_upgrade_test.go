@@ -78,7 +78,7 @@ func testUpgradeLedgerKey(t *testing.T, halfDone bool) {
 	if err := s.db.Migrator().DropTable(&NotificationLedger{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.AutoMigrate(&notificationLedgerV1{}); err != nil {
+	if err := s.db.Migrator().CreateTable(&notificationLedgerV1{}); err != nil {
 		t.Fatal(err)
 	}
 	if col, err := firstIndexColumn(s.db, "idx_ledger_key"); err != nil || col != "secret_id" {
@@ -166,7 +166,7 @@ func TestUpgradeNotifications(t *testing.T) {
 	if err := s.db.Migrator().DropTable(&Notification{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.AutoMigrate(&notificationV1{}); err != nil {
+	if err := s.db.Migrator().CreateTable(&notificationV1{}); err != nil {
 		t.Fatal(err)
 	}
 	decided := exp.Add(-20 * 24 * time.Hour)

@@ -64,6 +64,7 @@ func goMigrations(d Dialect, kek []byte) []*goose.Migration {
 		m(90, "application_auth_methods", applicationAuthMethods),
 		m(110, "secret_domain", secretDomain),
 		m(111, "application_name_trigrams", applicationNameTrigrams),
+		m(112, "domain_app_count", domainAppCount),
 	}
 }
 
