@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"gorm.io/gorm"
@@ -11,11 +12,34 @@ import (
 
 // appOrder is the applications list's order: by name regardless of case,
 // then id (index idx_applications_domain_lname, migration 00095).
-// A page reads only what the list shows of each application and of its
-// owner.
-var appOrder = keyset{table: "applications", key: "lower(applications.name)", preload: "Owner",
-	columns:        "applications.id, applications.domain_id, applications.name, applications.type, applications.client_id, applications.owner_id",
-	preloadColumns: "id, name, email"}
+var appOrder = keyset{table: "applications", key: "lower(applications.name)"}
+
+// readAppRows reads a page of the applications list: what the list shows
+// of each application and of its owner, joined in the page's statement
+// and scanned by hand. GORM's Preload took a second statement (on
+// PostgreSQL a round trip) and its reflection was most of the page's
+// allocations.
+func readAppRows(q *gorm.DB, items []Application) ([]Application, error) {
+	rows, err := q.Select("applications.id, applications.domain_id, applications.name, applications.type, applications.client_id, " +
+		"u.id, u.name, u.email").Joins("LEFT JOIN users u ON u.id = applications.owner_id").Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Application
+		var ownerID, ownerName, ownerEmail sql.NullString
+		if err := rows.Scan(&a.ID, &a.DomainID, &a.Name, &a.Type, &a.ClientID, &ownerID, &ownerName, &ownerEmail); err != nil {
+			return nil, err
+		}
+		if ownerID.Valid {
+			a.OwnerID = &ownerID.String
+			a.Owner = &User{ID: ownerID.String, Name: ownerName.String, Email: ownerEmail.String}
+		}
+		items = append(items, a)
+	}
+	return items, rows.Err()
+}
 
 // ApplicationsPage returns one page of a domain's applications by name,
 // with their owners, for the list: of each application only its id,
@@ -38,13 +62,16 @@ func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, re
 			// The client id by its own index, once, rather than read from
 			// each row: the name's test then runs on the list's index
 			// alone (a search of 10,000 applications 4.4-5.1 -> 3.1-3.8 ms).
-			// PostgreSQL keeps the plain OR, which its trigram and client
+			// The name's test is instr, a plain substring search, rather
+			// than LIKE, whose pattern matcher costs more per character
+			// (the same rows: LIKE's % and _ are escaped). PostgreSQL
+			// keeps the plain OR with LIKE, which its trigram and client
 			// id indexes answer together.
-			return q.Where(`(lower(applications.name) LIKE ? ESCAPE '\' OR applications.id IN (SELECT c.id FROM applications c WHERE c.client_id = ?))`, like, query)
+			return q.Where(`(instr(lower(applications.name), ?) > 0 OR applications.id IN (SELECT c.id FROM applications c WHERE c.client_id = ?))`, strings.ToLower(query), query)
 		}
 		return q.Where(`(lower(applications.name) LIKE ? ESCAPE '\' OR applications.client_id = ?)`, like, query)
 	}
-	return keysetPage[Application, string](s.db.WithContext(ctx), filter, appOrder, req, func(a *Application) string { return a.ID })
+	return keysetPage[Application, string](s.db.WithContext(ctx), filter, appOrder, req, func(a *Application) string { return a.ID }, readAppRows)
 }
 
 // ApplicationCount counts a domain's applications.

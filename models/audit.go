@@ -144,7 +144,7 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) (*AuditPage, err
 // index range scan however far back it is, and it counts nothing.
 func (s *Store) AuditEventsPage(ctx context.Context, f AuditFilter, req PageRequest) (*Paged[AuditEvent], error) {
 	return keysetPage[AuditEvent, time.Time](s.db.WithContext(ctx), f.where, auditOrder, req,
-		func(e *AuditEvent) string { return e.ID })
+		func(e *AuditEvent) string { return e.ID }, nil)
 }
 
 // AuditPageNames returns what the audit page names: every domain (id and

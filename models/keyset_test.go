@@ -244,11 +244,13 @@ func TestKeysetPageRangesTheIndexOnSQLite(t *testing.T) {
 		sql  string
 		vars []any
 	}
-	if err := s.db.Callback().Query().After("gorm:query").Register("test:plan", func(db *gorm.DB) {
+	seen := func(db *gorm.DB) {
 		if db.Statement.Table == "applications" && strings.Contains(db.Statement.SQL.String(), "ORDER BY") {
 			page.sql, page.vars = db.Statement.SQL.String(), slices.Clone(db.Statement.Vars)
 		}
-	}); err != nil {
+	}
+	// The list reads its rows itself (Rows: GORM's row callbacks).
+	if err := s.db.Callback().Row().After("gorm:row").Register("test:plan", seen); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ApplicationsPage(ctx, d.ID, "", PageRequest{After: cursor, Limit: 2})
@@ -271,5 +273,37 @@ func TestKeysetPageRangesTheIndexOnSQLite(t *testing.T) {
 	}
 	if joined := strings.Join(details, "; "); !strings.Contains(joined, "idx_applications_domain_lname (domain_id=? AND <expr>>?)") {
 		t.Fatalf("the page after a cursor is not an index range from it: %s\n%s", joined, page.sql)
+	}
+}
+
+// The applications search finds its text as written: % and _ are
+// characters, not wildcards, and case does not matter.
+func TestApplicationsSearchIsLiteral(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	ctx := context.Background()
+	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Literal", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Sale 100%_off", "Sale 1000 off", "Sale 100x off", `Back\slash`} {
+		if _, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: n, Type: AppTypeService}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string][]string{
+		"100%_":   {"Sale 100%_off"},
+		"%":       {"Sale 100%_off"},
+		"_":       {"Sale 100%_off"},
+		"SALE 10": {"Sale 100%_off", "Sale 1000 off", "Sale 100x off"},
+		`k\s`:     {`Back\slash`},
+		"zz":      {},
+	} {
+		p, err := s.ApplicationsPage(ctx, d.ID, q, PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appNames(p); !slices.Equal(got, want) {
+			t.Errorf("search %q = %v, want %v", q, got, want)
+		}
 	}
 }

@@ -14,5 +14,5 @@ var userOrder = keyset{table: "users", key: "lower(users.name)"}
 // those whose name or e-mail contains it, ignoring case.
 func (s *Store) UsersPage(ctx context.Context, query string, req PageRequest) (*Paged[User], error) {
 	filter := func(q *gorm.DB) *gorm.DB { return containsAny(q, query, "lower(users.name)", "lower(users.email)") }
-	return keysetPage[User, string](s.db.WithContext(ctx), filter, userOrder, req, func(u *User) string { return u.ID })
+	return keysetPage[User, string](s.db.WithContext(ctx), filter, userOrder, req, func(u *User) string { return u.ID }, nil)
 }
