@@ -48,11 +48,25 @@ func (s *Store) DomainExpiryOverview(ctx context.Context, domainID string, withi
 		if out.Total == 0 {
 			return nil
 		}
-		out.Expiring = make([]ExpiringSecret, 0, min(int64(limit), out.Total))
-		return db.Raw(`SELECT s.id AS secret_id, s.description, a.id AS application_id, a.name AS application_name, s.expires_at
+		// Scanned by hand: GORM's reflection was a fifth of the domain
+		// page's allocations.
+		rows, err := db.Raw(`SELECT s.id, s.description, a.id, a.name, s.expires_at
 FROM client_secrets AS s CROSS JOIN applications AS a
 WHERE s.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ? AND a.id = s.application_id
-ORDER BY s.expires_at, lower(a.name), s.description LIMIT ?`, domainID, end, limit).Scan(&out.Expiring).Error
+ORDER BY s.expires_at, lower(a.name), s.description LIMIT ?`, domainID, end, limit).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out.Expiring = make([]ExpiringSecret, 0, min(int64(limit), out.Total))
+		for rows.Next() {
+			var e ExpiringSecret
+			if err := rows.Scan(&e.SecretID, &e.Description, &e.ApplicationID, &e.ApplicationName, &e.ExpiresAt); err != nil {
+				return err
+			}
+			out.Expiring = append(out.Expiring, e)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err

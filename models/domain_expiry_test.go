@@ -53,7 +53,8 @@ func TestDomainExpiryOverview(t *testing.T) {
 		}
 		// The expired one first, then the soonest by application name.
 		if got.Counts != counts || got.Total != tc.total || len(got.Expiring) != 2 ||
-			got.Expiring[0].SecretID != first.ID || got.Expiring[1].ApplicationName != "alpha" || got.Expiring[1].Description != "soon" {
+			got.Expiring[0].SecretID != first.ID || !got.Expiring[0].ExpiresAt.Equal(now.Add(-day)) || got.Expiring[0].ApplicationID != a.ID ||
+			got.Expiring[1].ApplicationName != "alpha" || got.Expiring[1].Description != "soon" {
 			t.Fatalf("within %v: got %+v, want counts %+v and %d in all", tc.within, got, counts, tc.total)
 		}
 	}
