@@ -73,9 +73,19 @@ func prepareAssertions(b *benchServer, cl benchClient) (request, error) {
 		return url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 			"client_assertion": {raw}}.Encode()
 	}
-	pool := signAhead(sign, assertionPoolSize)
+	pool, signed := signAhead(sign, assertionPoolSize), time.Now()
 	var next atomic.Int64
-	return request{body: sign(), fresh: func() string {
+	// A pool older than a minute is signed anew before the next case: its
+	// assertions expire 4 minutes after signing, and a whole run (every
+	// case, 3 rounds, wrk, PostgreSQL) takes longer than that, so the
+	// third round's were refused (401).
+	ready := func() {
+		if time.Since(signed) > time.Minute {
+			pool, signed = signAhead(sign, assertionPoolSize), time.Now()
+			next.Store(0)
+		}
+	}
+	return request{body: sign(), ready: ready, fresh: func() string {
 		if i := next.Add(1) - 1; i < int64(len(pool)) {
 			return pool[i]
 		}

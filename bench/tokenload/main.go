@@ -435,6 +435,9 @@ func rawRequest(u *url.URL, rq request, body string) []byte {
 // response by its Content-Length: a load generator this lean leaves the
 // CPU (shared with the server on one machine) to the server, as wrk would.
 func load(name, target string, rq request, d time.Duration, workers int) result {
+	if rq.ready != nil {
+		rq.ready()
+	}
 	u, _ := url.Parse(target)
 	fixed := rawRequest(u, rq, rq.body)
 	warm := time.Now().Add(300 * time.Millisecond)

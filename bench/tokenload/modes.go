@@ -42,6 +42,10 @@ type request struct {
 	// fresh, when set, makes each request's body anew (a one-time client
 	// assertion); wrk, which sends one fixed request, skips such a mode.
 	fresh func() string
+	// ready, when set, runs before each case the request is sent in,
+	// outside its time (the assertions' pool is signed anew there once it
+	// is old).
+	ready func()
 }
 
 // secretBasic is client_secret_basic (RFC 6749 §2.3.1): the id and secret
