@@ -47,6 +47,10 @@ func TestDomainExpiryFollowsSecrets(t *testing.T) {
 			t.Errorf("%s: counts %+v, total %d, %d listed; want %d expired, %d expiring, %d in all",
 				step, o.Counts, o.Total, len(o.Expiring), expired, expiring, total)
 		}
+		// The domain settings page's counts read the same column.
+		if c, err := s.SecretExpiryCounts(ctx, domainID, ""); err != nil || c != o.Counts {
+			t.Errorf("%s: SecretExpiryCounts = %+v, %v; want %+v", step, c, err, o.Counts)
+		}
 		var stale int64
 		err = s.db.Table("client_secrets AS s").Joins("JOIN applications a ON a.id = s.application_id").
 			Where("s.domain_id <> a.domain_id").Count(&stale).Error
