@@ -57,7 +57,7 @@ func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, re
 		if query == "" {
 			return q
 		}
-		like := "%" + escapeLike(strings.ToLower(query)) + "%"
+		lower := strings.ToLower(query)
 		if s.dialect == migrations.SQLite {
 			// The client id by its own index, once, rather than read from
 			// each row: the name's test then runs on the list's index
@@ -67,9 +67,9 @@ func (s *Store) ApplicationsPage(ctx context.Context, domainID, query string, re
 			// (the same rows: LIKE's % and _ are escaped). PostgreSQL
 			// keeps the plain OR with LIKE, which its trigram and client
 			// id indexes answer together.
-			return q.Where(`(instr(lower(applications.name), ?) > 0 OR applications.id IN (SELECT c.id FROM applications c WHERE c.client_id = ?))`, strings.ToLower(query), query)
+			return q.Where(`(instr(lower(applications.name), ?) > 0 OR applications.id IN (SELECT c.id FROM applications c WHERE c.client_id = ?))`, lower, query)
 		}
-		return q.Where(`(lower(applications.name) LIKE ? ESCAPE '\' OR applications.client_id = ?)`, like, query)
+		return q.Where(`(lower(applications.name) LIKE ? ESCAPE '\' OR applications.client_id = ?)`, "%"+escapeLike(lower)+"%", query)
 	}
 	return keysetPage[Application, string](s.db.WithContext(ctx), filter, appOrder, req, func(a *Application) string { return a.ID }, readAppRows)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"latchkey/internal/testdb"
 )
 
 // DomainView returns what its three parts return one by one, and a domain
@@ -49,5 +51,25 @@ func TestDomainView(t *testing.T) {
 	}
 	if _, err := s.DomainView(ctx, "no-such-domain", "", req, time.Hour, 5); !errors.Is(err, ErrNotFound) {
 		t.Errorf("an unknown domain: %v, want ErrNotFound", err)
+	}
+}
+
+// With a pool of one connection the page's parts take it in turn: none
+// holds it while waiting for another.
+func TestDomainViewOneConnection(t *testing.T) {
+	s, err := Open(context.Background(), testdb.DSN(t), nil, WithKeyEncryptionKey(testdb.KEK()), WithPool(Pool{MaxOpenConns: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	a, _ := newTestApp(t, s, "Solo")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := s.DomainView(ctx, a.DomainID, "", PageRequest{}, 30*24*time.Hour, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Apps.Items) != 1 || v.Domain.AppCount != 1 {
+		t.Errorf("view = %+v, %+v; want the one application", v.Domain, v.Apps)
 	}
 }
