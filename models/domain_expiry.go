@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -59,11 +60,18 @@ func (s *Store) DomainExpiryOverview(ctx context.Context, domainID string, withi
 // expiringSecrets lists a domain's soonest secrets that expire by end, by
 // expiry, then application name and description. Scanned by hand: GORM's
 // reflection was a fifth of the domain page's allocations.
+//
+// The limit is written into the statement, not bound: PostgreSQL prices a
+// plan with LIMIT $n as if it returned a tenth of the rows, so it found
+// its generic plan dearer than a custom one and planned the statement anew
+// on every execution (0.4-0.5 ms, more than running it). With a literal
+// limit, the generic plan (the same index range) wins after five runs:
+// 0.03 ms of planning.
 func (s *Store) expiringSecrets(ctx context.Context, domainID string, end time.Time, limit int) ([]ExpiringSecret, error) {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.description, a.id, a.name, s.expires_at
 FROM client_secrets AS s CROSS JOIN applications AS a
 WHERE s.domain_id = ? AND s.expires_at IS NOT NULL AND s.expires_at <= ? AND a.id = s.application_id
-ORDER BY s.expires_at, lower(a.name), s.description LIMIT ?`, domainID, end, limit).Rows()
+ORDER BY s.expires_at, lower(a.name), s.description LIMIT `+strconv.Itoa(limit), domainID, end).Rows()
 	if err != nil {
 		return nil, err
 	}
