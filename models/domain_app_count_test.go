@@ -3,8 +3,9 @@ package models
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // appCounts returns each domain's AppCount as DomainByID and Domains read
@@ -48,14 +49,8 @@ func wantCounts(t *testing.T, s *Store, ids []string, want ...int64) {
 func TestDomainAppCount(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	da, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "A", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "B", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	da := newTestDomain(t, s, "A")
+	db := newTestDomain(t, s, "B")
 	ids := []string{da.ID, db.ID}
 	wantCounts(t, s, ids, 0, 0)
 
@@ -112,25 +107,17 @@ func TestDomainAppCount(t *testing.T) {
 func TestDomainAppCountConcurrent(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Busy", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Busy")
 	const n = 12
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	var g errgroup.Group
 	for i := range n {
-		wg.Go(func() {
+		g.Go(func() error {
 			_, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: fmt.Sprintf("app %d", i), Type: AppTypeService})
-			errs <- err
+			return err
 		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 	wantCounts(t, s, []string{d.ID}, n)
 }
@@ -144,10 +131,7 @@ func TestUpgradeDomainAppCount(t *testing.T) {
 	if _, _, err := s.CreateApplication(ctx, Actor{}, a.DomainID, ApplicationInput{Name: "two", Type: AppTypeService}); err != nil {
 		t.Fatal(err)
 	}
-	empty, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Empty", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	empty := newTestDomain(t, s, "Empty")
 	// Take 00112 back as its Down does, and forget that it ran.
 	down := []string{"DROP TRIGGER IF EXISTS applications_count_move", "DROP TRIGGER IF EXISTS applications_count_delete",
 		"DROP TRIGGER IF EXISTS applications_count_insert", "ALTER TABLE domains DROP COLUMN app_count"}

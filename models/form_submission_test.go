@@ -17,10 +17,7 @@ func TestCreateApplicationOnce(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
 	u := newTestUser(t, s, "ada@example.com")
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Payments", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Payments")
 	sess, _, err := s.StartSession(ctx, u, time.Hour, "", "")
 	if err != nil {
 		t.Fatal(err)

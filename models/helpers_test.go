@@ -25,6 +25,16 @@ func openTestStore(t testing.TB) (*Store, string, *testdb.LogBuffer) {
 	return s, path, logs
 }
 
+// newTestDomain creates an enabled domain named name.
+func newTestDomain(t testing.TB, s *Store, name string) *Domain {
+	t.Helper()
+	d, err := s.CreateDomain(context.Background(), Actor{}, DomainInput{Name: name, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // newTestApp creates a domain and an application (with its Default secret).
 // newExpiringApp creates an application named "App" whose first secret
 // expires at exp.

@@ -141,10 +141,7 @@ func TestKeyFileBesideSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Acme", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Acme")
 	ids, err := s.SigningKeyIDs(ctx, d.ID)
 	if err != nil || len(ids) != 1 {
 		t.Fatal(ids, err)

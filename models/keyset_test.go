@@ -27,10 +27,7 @@ func appNames(p *Paged[Application]) []string {
 func TestApplicationsPage(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Paged", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Paged")
 	owner := newTestUser(t, s, "owner@example.com")
 	byName := map[string]*Application{}
 	for _, n := range []string{"Charlie", "alpha", "Bravo", "delta", "Echo", "foxtrot", "Golf"} {
@@ -226,10 +223,7 @@ func TestKeysetPageRangesTheIndexOnSQLite(t *testing.T) {
 	}
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Planned", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Planned")
 	var cursor string
 	for _, n := range []string{"a", "b", "c"} {
 		a, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: n, Type: AppTypeService})
@@ -281,10 +275,7 @@ func TestKeysetPageRangesTheIndexOnSQLite(t *testing.T) {
 func TestApplicationsSearchIsLiteral(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	ctx := context.Background()
-	d, err := s.CreateDomain(ctx, Actor{}, DomainInput{Name: "Literal", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDomain(t, s, "Literal")
 	for _, n := range []string{"Sale 100%_off", "Sale 1000 off", "Sale 100x off", `Back\slash`} {
 		if _, _, err := s.CreateApplication(ctx, Actor{}, d.ID, ApplicationInput{Name: n, Type: AppTypeService}); err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"latchkey/config"
 	"latchkey/internal/benchfixture"
+	"latchkey/internal/storeopts"
 	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
@@ -123,10 +124,9 @@ func openConsoleBench(name, dsn string) (*consoleBench, error) {
 	cfg := config.Default()
 	cfg.Database.DSN = dsn
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// The pool the server runs with (cmd/latchkey), not database/sql's
-	// default of two idle connections.
-	store, err := models.Open(ctx, dsn, log, models.WithKeyEncryptionKey(testdb.KEK()),
-		models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}))
+	// The store as the server opens it (its pool, not database/sql's
+	// default of two idle connections).
+	store, err := models.Open(ctx, dsn, log, append(storeopts.FromConfig(cfg), models.WithKeyEncryptionKey(testdb.KEK()))...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/internal/testdb"
 	"latchkey/models"
 	"latchkey/web"
@@ -53,13 +53,8 @@ func newEnv(t *testing.T, opts ...func(*config.Config)) *env {
 	}
 	logs := &testdb.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	// The store's settings as `latchkey serve` gives them (cmd/latchkey's
-	// storeOptions).
-	storeOpts := []models.Option{models.WithSecretsMax(cfg.Applications.SecretsMax), models.WithKeyEncryptionKey(testdb.KEK())}
-	if days := cfg.ExpiryThresholdDays(); len(days) > 0 {
-		storeOpts = append(storeOpts, models.WithExpiringSoon(time.Duration(days[0])*24*time.Hour))
-	}
-	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOpts...)
+	// The store's settings as `latchkey serve` gives them.
+	store, err := models.Open(ctx, cfg.Database.DSN, log, append(storeopts.FromConfig(cfg), models.WithKeyEncryptionKey(testdb.KEK()))...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 	"latchkey/web"
 )
@@ -63,7 +64,9 @@ func run(n int) error {
 	cfg := config.Default()
 	cfg.Database.DSN = filepath.Join(dir, "latchkey.db")
 	log := slog.New(slog.DiscardHandler)
-	store, err := models.Open(ctx, cfg.Database.DSN, log)
+	// The store as the server opens it (its pool above all: parallel
+	// sign-ins on database/sql's two idle connections reconnect).
+	store, err := models.Open(ctx, cfg.Database.DSN, log, storeopts.FromConfig(cfg)...)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 	"latchkey/pki"
 	"latchkey/web"
@@ -550,11 +551,10 @@ func newBenchServer(dsn string, tune func(*config.Config)) (*benchServer, error)
 	if tune != nil {
 		tune(cfg)
 	}
-	store, err := models.Open(ctx, dsn, log, models.WithPool(models.Pool{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}),
-		models.WithSecretsMax(cfg.Applications.SecretsMax),
+	store, err := models.Open(ctx, dsn, log, append(storeopts.FromConfig(cfg),
 		// The environment's key (LATCHKEY_SECURITY_KEYENCRYPTIONKEY), which a
 		// PostgreSQL database needs; SQLite falls back to its key file.
-		models.WithKeyEncryptionKey(kekFromEnv()))
+		models.WithKeyEncryptionKey(kekFromEnv()))...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 )
 
@@ -30,7 +31,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("migrate: unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.Database.DSN, log, append(storeOptions(cfg), models.WithoutMigrating())...)
+	store, err := models.Open(ctx, cfg.Database.DSN, log, append(storeopts.FromConfig(cfg), models.WithoutMigrating())...)
 	if err != nil {
 		return err
 	}

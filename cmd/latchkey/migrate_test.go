@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 )
 
@@ -53,7 +54,7 @@ func TestStoreOptionsFromConfig(t *testing.T) {
 	cfg.Applications.SecretsMax = 3
 	cfg.Services.Notifier.ClientSecret.ExpiryThresholds = "2,7"
 	cfg.Database.MaxOpenConns = 5
-	s, err := models.Open(context.Background(), "data/latchkey.db", nil, storeOptions(cfg)...)
+	s, err := models.Open(context.Background(), "data/latchkey.db", nil, storeopts.FromConfig(cfg)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 	"latchkey/notify"
 )
@@ -30,7 +31,7 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("notify: unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(cfg, stderr)
-	store, err := models.Open(ctx, cfg.Database.DSN, log, storeOptions(cfg)...)
+	store, err := models.Open(ctx, cfg.Database.DSN, log, storeopts.FromConfig(cfg)...)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 )
 
@@ -129,7 +130,7 @@ func restoreCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), storeOptions(cfg)...)
+	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), storeopts.FromConfig(cfg)...)
 	if err != nil {
 		return fmt.Errorf("restore: open the restored database: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"latchkey/certrotate"
 	"latchkey/config"
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 	"latchkey/notify"
 	"latchkey/web"
@@ -50,7 +51,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	opts := storeOptions(cfg)
+	opts := storeopts.FromConfig(cfg)
 	if *noMigrate {
 		opts = append(opts, models.WithoutMigrating())
 	}

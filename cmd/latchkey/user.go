@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"latchkey/internal/storeopts"
 	"latchkey/models"
 )
 
@@ -31,7 +32,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	password := strings.TrimRight(line, "\r\n")
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), storeOptions(cfg)...)
+	store, err := models.Open(ctx, cfg.Database.DSN, newLogger(cfg, stderr), storeopts.FromConfig(cfg)...)
 	if err != nil {
 		return err
 	}

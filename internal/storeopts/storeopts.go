@@ -1,4 +1,7 @@
-package main
+// Package storeopts turns the configuration into the store's options, so
+// every command, the load tests and the benchmarks open their store as
+// `latchkey serve` does.
+package storeopts
 
 import (
 	"time"
@@ -7,14 +10,14 @@ import (
 	"latchkey/models"
 )
 
-// storeOptions are the settings of cfg that the store applies: the
+// FromConfig returns the settings of cfg that the store applies: the
 // connection pool (database.*), applications.secretsMax, the "expiring
 // soon" window (the first of services.notifier.client-secret.expiryThresholds),
 // the key-encryption key (security.keyEncryptionKey) and the system
 // certificates' settings (domains.certificates.default.*).
 // Every command opens its store with them, so `latchkey notify` judges
 // secrets as `latchkey serve` does.
-func storeOptions(cfg *config.Config) []models.Option {
+func FromConfig(cfg *config.Config) []models.Option {
 	d := cfg.Database
 	opts := []models.Option{
 		models.WithPool(models.Pool{MaxOpenConns: d.MaxOpenConns, MaxIdleConns: d.MaxIdleConns,
