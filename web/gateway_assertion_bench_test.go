@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,10 +68,10 @@ func BenchmarkTokenPrivateKeyJWT(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			body := bodies[next.Add(1)-1]
-			req := httptest.NewRequest(http.MethodPost, "/bench/oauth/token", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req, done := benchTokenRequest(body)
 			rec := httptest.NewRecorder()
 			srv.Gateway.ServeHTTP(rec, req)
+			done()
 			if rec.Code != http.StatusOK {
 				b.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}

@@ -39,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,7 @@ func main() {
 	flag.IntVar(&o.workers, "c", 32, "concurrent keep-alive connections")
 	flag.StringVar(&o.pg, "pg", os.Getenv("LATCHKEY_BENCH_PG_DSN"), "PostgreSQL URL to measure too (default $LATCHKEY_BENCH_PG_DSN); its bench domains are replaced")
 	flag.BoolVar(&o.wrk, "wrk", false, "also measure floors and endpoints with wrk, when it is installed")
+	flag.StringVar(&o.profiles, "cpuprofile", "", "write a CPU profile of each case's first round into this directory (the endpoint's own work: go tool pprof -top FILE)")
 	flag.StringVar(&o.modes, "modes", authModes[0].name, "client authentication modes, comma-separated: "+strings.Join(modeNames(), ", "))
 	soakMode := flag.Bool("soak", false, "hold -conns keep-alive connections on the token endpoint for -duration instead of the cases")
 	conns := flag.Int("conns", 1000, "keep-alive connections held by -soak")
@@ -87,6 +89,8 @@ type options struct {
 	rounds, workers int
 	pg, modes       string
 	wrk             bool
+	// profiles is -cpuprofile's directory, empty for none.
+	profiles string
 }
 
 type result struct {
@@ -237,8 +241,13 @@ func run(o options) error {
 				slices.Reverse(g)
 			}
 			for _, j := range g {
+				stop, err := startProfile(o.profiles, round, j.key)
+				if err != nil {
+					return err
+				}
 				cpu0 := processCPU()
 				r, err := j.run()
+				stop()
 				if err != nil {
 					return err
 				}
@@ -307,6 +316,27 @@ func report(best map[caseKey]result, gws []*benchGateway, modes []authMode, with
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond)) }
+
+// startProfile starts a CPU profile of key's case into dir, in the first
+// round only, and returns what stops it; with no dir it does nothing.
+func startProfile(dir string, round int, key caseKey) (stop func(), err error) {
+	if dir == "" || round > 0 {
+		return func() {}, nil
+	}
+	name := strings.Join(slices.DeleteFunc([]string{key.gen, key.db, key.mode, key.alg, key.which}, func(s string) bool { return s == "" }), "-")
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
 
 // processCPU is the CPU time this process has used, user and system.
 func processCPU() time.Duration {
