@@ -70,7 +70,7 @@ func (s *Store) clientForAssertionOne(ctx context.Context, hrid, clientID string
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := stmt.QueryContext(lookupContext(ctx), now, clientID, hrid)
+	rows, err := stmt.QueryContext(s.lookupContext(ctx), now, clientID, hrid)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -171,7 +171,7 @@ func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid stri
 	})
 	c, kid := &row.c, &row.kid
 	now := s.now()
-	qctx := lookupContext(ctx)
+	qctx := s.lookupContext(ctx)
 	// A read-only lookup is safe to repeat: retries ride over pooled
 	// connections that died under us (a database restart or failover), which
 	// the driver reports as an error once before the pool drops it.
@@ -191,17 +191,25 @@ func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid stri
 	return c, nil
 }
 
-// lookupContext is the context of the gateway's one-row SQLite lookups:
-// ctx without its cancellation. A lookup is one index probe of a few
-// microseconds, which no cancellation would cut short, but a context that
-// can be cancelled costs database/sql a goroutine per query (Rows.awaitDone)
-// and go-sqlite3 a callback registered and removed around every step
-// (context.AfterFunc): measured with wrk on the SQLite token endpoint, 0.3
-// of its 1.2 s of lookups in 5 s (tokenload -cpuprofile). The caller still
-// sees ctx's end after the statement. A lookup waiting for a pooled
-// connection waits for one to come back, as every statement of the pool
-// returns it within its busy timeout.
-func lookupContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+// lookupContext is the context of the gateway's one-row lookups: on
+// SQLite, ctx without its cancellation. A lookup there is one index probe
+// of a few microseconds, which no cancellation would cut short, but a
+// context that can be cancelled costs database/sql a goroutine per query
+// (Rows.awaitDone) and go-sqlite3 a callback registered and removed around
+// every step (context.AfterFunc): measured with wrk on the SQLite token
+// endpoint, 0.3 of its 1.2 s of lookups in 5 s (tokenload -cpuprofile), 9
+// allocations a request (BenchmarkTokenEndpoint). The caller still sees
+// ctx's end after the statement, and a lookup waiting for a pooled
+// connection waits for one to come back, as every statement returns its
+// connection within the busy timeout. PostgreSQL keeps ctx: a statement
+// there crosses a network that can stall, and the client leaving should
+// end its wait (a batch of several is detached already, answerReads).
+func (s *Store) lookupContext(ctx context.Context) context.Context {
+	if s.dialect == migrations.SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
 
 // scanTargets are the destinations of a row's columns: first's, then
 // clientColumnsSQL's, the signing certificate's id into kid.

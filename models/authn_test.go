@@ -2,8 +2,11 @@ package models
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"latchkey/models/migrations"
 )
 
 func TestAuthenticateClient(t *testing.T) {
@@ -49,4 +52,40 @@ func FuzzAuthenticateClient(f *testing.F) {
 			t.Fatalf("AuthenticateClient(%q, %q, %q) = %+v", hrid, clientID, secret, got)
 		}
 	})
+}
+
+// TestAuthenticateClientRequestContext: net/http gives every request a
+// context that can be cancelled. On SQLite the lookup must cost nothing
+// more for it than for one that cannot be (database/sql's goroutine per
+// query and the driver's callback around each step were 9 allocations
+// of a token request's 47); on PostgreSQL, where a statement crosses a
+// network, a request that is gone still ends its lookup.
+func TestAuthenticateClientRequestContext(t *testing.T) {
+	s, _, _ := openTestStore(t)
+	a, first := newTestApp(t, s, "app")
+	d, _ := s.DomainByID(context.Background(), a.DomainID)
+	lookup := func(ctx context.Context) (*AuthenticatedClient, error) {
+		return s.AuthenticateClient(ctx, d.HRID, a.ClientID, first.Value)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if s.dialect == migrations.Postgres {
+		if got, err := lookup(cancelled); got != nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("a cancelled request's lookup on PostgreSQL: %+v, %v; want context.Canceled", got, err)
+		}
+		return
+	}
+	live, stop := context.WithCancel(context.Background())
+	defer stop()
+	allocs := func(ctx context.Context) float64 {
+		return testing.AllocsPerRun(200, func() {
+			if got, err := lookup(ctx); got == nil || err != nil {
+				t.Fatalf("lookup: %+v, %v", got, err)
+			}
+		})
+	}
+	plain, request := allocs(context.Background()), allocs(live)
+	if request > plain {
+		t.Errorf("a lookup with a request's context allocates %.0f times, %.0f more than without", request, request-plain)
+	}
 }
