@@ -191,9 +191,11 @@ func (s *Store) authenticateOne(ctx context.Context, digest, clientID, hrid stri
 	return c, nil
 }
 
-// lookupContext is the context of the gateway's one-row lookups: on
-// SQLite, ctx without its cancellation. A lookup there is one index probe
-// of a few microseconds, which no cancellation would cut short, but a
+// lookupContext is the context of the gateway's reads of a client (its
+// secret's lookup, and its assertion's with the client's few
+// certificates): on SQLite, ctx without its cancellation. Such a read is
+// an index probe of a few microseconds, which no cancellation would cut
+// short, but a
 // context that can be cancelled costs database/sql a goroutine per query
 // (Rows.awaitDone) and go-sqlite3 a callback registered and removed around
 // every step (context.AfterFunc): measured with wrk on the SQLite token
